@@ -1,0 +1,212 @@
+package middleware
+
+import (
+	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxClockSkew is how far a response timestamp may be from local time. Exactly
+// 300 s passes, as in wechatpay-php.
+const MaxClockSkew = 300 * time.Second
+
+// SignTestPrefix starts the signature of the probes WeChat Pay sends to check
+// that a merchant really verifies; such a response must never be accepted.
+const SignTestPrefix = "WECHATPAY/SIGNTEST/"
+
+// ErrVerification matches every failed response verification (errors.Is).
+var ErrVerification = errors.New("response verification failed")
+
+// The kinds of verification failure; a *VerificationError matches exactly
+// one of them and ErrVerification.
+var (
+	ErrMissingHeader   = errors.New("a Wechatpay-* signature header is missing")
+	ErrMalformedHeader = errors.New("a Wechatpay-* signature header is malformed")
+	ErrClockSkew       = errors.New("the response timestamp is outside the 300 s window")
+	ErrUnknownSerial   = errors.New("the response is signed with a key that is not configured")
+	ErrBadSignature    = errors.New("the response signature does not match")
+	ErrSignTest        = errors.New("the response carries a WECHATPAY/SIGNTEST/ probe signature")
+)
+
+// VerificationError is a 2xx response that failed verification. It keeps the
+// response so the caller can log or inspect what arrived; never act on it.
+type VerificationError struct {
+	Kind       error  // ErrMissingHeader, ErrClockSkew, ... (errors.Is works on the error itself)
+	Reason     string // what exactly was wrong, and what to check
+	Serial     string // the Wechatpay-Serial of the response, if any
+	StatusCode int
+	Header     http.Header
+	Body       []byte
+}
+
+func (e *VerificationError) Error() string {
+	return ErrVerification.Error() + ": " + e.Reason
+}
+
+// Unwrap lets errors.Is match both ErrVerification and the kind.
+func (e *VerificationError) Unwrap() []error { return []error{ErrVerification, e.Kind} }
+
+// PublicKeys finds the WeChat Pay key a response was signed with.
+type PublicKeys interface {
+	// PublicKey returns the key for a platform certificate serial or a
+	// WeChat Pay public key id. ctx is the request's, for sources that may
+	// download a certificate they do not know yet.
+	PublicKey(ctx context.Context, serial string) (*rsa.PublicKey, bool)
+	// Serials lists the known serials and ids, for error messages.
+	Serials() []string
+}
+
+// StaticKeys is a fixed set of verification keys by serial or id.
+type StaticKeys map[string]*rsa.PublicKey
+
+// PublicKey returns the key for serial.
+func (k StaticKeys) PublicKey(_ context.Context, serial string) (*rsa.PublicKey, bool) {
+	key, ok := k[serial]
+	return key, ok && key != nil
+}
+
+// Serials lists the serials in sorted order.
+func (k StaticKeys) Serials() []string {
+	out := make([]string, 0, len(k))
+	for s := range k {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Verifier is the verifier step: it checks the Wechatpay-Signature of every
+// 2xx response over the raw body, except for the documented unsigned
+// downloads ([Unsigned]). Other statuses pass through untouched; the Builder
+// turns them into API errors.
+type Verifier struct {
+	Keys PublicKeys
+	// Now gives the local time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Step returns the verifier as the stack step named [VerifierStep].
+func (v *Verifier) Step() Step { return Step{Name: VerifierStep, Response: v.Verify} }
+
+// Verify checks resp, whose raw body is body, in wechatpay-php's order:
+// headers present, clock window, serial known, signature valid.
+func (v *Verifier) Verify(resp *http.Response, body []byte) error {
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil
+	}
+	ctx := context.Background()
+	if resp.Request != nil {
+		if Unsigned(resp.Request.URL.Path) {
+			return nil
+		}
+		ctx = resp.Request.Context()
+	}
+	h := resp.Header
+	timestamp, nonce := h.Get("Wechatpay-Timestamp"), h.Get("Wechatpay-Nonce")
+	signature, serial := h.Get("Wechatpay-Signature"), h.Get("Wechatpay-Serial")
+	fail := func(kind error, format string, args ...any) error {
+		return &VerificationError{Kind: kind, Reason: fmt.Sprintf(format, args...), Serial: serial,
+			StatusCode: resp.StatusCode, Header: h, Body: body}
+	}
+
+	var missing []string
+	for _, name := range [...]string{"Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"} {
+		if h.Get(name) == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return fail(ErrMissingHeader, "the response has no %s header; every 2xx APIv3 response must be signed (unsigned downloads are listed in middleware.Unsigned)", strings.Join(missing, ", "))
+	}
+	if strings.HasPrefix(signature, SignTestPrefix) {
+		return fail(ErrSignTest, "the response carries a WECHATPAY/SIGNTEST/ signature, WeChat Pay's probe that merchants verify responses; it is never valid")
+	}
+	if typ := h.Get("Wechatpay-Signature-Type"); typ != "" && typ != Scheme {
+		return fail(ErrMalformedHeader, "Wechatpay-Signature-Type is %q; this verifier checks %s only", typ, Scheme)
+	}
+	ts, err := strconv.ParseInt(timestamp, 10, 64)
+	if err != nil {
+		return fail(ErrMalformedHeader, "Wechatpay-Timestamp %q is not Unix seconds", timestamp)
+	}
+	now := time.Now
+	if v.Now != nil {
+		now = v.Now
+	}
+	if skew := now().Sub(time.Unix(ts, 0)); skew > MaxClockSkew || skew < -MaxClockSkew {
+		return fail(ErrClockSkew, "the response timestamp %d is %s from local time, more than the %s allowed: check this machine's clock, or the response is replayed",
+			ts, skew.Truncate(time.Second), MaxClockSkew)
+	}
+	key, ok := v.Keys.PublicKey(ctx, serial)
+	if !ok {
+		return fail(ErrUnknownSerial, "the response is signed with %q, which is not among the configured verification keys [%s]; configure the WeChat Pay platform certificate or WeChat Pay public key (PUB_KEY_ID_...) with that serial (the merchant's own API certificate is not a verification key)",
+			serial, strings.Join(v.Keys.Serials(), ", "))
+	}
+	sig, err := base64.StdEncoding.DecodeString(signature)
+	if err != nil {
+		return fail(ErrMalformedHeader, "Wechatpay-Signature is not base64")
+	}
+	signed := body
+	// Overseas statements sign {"sha1":"..."} instead of the file itself.
+	statementSHA1 := h.Get("Wechatpay-Statement-Sha1")
+	if statementSHA1 != "" {
+		signed = []byte(`{"sha1":"` + statementSHA1 + `"}`)
+	}
+	digest := sha256.Sum256(verificationMessage(timestamp, nonce, signed))
+	if err := rsa.VerifyPKCS1v15(key, crypto.SHA256, digest[:], sig); err != nil {
+		return fail(ErrBadSignature, "the signature does not match the response body and headers for key %q: the response was altered on the way, or the key configured under that serial is not the right one", serial)
+	}
+	if statementSHA1 != "" {
+		sum := sha1.Sum(body)
+		if subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(strings.ToLower(statementSHA1))) != 1 {
+			return fail(ErrBadSignature, "the statement's SHA-1 is %x, but Wechatpay-Statement-Sha1 says %s", sum, statementSHA1)
+		}
+	}
+	return nil
+}
+
+// verificationMessage builds "timestamp\nnonce\nbody\n".
+func verificationMessage(timestamp, nonce string, body []byte) []byte {
+	msg := make([]byte, 0, len(timestamp)+len(nonce)+len(body)+3)
+	msg = append(msg, timestamp...)
+	msg = append(msg, '\n')
+	msg = append(msg, nonce...)
+	msg = append(msg, '\n')
+	msg = append(msg, body...)
+	msg = append(msg, '\n')
+	return msg
+}
+
+// Unsigned reports whether WeChat Pay answers requests to path (as sent,
+// with any base path such as /hk/) without a signature: bill and fapiao
+// downloads, complaint images (but not their upload), e-voucher and
+// sign files. It is the union of the lists the official SDKs keep.
+func Unsigned(path string) bool {
+	i := strings.Index(path, "/v3/")
+	if i < 0 {
+		return false
+	}
+	switch p := path[i:]; p {
+	case "/v3/billdownload/file", "/v3/new-tax-control-fapiao/download",
+		"/v3/transferdownload/elecvoucherfile", "/v3/transferdownload/signfile":
+		return true
+	default:
+		for _, prefix := range [...]string{"/v3/merchant-service/images/", "/v3/global/merchant-service/images/"} {
+			if rest, ok := strings.CutPrefix(p, prefix); ok {
+				return rest != "" && rest != "upload"
+			}
+		}
+	}
+	return false
+}
