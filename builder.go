@@ -1,0 +1,278 @@
+// Package wechatpay calls any WeChat Pay API in the chainable style of
+// wechatpay-php: a Builder turns segment chains, string paths and
+// placeholders into signed HTTP requests and verifies every response.
+//
+//	b, err := wechatpay.NewBuilder(wechatpay.Config{MchID: ..., Serial: ..., PrivateKey: ..., Certs: ...})
+//	resp, err := b.V3().Seg("pay").Seg("transactions").Seg("native").Post(ctx, wechatpay.Options{JSON: order})
+//	resp, err := b.Chain("v3/pay/transactions/id/{transaction_id}").Get(ctx, wechatpay.Options{
+//		Path:  map[string]string{"transaction_id": id},
+//		Query: url.Values{"mchid": {mchID}},
+//	})
+//	f := b.Chain("v3/refund/domestic/refunds").PostAsync(ctx, wechatpay.Options{JSON: refund})
+//
+// Signing and verification are named middleware steps (package middleware)
+// that can be replaced or removed per builder or per request.
+package wechatpay
+
+import (
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+
+	"github.com/wechatpay-chain/wechatpay/middleware"
+)
+
+// Version is this library's version, sent in the User-Agent.
+const Version = "0.1.0"
+
+// DefaultBaseURL is the mainland APIv3 host.
+const DefaultBaseURL = "https://api.mch.weixin.qq.com/"
+
+// Config holds a merchant's credentials and the Builder's settings.
+type Config struct {
+	// MchID is the merchant id (商户号), digits such as "1900000001".
+	MchID string
+	// Serial is the serial number of the merchant API certificate
+	// (apiclient_cert.pem), upper-case hex; see CertificateSerial.
+	Serial string
+	// PrivateKey is the merchant API private key (apiclient_key.pem).
+	PrivateKey *rsa.PrivateKey
+	// SigningKey replaces PrivateKey when the key lives in an HSM or KMS.
+	SigningKey middleware.SigningKey
+	// Certs holds the keys WeChat Pay signs responses with, by id: WeChat Pay
+	// platform certificate serials (40 hex digits) and/or the WeChat Pay
+	// public key id (PUB_KEY_ID_...). Both kinds may be configured at once
+	// during a migration. The merchant's own certificate does not belong here.
+	Certs map[string]*rsa.PublicKey
+	// WechatpaySerial is the key id sent in the Wechatpay-Serial request
+	// header (WeChat signs the response with the key it names). Empty
+	// chooses from Certs: the WeChat Pay public key id if there is one,
+	// else the greatest platform certificate serial.
+	WechatpaySerial string
+	// BaseURL replaces DefaultBaseURL, e.g. "https://apihk.mch.weixin.qq.com/"
+	// or "https://api.mch.weixin.qq.com/hk/". Its path is kept and signed.
+	BaseURL string
+	// HTTPClient is the client requests go through; nil means a client with
+	// connect, TLS and response-header timeouts (the whole request is bounded
+	// by the caller's context). The Builder uses a copy and never follows
+	// redirects.
+	HTTPClient *http.Client
+	// Middleware edits the Builder's middleware stack once, at NewBuilder:
+	// replace the signer, add a logging step, and so on.
+	Middleware func(*middleware.Stack) error
+}
+
+// Builder sends requests for one merchant. It is safe for concurrent use and
+// never changes after NewBuilder; chains branch from it freely.
+type Builder struct {
+	mchID   string
+	baseURL string // absolute, ends in "/"
+	client  *resty.Client
+	stack   *middleware.Stack
+}
+
+// NewBuilder checks cfg and returns a Builder. An error names the Config
+// field that is wrong and says what was expected.
+func NewBuilder(cfg Config) (*Builder, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	base := DefaultBaseURL
+	if cfg.BaseURL != "" {
+		var err error
+		if base, err = normalizeBaseURL(cfg.BaseURL); err != nil {
+			return nil, fmt.Errorf("wechatpay: Config.BaseURL: %w", err)
+		}
+	}
+	key := cfg.SigningKey
+	if key == nil {
+		key = middleware.FromCryptoSigner(cfg.PrivateKey)
+	}
+	certs := make(middleware.StaticKeys, len(cfg.Certs))
+	for serial, pub := range cfg.Certs {
+		certs[normalizeSerial(serial)] = pub
+	}
+	wechatpaySerial := normalizeSerial(cfg.WechatpaySerial)
+	if wechatpaySerial == "" {
+		wechatpaySerial = defaultWechatpaySerial(certs)
+	}
+	stack, err := middleware.NewStack(
+		(&middleware.Headers{UserAgent: UserAgent, WechatpaySerial: wechatpaySerial}).Step(),
+		(&middleware.Signer{MchID: cfg.MchID, Serial: normalizeSerial(cfg.Serial), Key: key}).Step(),
+		(&middleware.Verifier{Keys: certs}).Step(),
+	)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Middleware != nil {
+		if err := cfg.Middleware(stack); err != nil {
+			return nil, fmt.Errorf("wechatpay: Config.Middleware: %w", err)
+		}
+	}
+	// Without any key every response would fail verification; say so now,
+	// before an order is placed. A Middleware edit may bring its own verifier.
+	if len(certs) == 0 && cfg.Middleware == nil {
+		return nil, errors.New("wechatpay: Config.Certs is empty: expected the WeChat Pay public key (PUB_KEY_ID_... -> pub_key.pem) and/or WeChat Pay platform certificates (serial -> key), to verify responses with")
+	}
+
+	b := &Builder{mchID: cfg.MchID, baseURL: base, stack: stack}
+	b.client = resty.NewWithClient(httpClient(cfg.HTTPClient))
+	b.client.SetPreRequestHook(func(_ *resty.Client, req *http.Request) error {
+		return stackFrom(req.Context(), b.stack).HandleRequest(req)
+	})
+	b.client.OnAfterResponse(func(_ *resty.Client, resp *resty.Response) error {
+		return stackFrom(resp.Request.Context(), b.stack).HandleResponse(resp.RawResponse, resp.Body())
+	})
+	return b, nil
+}
+
+// UserAgent names this library, its version, the Go version and the OS; it
+// is sent unless a request sets its own.
+var UserAgent = fmt.Sprintf("wechatpay-chain-go/%s (%s/%s) Go/%s", Version, runtime.GOOS, runtime.GOARCH, runtime.Version())
+
+// V3 starts a chain at "v3", for APIv3 (JSON) endpoints.
+func (b *Builder) V3() *Chain { return b.Chain("v3") }
+
+// V2 starts a chain at "v2", for APIv2 (XML) endpoints; "v2/" is stripped
+// from the URL.
+func (b *Builder) V2() *Chain { return b.Chain("v2") }
+
+// Chain starts a chain at path, taken verbatim: capitals and a trailing slash
+// are kept, and {name} placeholders are filled from Options.Path.
+func (b *Builder) Chain(path string) *Chain {
+	c := &Chain{b: b, path: strings.TrimPrefix(path, "/")}
+	if path == "" {
+		c.err = errors.New("wechatpay: Chain(\"\"): the path is empty")
+	} else {
+		c.err = checkTemplate(c.path)
+	}
+	return c
+}
+
+// Stack returns a copy of the Builder's middleware stack, for inspection.
+func (b *Builder) Stack() *middleware.Stack { return b.stack.Clone() }
+
+// Client returns the underlying resty client, for transport settings such as
+// a proxy or retries. Configure it before sending requests, and leave its
+// PreRequestHook alone: the middleware stack runs there.
+func (b *Builder) Client() *resty.Client { return b.client }
+
+var (
+	mchIDPattern     = regexp.MustCompile(`^[0-9]{1,32}$`)
+	hexSerialPattern = regexp.MustCompile(`^[0-9A-Fa-f]{1,64}$`)
+	pubKeyIDPattern  = regexp.MustCompile(`^PUB_KEY_ID_[0-9A-Za-z_]+$`)
+)
+
+func (cfg *Config) check() error {
+	if !mchIDPattern.MatchString(cfg.MchID) {
+		return fmt.Errorf("wechatpay: Config.MchID %q is not a merchant id: expected digits such as \"1900000001\"", cfg.MchID)
+	}
+	switch {
+	case cfg.Serial == "":
+		return errors.New("wechatpay: Config.Serial is empty: expected the serial number of the merchant API certificate apiclient_cert.pem (hex, see CertificateSerial)")
+	case pubKeyIDPattern.MatchString(cfg.Serial):
+		return fmt.Errorf("wechatpay: Config.Serial is %q, a WeChat Pay public key id: that id belongs in Config.Certs; Config.Serial is the serial of the merchant API certificate apiclient_cert.pem", cfg.Serial)
+	case !hexSerialPattern.MatchString(cfg.Serial):
+		return fmt.Errorf("wechatpay: Config.Serial %q is not a certificate serial: expected the hex serial of the merchant API certificate apiclient_cert.pem, such as 5157F09EFDC096DE15EBE81A47057A7232F1B8E1", cfg.Serial)
+	}
+	switch {
+	case cfg.PrivateKey == nil && cfg.SigningKey == nil:
+		return errors.New("wechatpay: Config.PrivateKey is nil: expected the merchant API private key apiclient_key.pem (see LoadPrivateKey), or a Config.SigningKey")
+	case cfg.PrivateKey != nil && cfg.SigningKey != nil:
+		return errors.New("wechatpay: Config.PrivateKey and Config.SigningKey are both set: set one, the key that signs requests")
+	case cfg.PrivateKey != nil && cfg.PrivateKey.N == nil:
+		return errors.New("wechatpay: Config.PrivateKey is an empty rsa.PrivateKey: expected the merchant API private key apiclient_key.pem (see LoadPrivateKey)")
+	}
+	for _, serial := range sortedKeys(cfg.Certs) {
+		pub := cfg.Certs[serial]
+		switch {
+		case !hexSerialPattern.MatchString(serial) && !pubKeyIDPattern.MatchString(serial):
+			return fmt.Errorf("wechatpay: Config.Certs key %q is neither a platform certificate serial (hex) nor a WeChat Pay public key id (PUB_KEY_ID_...)", serial)
+		case pub == nil || pub.N == nil:
+			return fmt.Errorf("wechatpay: Config.Certs[%q] is nil: expected the WeChat Pay public key or platform certificate key with that id (see LoadPublicKey)", serial)
+		case strings.EqualFold(serial, cfg.Serial):
+			return fmt.Errorf("wechatpay: Config.Certs[%q] is the merchant API certificate (Config.Serial): Certs holds what WeChat Pay signs with, the WeChat Pay public key or platform certificates", serial)
+		case cfg.PrivateKey != nil && cfg.PrivateKey.PublicKey.Equal(pub):
+			return fmt.Errorf("wechatpay: Config.Certs[%q] is the merchant's own public key: Certs holds what WeChat Pay signs with, the WeChat Pay public key or platform certificates", serial)
+		}
+	}
+	if cfg.WechatpaySerial != "" {
+		if _, ok := cfg.Certs[cfg.WechatpaySerial]; !ok {
+			if _, ok := cfg.Certs[normalizeSerial(cfg.WechatpaySerial)]; !ok {
+				return fmt.Errorf("wechatpay: Config.WechatpaySerial %q is not a key of Config.Certs [%s]: WeChat Pay would sign responses with a key this Builder cannot verify", cfg.WechatpaySerial, strings.Join(sortedKeys(cfg.Certs), ", "))
+			}
+		}
+	}
+	return nil
+}
+
+// normalizeSerial upper-cases hex serials, the form WeChat Pay sends them in;
+// public key ids are kept as they are.
+func normalizeSerial(s string) string {
+	if hexSerialPattern.MatchString(s) {
+		return strings.ToUpper(s)
+	}
+	return s
+}
+
+func defaultWechatpaySerial(certs middleware.StaticKeys) string {
+	serials := certs.Serials()
+	for _, s := range serials {
+		if strings.HasPrefix(s, "PUB_KEY_ID_") {
+			return s
+		}
+	}
+	if len(serials) == 0 {
+		return ""
+	}
+	return serials[len(serials)-1]
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// normalizeBaseURL checks that base is an absolute http(s) URL and gives it
+// a trailing slash, so that paths join under its own path.
+func normalizeBaseURL(base string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", fmt.Errorf("%q is not an absolute http(s) URL such as %q", base, DefaultBaseURL)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("%q has a query or fragment: expected a scheme, host and optional path such as https://api.mch.weixin.qq.com/hk/", base)
+	}
+	if !strings.HasSuffix(base, "/") {
+		base += "/"
+	}
+	return base, nil
+}
+
+// httpClient copies the caller's client (or builds one) and turns redirects
+// off: a redirect would re-send a signature made for another path.
+func httpClient(c *http.Client) *http.Client {
+	var hc http.Client
+	if c != nil {
+		hc = *c
+	} else {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.ResponseHeaderTimeout = 30 * time.Second
+		hc.Transport = t
+	}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &hc
+}

@@ -1,0 +1,388 @@
+package wechatpay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/wechatpay-chain/wechatpay/middleware"
+)
+
+// Chain is a request path under construction. It is an immutable value:
+// every method returns a new Chain, so a shared prefix can be branched from
+// any number of times, from any goroutine.
+//
+// The path is a template of literal segments, already-escaped values and
+// {name} placeholders. An invalid segment does not stop the chain: the first
+// such error is returned by the verb that would have sent the request.
+type Chain struct {
+	b    *Builder
+	path string
+	err  error
+}
+
+// Seg appends a segment named with wechatpay-php's rules (see PathSegment):
+// jsapiPreEntrustSign -> jsapi-pre-entrust-sign, V3 -> v3, _out_trade_no_ ->
+// {out_trade_no}. Names that must not be normalised, such as an order
+// number, go through Value instead.
+func (c *Chain) Seg(name string) *Chain {
+	if c.err != nil {
+		return c
+	}
+	seg, err := PathSegment(name)
+	if err != nil {
+		return &Chain{b: c.b, path: c.path, err: err}
+	}
+	return &Chain{b: c.b, path: c.path + "/" + seg}
+}
+
+// Value appends a literal value (an order number, a media id) as one path
+// segment: never normalised, and escaped like a placeholder value (see
+// Options.Path), so "N123/45" is sent as N123%2F45.
+func (c *Chain) Value(v string) *Chain {
+	if c.err != nil {
+		return c
+	}
+	if v == "" {
+		return &Chain{b: c.b, path: c.path, err: fmt.Errorf("wechatpay: Value(\"\") after %s: a path value cannot be empty", c.path)}
+	}
+	return &Chain{b: c.b, path: c.path + "/" + escapeSegment(v)}
+}
+
+// Path returns the path template, such as
+// "v3/pay/transactions/out-trade-no/{out_trade_no}".
+func (c *Chain) Path() string { return c.path }
+
+// Err reports the first error met while building the chain, if any.
+func (c *Chain) Err() error { return c.err }
+
+// Get sends a GET request. opts is at most one Options.
+func (c *Chain) Get(ctx context.Context, opts ...Options) (*Response, error) {
+	return c.do(ctx, http.MethodGet, opts)
+}
+
+// Post sends a POST request. opts is at most one Options.
+func (c *Chain) Post(ctx context.Context, opts ...Options) (*Response, error) {
+	return c.do(ctx, http.MethodPost, opts)
+}
+
+// Put sends a PUT request. opts is at most one Options.
+func (c *Chain) Put(ctx context.Context, opts ...Options) (*Response, error) {
+	return c.do(ctx, http.MethodPut, opts)
+}
+
+// Patch sends a PATCH request. opts is at most one Options.
+func (c *Chain) Patch(ctx context.Context, opts ...Options) (*Response, error) {
+	return c.do(ctx, http.MethodPatch, opts)
+}
+
+// Delete sends a DELETE request, with a body when Options give one.
+func (c *Chain) Delete(ctx context.Context, opts ...Options) (*Response, error) {
+	return c.do(ctx, http.MethodDelete, opts)
+}
+
+// GetAsync starts Get and returns at once.
+func (c *Chain) GetAsync(ctx context.Context, opts ...Options) *Future {
+	return c.async(ctx, http.MethodGet, opts)
+}
+
+// PostAsync starts Post and returns at once.
+func (c *Chain) PostAsync(ctx context.Context, opts ...Options) *Future {
+	return c.async(ctx, http.MethodPost, opts)
+}
+
+// PutAsync starts Put and returns at once.
+func (c *Chain) PutAsync(ctx context.Context, opts ...Options) *Future {
+	return c.async(ctx, http.MethodPut, opts)
+}
+
+// PatchAsync starts Patch and returns at once.
+func (c *Chain) PatchAsync(ctx context.Context, opts ...Options) *Future {
+	return c.async(ctx, http.MethodPatch, opts)
+}
+
+// DeleteAsync starts Delete and returns at once.
+func (c *Chain) DeleteAsync(ctx context.Context, opts ...Options) *Future {
+	return c.async(ctx, http.MethodDelete, opts)
+}
+
+func (c *Chain) async(ctx context.Context, method string, opts []Options) *Future {
+	return goFuture(func() (*Response, error) { return c.do(ctx, method, opts) })
+}
+
+// ErrAPIv2 is returned for v2/ chains: the APIv2 (XML) client is not part of
+// this version.
+var ErrAPIv2 = errors.New("wechatpay: APIv2 (v2/...) requests are not supported yet")
+
+func (c *Chain) do(ctx context.Context, method string, opts []Options) (*Response, error) {
+	if c.err != nil {
+		return nil, c.err
+	}
+	if c.path == "v2" || strings.HasPrefix(c.path, "v2/") {
+		return nil, fmt.Errorf("%w: %s %s", ErrAPIv2, method, c.path)
+	}
+	var o Options
+	switch len(opts) {
+	case 0:
+	case 1:
+		o = opts[0]
+	default:
+		return nil, fmt.Errorf("wechatpay: %s %s: got %d Options, expected at most one", method, c.path, len(opts))
+	}
+	fail := func(err error) (*Response, error) {
+		return nil, fmt.Errorf("wechatpay: %s %s: %w", method, c.path, err)
+	}
+	target, err := c.url(o)
+	if err != nil {
+		return fail(err)
+	}
+	body, err := o.body(method)
+	if err != nil {
+		return fail(err)
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if o.Middleware != nil {
+		stack := c.b.stack.Clone()
+		if err := o.Middleware(stack); err != nil {
+			return fail(fmt.Errorf("Options.Middleware: %w", err))
+		}
+		ctx = context.WithValue(ctx, stackKey{}, stack)
+	}
+
+	req := c.b.client.R().SetContext(ctx)
+	for k, vs := range o.Headers {
+		req.Header[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+	}
+	if body != nil {
+		req.SetBody(body)
+		if req.Header.Get("Content-Type") == "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+	}
+	resp, err := req.Execute(method, target)
+	if err != nil {
+		return fail(err)
+	}
+	if code := resp.StatusCode(); code < 200 || code > 299 {
+		return nil, newAPIError(method, c.path, resp)
+	}
+	return &Response{raw: resp}, nil
+}
+
+// url joins the base URL, the filled path and the query.
+func (c *Chain) url(o Options) (string, error) {
+	base := c.b.baseURL
+	if o.BaseURL != "" {
+		var err error
+		if base, err = normalizeBaseURL(o.BaseURL); err != nil {
+			return "", fmt.Errorf("Options.BaseURL: %w", err)
+		}
+	}
+	path, err := fill(c.path, o.Path)
+	if err != nil {
+		return "", err
+	}
+	target := base + path
+	if len(o.Query) > 0 {
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		target += sep + o.Query.Encode()
+	}
+	return target, nil
+}
+
+type stackKey struct{}
+
+// stackFrom returns the per-request stack a request carries, or def.
+func stackFrom(ctx context.Context, def *middleware.Stack) *middleware.Stack {
+	if s, ok := ctx.Value(stackKey{}).(*middleware.Stack); ok {
+		return s
+	}
+	return def
+}
+
+// PathSegment applies wechatpay-php's naming rules to one chain segment:
+// the first letter is lower-cased, every other upper-case letter becomes "-"
+// and its lower case (jsapiPreEntrustSign -> jsapi-pre-entrust-sign,
+// complaintsV2 -> complaints-v2, V3 -> v3), digits and inner underscores stay
+// (applyment4sub, pay_bank), and _name_ becomes the placeholder {name}.
+func PathSegment(name string) (string, error) {
+	if len(name) > 2 && name[0] == '_' && name[len(name)-1] == '_' {
+		inner := name[1 : len(name)-1]
+		if !isPlaceholderName(inner) {
+			return "", fmt.Errorf("wechatpay: Seg(%q): a placeholder name holds letters, digits and underscores only", name)
+		}
+		return "{" + inner + "}", nil
+	}
+	if name == "" {
+		return "", errors.New("wechatpay: Seg(\"\"): a segment cannot be empty; a path ending in \"/\" is written with Chain(path)")
+	}
+	var b strings.Builder
+	b.Grow(len(name) + 4)
+	for i := 0; i < len(name); i++ {
+		ch := name[i]
+		switch {
+		case 'A' <= ch && ch <= 'Z':
+			if i > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteByte(ch + ('a' - 'A'))
+		case 'a' <= ch && ch <= 'z', '0' <= ch && ch <= '9', ch == '_', ch == '-', ch == '.':
+			b.WriteByte(ch)
+		default:
+			return "", fmt.Errorf("wechatpay: Seg(%q): %q is not allowed in a segment name; use Value for a literal value or Chain for a whole path", name, ch)
+		}
+	}
+	return b.String(), nil
+}
+
+func isPlaceholderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if !('a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z' || '0' <= ch && ch <= '9' || ch == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkTemplate reports a malformed {placeholder} in a Chain path.
+func checkTemplate(path string) error {
+	rest := path
+	for {
+		open := strings.IndexAny(rest, "{}")
+		if open < 0 {
+			return nil
+		}
+		if rest[open] == '}' {
+			return fmt.Errorf("wechatpay: Chain(%q): \"}\" without \"{\"", path)
+		}
+		end := strings.IndexByte(rest[open:], '}')
+		if end < 0 {
+			return fmt.Errorf("wechatpay: Chain(%q): \"{\" without \"}\"", path)
+		}
+		if name := rest[open+1 : open+end]; !isPlaceholderName(name) {
+			return fmt.Errorf("wechatpay: Chain(%q): placeholder {%s}: a name holds letters, digits and underscores only", path, name)
+		}
+		rest = rest[open+end+1:]
+	}
+}
+
+// fill replaces every {name} in template with the escaped value from values.
+// Every placeholder needs a value and every value a placeholder: a typo in
+// either must not reach WeChat as a wrong path.
+func fill(template string, values map[string]string) (string, error) {
+	if !strings.Contains(template, "{") {
+		if len(values) > 0 {
+			return "", fmt.Errorf("Options.Path has %s but the path has no {placeholder}", strings.Join(sortedKeys(values), ", "))
+		}
+		return template, nil
+	}
+	var b strings.Builder
+	b.Grow(len(template) + 32)
+	rest := template
+	for {
+		open := strings.IndexByte(rest, '{')
+		if open < 0 {
+			b.WriteString(rest)
+			break
+		}
+		end := open + strings.IndexByte(rest[open:], '}')
+		name := rest[open+1 : end]
+		v, ok := values[name]
+		if !ok {
+			return "", fmt.Errorf("placeholder {%s} has no value: set Options.Path[%q]", name, name)
+		}
+		after := rest[end+1:]
+		// Only a last segment may be empty: it gives the trailing "/" that a
+		// few paths have (wechatpay-php's _empty_ idiom); elsewhere it would
+		// give "//".
+		if v == "" && after != "" && after[0] != '?' {
+			return "", fmt.Errorf("placeholder {%s} is empty: Options.Path[%q] needs a value", name, name)
+		}
+		b.WriteString(rest[:open])
+		b.WriteString(escapeSegment(v))
+		rest = after
+	}
+	for k := range values {
+		if !hasPlaceholder(template, k) {
+			var unused []string
+			for _, k := range sortedKeys(values) {
+				if !hasPlaceholder(template, k) {
+					unused = append(unused, k)
+				}
+			}
+			return "", fmt.Errorf("Options.Path has %s, which match no {placeholder} in %s", strings.Join(unused, ", "), template)
+		}
+	}
+	return b.String(), nil
+}
+
+// hasPlaceholder reports whether template holds {name}.
+func hasPlaceholder(template, name string) bool {
+	for rest := template; ; {
+		i := strings.Index(rest, name)
+		if i < 0 {
+			return false
+		}
+		if i > 0 && rest[i-1] == '{' && i+len(name) < len(rest) && rest[i+len(name)] == '}' {
+			return true
+		}
+		rest = rest[i+len(name):]
+	}
+}
+
+// escapeSegment escapes v as one path segment ("/" -> %2F, like
+// url.PathEscape), but keeps valid %XX triplets: ids that WeChat hands out
+// already percent-encoded (complaint image media ids) then reach the server
+// exactly as issued instead of being encoded twice.
+func escapeSegment(v string) string {
+	const hexDigits = "0123456789ABCDEF"
+	var b []byte
+	for i := 0; i < len(v); i++ {
+		ch := v[i]
+		keep := segmentSafe(ch) || ch == '%' && i+2 < len(v) && isHex(v[i+1]) && isHex(v[i+2])
+		if keep && b == nil {
+			continue
+		}
+		if b == nil {
+			b = make([]byte, i, len(v)+16)
+			copy(b, v[:i])
+		}
+		if keep {
+			b = append(b, ch)
+		} else {
+			b = append(b, '%', hexDigits[ch>>4], hexDigits[ch&15])
+		}
+	}
+	if b == nil {
+		return v
+	}
+	return string(b)
+}
+
+// segmentSafe is true for the bytes url.PathEscape leaves alone.
+func segmentSafe(ch byte) bool {
+	switch {
+	case 'a' <= ch && ch <= 'z', 'A' <= ch && ch <= 'Z', '0' <= ch && ch <= '9':
+		return true
+	}
+	switch ch {
+	case '-', '_', '.', '~', '$', '&', '+', ':', '=', '@':
+		return true
+	}
+	return false
+}
+
+func isHex(ch byte) bool {
+	return '0' <= ch && ch <= '9' || 'a' <= ch && ch <= 'f' || 'A' <= ch && ch <= 'F'
+}

@@ -1,0 +1,119 @@
+package wechatpay
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/go-resty/resty/v2"
+
+	"github.com/wechatpay-chain/wechatpay/middleware"
+)
+
+// ErrVerification matches every response that failed verification:
+// errors.Is(err, wechatpay.ErrVerification). errors.As with a
+// *VerificationError gives the reason and the response.
+var ErrVerification = middleware.ErrVerification
+
+// The kinds of verification failure, each also matching ErrVerification.
+var (
+	ErrMissingHeader   = middleware.ErrMissingHeader
+	ErrMalformedHeader = middleware.ErrMalformedHeader
+	ErrClockSkew       = middleware.ErrClockSkew
+	ErrUnknownSerial   = middleware.ErrUnknownSerial
+	ErrBadSignature    = middleware.ErrBadSignature
+	ErrSignTest        = middleware.ErrSignTest
+)
+
+// VerificationError is a 2xx response that failed verification; it keeps
+// the response for inspection.
+type VerificationError = middleware.VerificationError
+
+// APIError is a response with a status other than 2xx: WeChat Pay's error
+// JSON ({"code","message","detail"}) with the status and Request-ID.
+type APIError struct {
+	Method     string
+	Path       string // the chain's path template
+	StatusCode int
+	Code       string          // e.g. PARAM_ERROR, SIGN_ERROR, ORDER_NOT_EXIST
+	Message    string          // WeChat's explanation
+	Detail     json.RawMessage // the "detail" object as sent; its shape varies by code
+	RequestID  string
+	Header     http.Header
+	Body       []byte
+}
+
+func newAPIError(method, path string, resp *resty.Response) *APIError {
+	e := &APIError{
+		Method:     method,
+		Path:       path,
+		StatusCode: resp.StatusCode(),
+		RequestID:  resp.Header().Get("Request-ID"),
+		Header:     resp.Header(),
+		Body:       resp.Body(),
+	}
+	var payload struct {
+		Code    string          `json:"code"`
+		Message string          `json:"message"`
+		Detail  json.RawMessage `json:"detail"`
+	}
+	if json.Unmarshal(e.Body, &payload) == nil {
+		e.Code, e.Message, e.Detail = payload.Code, payload.Message, payload.Detail
+	} else {
+		// A gateway's HTML page or plain text: keep the start of it.
+		e.Message = truncate(strings.TrimSpace(string(e.Body)), 200)
+	}
+	return e
+}
+
+// hints tell what usually causes an error code on the merchant's side.
+var hints = map[string]string{
+	"SIGN_ERROR": "WeChat Pay rejected the request signature: check that Config.Serial is the serial of the merchant API certificate whose private key is Config.PrivateKey, that Config.MchID is right, and that this machine's clock is right",
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	b.WriteString("wechatpay: ")
+	b.WriteString(e.Method)
+	b.WriteString(" ")
+	b.WriteString(e.Path)
+	b.WriteString(": ")
+	b.WriteString(strconv.Itoa(e.StatusCode))
+	if e.Code != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Code)
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	if len(e.Detail) > 0 && !bytes.Equal(e.Detail, []byte("null")) {
+		b.WriteString(" (detail: ")
+		b.WriteString(truncate(string(e.Detail), 300))
+		b.WriteString(")")
+	}
+	if e.RequestID != "" {
+		b.WriteString(" [Request-ID ")
+		b.WriteString(e.RequestID)
+		b.WriteString("]")
+	}
+	if hint := hints[e.Code]; hint != "" {
+		b.WriteString(". ")
+		b.WriteString(hint)
+	}
+	return b.String()
+}
+
+// truncate cuts s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
+}

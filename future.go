@@ -1,0 +1,69 @@
+package wechatpay
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Future is the result of an ...Async call, available once the request ends.
+// Cancel the context given to the call to stop the request early.
+type Future struct {
+	done chan struct{}
+	resp *Response
+	err  error
+}
+
+// goFuture runs fn in a goroutine that ends when fn returns; a panic in fn
+// (a user's continuation) becomes the future's error instead of crashing a
+// goroutine nobody can recover in.
+func goFuture(fn func() (*Response, error)) *Future {
+	f := &Future{done: make(chan struct{})}
+	go func() {
+		defer close(f.done)
+		defer func() {
+			if p := recover(); p != nil {
+				f.resp, f.err = nil, fmt.Errorf("wechatpay: a future's function panicked: %v", p)
+			}
+		}()
+		f.resp, f.err = fn()
+	}()
+	return f
+}
+
+// Wait blocks until the request ends and returns its result.
+func (f *Future) Wait() (*Response, error) {
+	<-f.done
+	return f.resp, f.err
+}
+
+// Done is closed when the result is ready, for use in select.
+func (f *Future) Done() <-chan struct{} { return f.done }
+
+// Then returns a future for fn applied to this future's response. fn runs
+// only on success (in its own goroutine, so it may send requests with the
+// blocking verbs); an error skips fn and passes through.
+func (f *Future) Then(fn func(*Response) (*Response, error)) *Future {
+	return goFuture(func() (*Response, error) {
+		resp, err := f.Wait()
+		if err != nil {
+			return nil, err
+		}
+		return fn(resp)
+	})
+}
+
+// WaitAll waits for every future and returns their responses in order. The
+// error joins every failure, each prefixed with its future's index; the
+// response of a failed future is nil.
+func WaitAll(futures ...*Future) ([]*Response, error) {
+	out := make([]*Response, len(futures))
+	var errs []error
+	for i, f := range futures {
+		resp, err := f.Wait()
+		out[i] = resp
+		if err != nil {
+			errs = append(errs, fmt.Errorf("future %d: %w", i, err))
+		}
+	}
+	return out, errors.Join(errs...)
+}

@@ -1,0 +1,301 @@
+package wechatpay
+
+import (
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// LoadPrivateKey reads the merchant API private key (apiclient_key.pem) from
+//
+//   - PEM text: "-----BEGIN PRIVATE KEY-----" (PKCS#8, what the WeChat Pay
+//     certificate tool writes) or "-----BEGIN RSA PRIVATE KEY-----" (PKCS#1);
+//   - "file:///path/apiclient_key.pem" or a plain file path;
+//   - wechatpay-php's "private.pkcs8://<base64 DER>" and
+//     "private.pkcs1://<base64 DER>".
+//
+// An error says what was found and what was expected; it never contains the
+// key material.
+func LoadPrivateKey(s string) (*rsa.PrivateKey, error) {
+	const expected = "expected the merchant API private key apiclient_key.pem: a PEM \"PRIVATE KEY\" (PKCS#8) or \"RSA PRIVATE KEY\" (PKCS#1) block"
+	fail := func(format string, args ...any) (*rsa.PrivateKey, error) {
+		return nil, fmt.Errorf("wechatpay: LoadPrivateKey: "+format, args...)
+	}
+	if der, ok, err := uriDER(s, "private.pkcs1://"); ok {
+		if err != nil {
+			return fail("%v", err)
+		}
+		key, err := x509.ParsePKCS1PrivateKey(der)
+		if err != nil {
+			return fail("private.pkcs1:// value is not a PKCS#1 RSA private key (%v); a PKCS#8 key is written private.pkcs8://", err)
+		}
+		return key, nil
+	}
+	if der, ok, err := uriDER(s, "private.pkcs8://"); ok {
+		if err != nil {
+			return fail("%v", err)
+		}
+		key, err := pkcs8RSA(der)
+		if err != nil {
+			return fail("private.pkcs8:// value: %v", err)
+		}
+		return key, nil
+	}
+	text, source, err := pemSource(s, "private.pkcs8://")
+	if err != nil {
+		return fail("%v", err)
+	}
+	var found []string
+	for rest := text; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Headers["Proc-Type"] != "" && strings.Contains(block.Headers["Proc-Type"], "ENCRYPTED") {
+			return fail("%s holds an encrypted %q block; decrypt it first (openssl pkey -in key.pem -out apiclient_key.pem)", source, block.Type)
+		}
+		switch block.Type {
+		case "PRIVATE KEY":
+			key, err := pkcs8RSA(block.Bytes)
+			if err != nil {
+				return fail("%s: %v", source, err)
+			}
+			return key, nil
+		case "RSA PRIVATE KEY":
+			key, err := x509.ParsePKCS1PrivateKey(block.Bytes)
+			if err != nil {
+				return fail("%s: the RSA PRIVATE KEY block does not parse (%v)", source, err)
+			}
+			return key, nil
+		case "ENCRYPTED PRIVATE KEY":
+			return fail("%s holds an ENCRYPTED PRIVATE KEY; decrypt it first (openssl pkey -in key.pem -out apiclient_key.pem)", source)
+		}
+		found = append(found, describeBlock(block.Type))
+	}
+	if len(found) == 0 {
+		return fail("%s holds no PEM block; %s", source, expected)
+	}
+	return fail("%s holds %s; %s", source, strings.Join(found, " and "), expected)
+}
+
+// LoadPublicKey reads a WeChat Pay verification key: the WeChat Pay public
+// key (pub_key.pem, "-----BEGIN PUBLIC KEY-----"), a PKCS#1 "RSA PUBLIC KEY",
+// or the key of an X.509 platform certificate ("-----BEGIN CERTIFICATE-----"),
+// as PEM text, "file://..." or a path, or wechatpay-php's
+// "public.spki://<base64 DER>" and "public.pkcs1://<base64 DER>".
+func LoadPublicKey(s string) (*rsa.PublicKey, error) {
+	const expected = "expected the WeChat Pay public key pub_key.pem (\"PUBLIC KEY\"), a PKCS#1 \"RSA PUBLIC KEY\" or a platform \"CERTIFICATE\""
+	fail := func(format string, args ...any) (*rsa.PublicKey, error) {
+		return nil, fmt.Errorf("wechatpay: LoadPublicKey: "+format, args...)
+	}
+	if der, ok, err := uriDER(s, "public.spki://"); ok {
+		if err != nil {
+			return fail("%v", err)
+		}
+		key, err := spkiRSA(der)
+		if err != nil {
+			return fail("public.spki:// value: %v", err)
+		}
+		return key, nil
+	}
+	if der, ok, err := uriDER(s, "public.pkcs1://"); ok {
+		if err != nil {
+			return fail("%v", err)
+		}
+		key, err := x509.ParsePKCS1PublicKey(der)
+		if err != nil {
+			return fail("public.pkcs1:// value is not a PKCS#1 RSA public key (%v); an SPKI key is written public.spki://", err)
+		}
+		return key, nil
+	}
+	text, source, err := pemSource(s, "public.spki://")
+	if err != nil {
+		return fail("%v", err)
+	}
+	var found []string
+	for rest := text; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		switch block.Type {
+		case "PUBLIC KEY":
+			key, err := spkiRSA(block.Bytes)
+			if err != nil {
+				return fail("%s: %v", source, err)
+			}
+			return key, nil
+		case "RSA PUBLIC KEY":
+			key, err := x509.ParsePKCS1PublicKey(block.Bytes)
+			if err != nil {
+				return fail("%s: the RSA PUBLIC KEY block does not parse (%v)", source, err)
+			}
+			return key, nil
+		case "CERTIFICATE":
+			cert, err := x509.ParseCertificate(block.Bytes)
+			if err != nil {
+				return fail("%s: the CERTIFICATE block does not parse (%v)", source, err)
+			}
+			key, ok := cert.PublicKey.(*rsa.PublicKey)
+			if !ok {
+				return fail("%s: the certificate holds a %T key; expected RSA", source, cert.PublicKey)
+			}
+			return key, nil
+		}
+		found = append(found, describeBlock(block.Type))
+	}
+	if len(found) == 0 {
+		return fail("%s holds no PEM block; %s", source, expected)
+	}
+	return fail("%s holds %s; %s", source, strings.Join(found, " and "), expected)
+}
+
+// LoadCertificate reads an X.509 certificate (the merchant API certificate
+// apiclient_cert.pem, or a WeChat Pay platform certificate) from PEM text,
+// "file://..." or a path. CertificateSerial gives its serial.
+func LoadCertificate(s string) (*x509.Certificate, error) {
+	fail := func(format string, args ...any) (*x509.Certificate, error) {
+		return nil, fmt.Errorf("wechatpay: LoadCertificate: "+format, args...)
+	}
+	text, source, err := pemSource(s, "")
+	if err != nil {
+		return fail("%v", err)
+	}
+	var found []string
+	for rest := text; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type == "CERTIFICATE" {
+			cert, err := x509.ParseCertificate(block.Bytes)
+			if err != nil {
+				return fail("%s: the CERTIFICATE block does not parse (%v)", source, err)
+			}
+			return cert, nil
+		}
+		found = append(found, describeBlock(block.Type))
+	}
+	if len(found) == 0 {
+		return fail("%s holds no PEM block; expected a \"CERTIFICATE\" block such as apiclient_cert.pem", source)
+	}
+	return fail("%s holds %s; expected a \"CERTIFICATE\" block such as apiclient_cert.pem", source, strings.Join(found, " and "))
+}
+
+// CertificateSerial returns a certificate's serial number as upper-case hex
+// with an even number of digits, the form WeChat Pay uses (Config.Serial,
+// Wechatpay-Serial).
+func CertificateSerial(cert *x509.Certificate) string {
+	if cert == nil || cert.SerialNumber == nil {
+		return ""
+	}
+	return strings.ToUpper(hex.EncodeToString(cert.SerialNumber.Bytes()))
+}
+
+// uriDER decodes s when it starts with scheme (wechatpay-php's
+// "private.pkcs8://<base64>" forms). ok reports whether the scheme matched.
+func uriDER(s, scheme string) (der []byte, ok bool, err error) {
+	rest, ok := strings.CutPrefix(strings.TrimSpace(s), scheme)
+	if !ok {
+		return nil, false, nil
+	}
+	rest = strings.Join(strings.Fields(rest), "")
+	der, err = base64.StdEncoding.DecodeString(rest)
+	if err != nil {
+		return nil, true, fmt.Errorf("the %s value is not base64 (standard alphabet, the DER bytes of the key)", scheme)
+	}
+	return der, true, nil
+}
+
+// pemSource returns the PEM text s holds or names (a file:// URI or a
+// path), and how to refer to it in an error without quoting key material.
+func pemSource(s, derScheme string) (text []byte, source string, err error) {
+	if strings.Contains(s, "-----BEGIN") {
+		return []byte(s), "the PEM text", nil
+	}
+	path, isURI := strings.CutPrefix(s, "file://")
+	// Only something that could be a path is echoed: a pasted key body
+	// without its PEM lines must not end up in a log.
+	quotable := len(path) <= 255 && !strings.ContainsAny(path, "\r\n")
+	if !quotable {
+		hint := ""
+		if derScheme != "" {
+			hint = fmt.Sprintf("; base64 DER is written %s<base64>", derScheme)
+		}
+		return nil, "", fmt.Errorf("the input (not shown) is neither PEM text (-----BEGIN ...), a file:// URI nor a file path%s", hint)
+	}
+	if path == "" {
+		return nil, "", errors.New("the input is empty: expected PEM text, a file:// URI or a file path")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if !isURI && os.IsNotExist(err) {
+			return nil, "", fmt.Errorf("%q is not PEM text (-----BEGIN ...) and no file has that path", path)
+		}
+		return nil, "", fmt.Errorf("reading %s", redactPath(err))
+	}
+	return b, fmt.Sprintf("file %q", path), nil
+}
+
+// redactPath keeps an os error's operation and reason (the path is ours).
+func redactPath(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Sprintf("%q: %v", pe.Path, pe.Err)
+	}
+	return err.Error()
+}
+
+func pkcs8RSA(der []byte) (*rsa.PrivateKey, error) {
+	key, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		if _, err1 := x509.ParsePKCS1PrivateKey(der); err1 == nil {
+			return nil, errors.New("this is a PKCS#1 key in a PKCS#8 wrapper: write it as \"RSA PRIVATE KEY\" or private.pkcs1://")
+		}
+		return nil, fmt.Errorf("the PKCS#8 private key does not parse (%v)", err)
+	}
+	rsaKey, ok := key.(*rsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("the PKCS#8 private key is a %T; expected the merchant's RSA API private key", key)
+	}
+	return rsaKey, nil
+}
+
+func spkiRSA(der []byte) (*rsa.PublicKey, error) {
+	key, err := x509.ParsePKIXPublicKey(der)
+	if err != nil {
+		if _, err1 := x509.ParsePKCS1PublicKey(der); err1 == nil {
+			return nil, errors.New("this is a PKCS#1 public key, not SPKI: write it as \"RSA PUBLIC KEY\" or public.pkcs1://")
+		}
+		return nil, fmt.Errorf("the SPKI public key does not parse (%v)", err)
+	}
+	rsaKey, ok := key.(*rsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("the public key is a %T; expected RSA", key)
+	}
+	return rsaKey, nil
+}
+
+// describeBlock names a PEM block type the way a merchant would recognise it.
+func describeBlock(typ string) string {
+	switch typ {
+	case "CERTIFICATE":
+		return "a CERTIFICATE (such as apiclient_cert.pem or a platform certificate)"
+	case "PUBLIC KEY", "RSA PUBLIC KEY":
+		return fmt.Sprintf("a %s (such as the WeChat Pay public key pub_key.pem)", typ)
+	case "PRIVATE KEY", "RSA PRIVATE KEY", "ENCRYPTED PRIVATE KEY":
+		return fmt.Sprintf("a %s (a private key)", typ)
+	case "EC PRIVATE KEY":
+		return "an EC PRIVATE KEY (not RSA)"
+	}
+	return fmt.Sprintf("a %q block", typ)
+}

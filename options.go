@@ -1,0 +1,79 @@
+package wechatpay
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/wechatpay-chain/wechatpay/middleware"
+)
+
+// Options are the parameters of one request, the counterpart of
+// wechatpay-php's request options.
+type Options struct {
+	// JSON is marshalled as the request body (struct, map or
+	// json.RawMessage). The bytes sent are the bytes signed.
+	JSON any
+	// Body is a raw body, sent and signed as it is (Content-Type
+	// application/json unless Headers set one). Set JSON or Body, not both.
+	Body []byte
+	// Query is appended to the URL, keys sorted.
+	Query url.Values
+	// Path fills the {name} placeholders of the chain. Each value is escaped
+	// as one segment ("/" -> %2F); a valid %XX triplet is taken as already
+	// escaped and sent as it is.
+	Path map[string]string
+	// Headers are added to the request, e.g. Wechatpay-Serial for a body with
+	// encrypted fields.
+	Headers http.Header
+	// BaseURL replaces the Builder's base URL for this request, like
+	// wechatpay-php's base_uri: "https://apihk.mch.weixin.qq.com/".
+	BaseURL string
+	// Middleware edits a copy of the Builder's middleware stack for this
+	// request only, e.g. middleware.Without(middleware.VerifierStep).
+	Middleware func(*middleware.Stack) error
+}
+
+// body returns the bytes to send: nil for no body at all, empty for an empty
+// body (POST, PUT and PATCH always carry one, so that Content-Length: 0 is
+// sent rather than a chunked empty body).
+func (o *Options) body(method string) ([]byte, error) {
+	if o.JSON != nil && o.Body != nil {
+		return nil, errors.New("Options.JSON and Options.Body are both set: set one")
+	}
+	if method == http.MethodGet && (o.JSON != nil || o.Body != nil) {
+		return nil, errors.New("a GET request carries no body: put its parameters in Options.Query")
+	}
+	switch v := o.JSON.(type) {
+	case nil:
+	case json.RawMessage:
+		if !json.Valid(v) {
+			return nil, errors.New("Options.JSON holds a json.RawMessage that is not valid JSON")
+		}
+		return v, nil
+	case []byte:
+		return nil, errors.New("Options.JSON holds []byte, which would be sent as a base64 string: put raw JSON bytes in Options.Body")
+	case string:
+		return nil, errors.New("Options.JSON holds a string, which would be sent as a JSON string: pass a struct or map, or put raw JSON bytes in Options.Body")
+	default:
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		// WeChat reads "<" as is; \u003c only makes bodies harder to read in logs.
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			return nil, fmt.Errorf("Options.JSON: %w", err)
+		}
+		return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	}
+	if o.Body != nil {
+		return o.Body, nil
+	}
+	switch method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch:
+		return []byte{}, nil
+	}
+	return nil, nil
+}
