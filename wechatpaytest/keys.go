@@ -1,0 +1,97 @@
+package wechatpaytest
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Keys are the credentials of a fake merchant and of the fake WeChat Pay it
+// talks to. They are generated once per process (RSA key generation is slow)
+// and shared by every Server.
+type Keys struct {
+	// MchID is the merchant id.
+	MchID string
+	// MerchantKey is the merchant API private key; requests are signed with it.
+	MerchantKey *rsa.PrivateKey
+	// MerchantCert is the merchant API certificate; its serial is MerchantSerial.
+	MerchantCert   *x509.Certificate
+	MerchantSerial string
+	// PlatformKey signs responses under the platform certificate identity.
+	PlatformKey    *rsa.PrivateKey
+	PlatformCert   *x509.Certificate
+	PlatformSerial string
+	// PublicKeyKey signs responses under the WeChat Pay public key identity;
+	// merchants hold its public half as pub_key.pem with id PublicKeyID.
+	PublicKeyKey *rsa.PrivateKey
+	PublicKeyID  string
+
+	// stranger signs responses under a serial no client is configured with.
+	stranger       *rsa.PrivateKey
+	strangerSerial string
+}
+
+var (
+	keysOnce sync.Once
+	keys     *Keys
+)
+
+// sharedKeys generates the process's keys on first use.
+func sharedKeys() *Keys {
+	keysOnce.Do(func() {
+		k := &Keys{MchID: "1900000001", PublicKeyID: "PUB_KEY_ID_0119000000012026112800000000000001"}
+		k.MerchantKey, k.MerchantCert = newIdentity("1900000001")
+		k.PlatformKey, k.PlatformCert = newIdentity("Tenpay.com Root CA test platform")
+		k.PublicKeyKey, _ = newIdentity("")
+		k.stranger, _ = newIdentity("")
+		k.MerchantSerial = serialOf(k.MerchantCert)
+		k.PlatformSerial = serialOf(k.PlatformCert)
+		k.strangerSerial = "0123456789ABCDEF0123456789ABCDEF01234567"
+		keys = k
+	})
+	return keys
+}
+
+// newIdentity generates an RSA-2048 key and, when cn is set, a self-signed
+// certificate for it with a 20-byte serial like WeChat Pay's.
+func newIdentity(cn string) (*rsa.PrivateKey, *x509.Certificate) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(fmt.Sprintf("wechatpaytest: generating an RSA key: %v", err))
+	}
+	if cn == "" {
+		return key, nil
+	}
+	serial := make([]byte, 20)
+	if _, err := rand.Read(serial); err != nil {
+		panic(fmt.Sprintf("wechatpaytest: generating a serial: %v", err))
+	}
+	serial[0] = serial[0]&0x7f | 0x10 // positive, and 40 hex digits
+	tmpl := &x509.Certificate{
+		SerialNumber: new(big.Int).SetBytes(serial),
+		Subject:      pkix.Name{CommonName: cn, Organization: []string{"wechatpaytest"}},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().AddDate(5, 0, 0),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		panic(fmt.Sprintf("wechatpaytest: creating a certificate: %v", err))
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		panic(fmt.Sprintf("wechatpaytest: parsing a certificate: %v", err))
+	}
+	return key, cert
+}
+
+func serialOf(cert *x509.Certificate) string {
+	return strings.ToUpper(hex.EncodeToString(cert.SerialNumber.Bytes()))
+}

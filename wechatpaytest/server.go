@@ -1,0 +1,466 @@
+// Package wechatpaytest runs a fake WeChat Pay APIv3 server on loopback, for
+// this library's tests and for the tests of code that uses it:
+//
+//	srv := wechatpaytest.NewServer()
+//	defer srv.Close()
+//	b, _ := wechatpay.NewBuilder(srv.Config())
+//
+// Like WeChat Pay, it checks the signature, serial, timestamp and nonce of
+// every request (answering 401 SIGN_ERROR otherwise) and signs every
+// response. Its checks are written independently of package middleware, so
+// a test against it proves the bytes on the wire. It can misbehave on demand
+// (SetFault) and serve under a base path such as /hk/ (WithBasePath).
+package wechatpaytest
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wechatpay-chain/wechatpay"
+)
+
+// Identity is a key the server signs responses with.
+type Identity int
+
+const (
+	// PublicKey is the WeChat Pay public key, id Keys.PublicKeyID.
+	PublicKey Identity = iota
+	// PlatformCertificate is the platform certificate, serial Keys.PlatformSerial.
+	PlatformCertificate
+)
+
+// Fault is a way to misbehave when answering. It applies to every response
+// after SetFault until SetFault(NoFault).
+type Fault int
+
+const (
+	NoFault          Fault = iota
+	TamperedBody           // the body changes after signing
+	MissingTimestamp       // no Wechatpay-Timestamp header
+	MissingNonce           // no Wechatpay-Nonce header
+	MissingSignature       // no Wechatpay-Signature header
+	MissingSerial          // no Wechatpay-Serial header
+	StaleTimestamp         // correctly signed, 10 minutes ago
+	UnknownSerial          // signed with a key the client does not have
+	SignTest               // a WECHATPAY/SIGNTEST/ probe signature
+)
+
+// Request is a request the server received, as it arrived.
+type Request struct {
+	Method     string
+	RequestURI string // escaped path and query exactly as sent
+	Header     http.Header
+	Body       []byte
+	// Rejected says why the server refused the request (bad signature,
+	// missing header, ...); empty when it was accepted.
+	Rejected string
+}
+
+// Server is a running fake WeChat Pay.
+type Server struct {
+	Keys
+	// URL is the base URL for clients: loopback address, base path, "/".
+	URL string
+
+	basePath string // "/" or "/hk/"
+	identity Identity
+	srv      *httptest.Server
+	defaults *http.ServeMux
+
+	mu       sync.Mutex
+	handlers map[string]http.Handler
+	mux      *http.ServeMux
+	requests []Request
+	fault    Fault
+	nonces   map[string]time.Time
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithBasePath serves under a base path such as "/hk/" (WeChat Pay's Hong
+// Kong wallet base URI): URL ends in it and requests elsewhere get 404.
+func WithBasePath(path string) Option {
+	return func(s *Server) {
+		s.basePath = "/" + strings.Trim(path, "/") + "/"
+		if s.basePath == "//" {
+			s.basePath = "/"
+		}
+	}
+}
+
+// WithIdentity chooses the key responses are signed with when the request's
+// Wechatpay-Serial names neither identity. The default is PublicKey.
+func WithIdentity(id Identity) Option { return func(s *Server) { s.identity = id } }
+
+// NewServer starts a fake WeChat Pay on a loopback port. Close it when done.
+func NewServer(opts ...Option) *Server {
+	s := &Server{
+		Keys:     *sharedKeys(),
+		basePath: "/",
+		handlers: map[string]http.Handler{},
+		mux:      http.NewServeMux(),
+		nonces:   map[string]time.Time{},
+	}
+	for _, opt := range opts {
+		opt(s)
+	}
+	s.defaults = s.defaultHandlers()
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.URL = s.srv.URL + s.basePath
+	return s
+}
+
+// Close shuts the server down.
+func (s *Server) Close() { s.srv.Close() }
+
+// Config returns a ready wechatpay.Config for a client of this server: the
+// merchant's credentials, both WeChat Pay verification keys (platform
+// certificate and public key) and BaseURL.
+func (s *Server) Config() wechatpay.Config {
+	return wechatpay.Config{
+		MchID:      s.MchID,
+		Serial:     s.MerchantSerial,
+		PrivateKey: s.MerchantKey,
+		Certs: map[string]*rsa.PublicKey{
+			s.PlatformSerial: &s.PlatformKey.PublicKey,
+			s.PublicKeyID:    &s.PublicKeyKey.PublicKey,
+		},
+		BaseURL: s.URL,
+	}
+}
+
+// Handle registers h for a Go ServeMux pattern relative to the base path,
+// such as "POST /v3/pay/transactions/native" or
+// "GET /v3/pay/transactions/id/{transaction_id}" (r.PathValue works). It
+// replaces an earlier handler for the same pattern and takes precedence over
+// the built-in ones. Whatever h writes is signed before it is sent.
+func (s *Server) Handle(pattern string, h http.HandlerFunc) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.handlers[pattern] = h
+	mux := http.NewServeMux()
+	for p, h := range s.handlers {
+		mux.Handle(p, h)
+	}
+	s.mux = mux
+}
+
+// SetFault makes every later response misbehave in the given way.
+func (s *Server) SetFault(f Fault) {
+	s.mu.Lock()
+	s.fault = f
+	s.mu.Unlock()
+}
+
+// Requests returns the requests received so far, oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// LastRequest returns the newest request received.
+func (s *Server) LastRequest() (Request, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.requests) == 0 {
+		return Request{}, false
+	}
+	return s.requests[len(s.requests)-1], true
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	rec := &recorder{header: http.Header{}}
+	rejected := s.check(r, body)
+	if rejected != nil {
+		rejected.write(rec)
+	} else {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		s.dispatch(rec, r)
+	}
+	s.mu.Lock()
+	entry := Request{Method: r.Method, RequestURI: r.RequestURI, Header: r.Header.Clone(), Body: body}
+	if rejected != nil {
+		entry.Rejected = rejected.issue
+	}
+	s.requests = append(s.requests, entry)
+	fault := s.fault
+	s.mu.Unlock()
+	s.reply(w, r, rec, fault)
+}
+
+// dispatch strips the base path and runs the user's handler, else a
+// built-in one, else answers 404 as WeChat does.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, s.basePath)
+	if !ok {
+		notFound(w, r)
+		return
+	}
+	r2 := new(http.Request)
+	*r2 = *r
+	u := *r.URL
+	u.Path = "/" + rest
+	if raw, ok := strings.CutPrefix(r.URL.RawPath, s.basePath); ok {
+		u.RawPath = "/" + raw
+	} else {
+		u.RawPath = ""
+	}
+	r2.URL = &u
+	s.mu.Lock()
+	mux := s.mux
+	s.mu.Unlock()
+	if h, pattern := mux.Handler(r2); pattern != "" {
+		h.ServeHTTP(w, r2)
+		return
+	}
+	if h, pattern := s.defaults.Handler(r2); pattern != "" {
+		h.ServeHTTP(w, r2)
+		return
+	}
+	notFound(w, r)
+}
+
+func notFound(w http.ResponseWriter, r *http.Request) {
+	Error(w, http.StatusNotFound, "RESOURCE_NOT_EXISTS", fmt.Sprintf("no handler for %s %s on the fake server: register one with Server.Handle", r.Method, r.URL.Path))
+}
+
+// rejection is a request the server refuses, as WeChat would.
+type rejection struct {
+	status  int
+	code    string
+	message string
+	issue   string
+	sign    map[string]any // WeChat's sign_information, for SIGN_ERROR
+}
+
+func (e *rejection) write(w http.ResponseWriter) {
+	detail := map[string]any{"issue": e.issue}
+	if e.sign != nil {
+		detail = map[string]any{"detail": map[string]any{"issue": e.issue}, "field": "signature",
+			"location": "authorization", "sign_information": e.sign}
+	}
+	JSON(w, e.status, map[string]any{"code": e.code, "message": e.message, "detail": detail})
+}
+
+// check verifies a request the way WeChat Pay does; nil means accepted.
+func (s *Server) check(r *http.Request, body []byte) *rejection {
+	if r.Header.Get("Accept") == "" || r.Header.Get("User-Agent") == "" {
+		return &rejection{status: 400, code: "INVALID_REQUEST", message: "Http头缺少Accept或User-Agent", issue: "missing Accept or User-Agent header"}
+	}
+	message := r.Method + "\n" + r.RequestURI + "\n"
+	signErr := func(issue string) *rejection {
+		return &rejection{status: 401, code: "SIGN_ERROR", message: "签名错误", issue: issue, sign: map[string]any{
+			"method": r.Method, "url": r.RequestURI, "sign_message_length": len(message),
+			"truncated_sign_message": message,
+		}}
+	}
+	auth := r.Header.Get("Authorization")
+	params, ok := strings.CutPrefix(auth, "WECHATPAY2-SHA256-RSA2048 ")
+	if !ok {
+		return signErr("the Authorization header does not start with WECHATPAY2-SHA256-RSA2048")
+	}
+	fields := map[string]string{}
+	for _, kv := range strings.Split(params, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+			return signErr(fmt.Sprintf("malformed Authorization field %q", kv))
+		}
+		fields[k] = v[1 : len(v)-1]
+	}
+	for _, k := range []string{"mchid", "serial_no", "timestamp", "nonce_str", "signature"} {
+		if fields[k] == "" {
+			return signErr("the Authorization header has no " + k)
+		}
+	}
+	if fields["mchid"] != s.MchID {
+		return signErr(fmt.Sprintf("mchid %s is not the merchant %s", fields["mchid"], s.MchID))
+	}
+	if fields["serial_no"] != s.MerchantSerial {
+		return signErr(fmt.Sprintf("serial_no %s is not the serial of the merchant API certificate", fields["serial_no"]))
+	}
+	ts, err := strconv.ParseInt(fields["timestamp"], 10, 64)
+	now := time.Now()
+	if err != nil || len(fields["timestamp"]) != 10 {
+		return signErr("timestamp is not 10-digit Unix seconds")
+	}
+	if d := now.Sub(time.Unix(ts, 0)); d > 5*time.Minute || d < -5*time.Minute {
+		return signErr(fmt.Sprintf("timestamp %d is %s away from the server clock", ts, d.Truncate(time.Second)))
+	}
+	nonce := fields["nonce_str"]
+	if len(nonce) != 32 || strings.Trim(nonce, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") != "" {
+		return signErr("nonce_str is not 32 characters of [0-9A-Za-z]")
+	}
+	message += fields["timestamp"] + "\n" + nonce + "\n" + string(body) + "\n"
+	sig, err := base64.StdEncoding.DecodeString(fields["signature"])
+	if err != nil {
+		return signErr("signature is not base64")
+	}
+	digest := sha256.Sum256([]byte(message))
+	if rsa.VerifyPKCS1v15(&s.MerchantKey.PublicKey, crypto.SHA256, digest[:], sig) != nil {
+		return signErr("sign not match")
+	}
+	s.mu.Lock()
+	_, replayed := s.nonces[nonce]
+	if !replayed {
+		if len(s.nonces) > 10000 {
+			for n, t := range s.nonces {
+				if now.Sub(t) > 5*time.Minute {
+					delete(s.nonces, n)
+				}
+			}
+		}
+		s.nonces[nonce] = now
+	}
+	s.mu.Unlock()
+	if replayed {
+		return signErr("nonce_str " + nonce + " was already used: a replayed request")
+	}
+	if len(body) > 0 && !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		return &rejection{status: 400, code: "INVALID_REQUEST", message: "Content-Type 须为 application/json",
+			issue: fmt.Sprintf("Content-Type is %q, expected application/json", r.Header.Get("Content-Type"))}
+	}
+	return nil
+}
+
+// reply signs what the handler wrote and sends it, misbehaving as told.
+func (s *Server) reply(w http.ResponseWriter, r *http.Request, rec *recorder, fault Fault) {
+	body := rec.body.Bytes()
+	key, serial := s.PublicKeyKey, s.PublicKeyID
+	switch requested := r.Header.Get("Wechatpay-Serial"); {
+	case requested == s.PlatformSerial, requested != s.PublicKeyID && s.identity == PlatformCertificate:
+		key, serial = s.PlatformKey, s.PlatformSerial
+	}
+	ts := time.Now()
+	switch fault {
+	case StaleTimestamp:
+		ts = ts.Add(-10 * time.Minute)
+	case UnknownSerial:
+		key, serial = s.stranger, s.strangerSerial
+	}
+	timestamp := strconv.FormatInt(ts.Unix(), 10)
+	nonce := randomHex(16)
+	digest := sha256.Sum256([]byte(timestamp + "\n" + nonce + "\n" + string(body) + "\n"))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	signature := base64.StdEncoding.EncodeToString(sig)
+	if fault == SignTest {
+		signature = "WECHATPAY/SIGNTEST/" + signature
+	}
+	h := w.Header()
+	for k, v := range rec.header {
+		h[k] = v
+	}
+	h.Set("Request-ID", "08"+strings.ToUpper(randomHex(16)))
+	if !unsigned(r.URL.Path) {
+		h.Set("Wechatpay-Timestamp", timestamp)
+		h.Set("Wechatpay-Nonce", nonce)
+		h.Set("Wechatpay-Signature", signature)
+		h.Set("Wechatpay-Serial", serial)
+		h.Set("Wechatpay-Signature-Type", "WECHATPAY2-SHA256-RSA2048")
+	}
+	switch fault {
+	case TamperedBody:
+		body = append(append([]byte(nil), body...), ' ')
+	case MissingTimestamp:
+		h.Del("Wechatpay-Timestamp")
+	case MissingNonce:
+		h.Del("Wechatpay-Nonce")
+	case MissingSignature:
+		h.Del("Wechatpay-Signature")
+	case MissingSerial:
+		h.Del("Wechatpay-Serial")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(rec.status())
+	_, _ = w.Write(body)
+}
+
+// unsigned lists the downloads WeChat Pay answers without a signature.
+func unsigned(path string) bool {
+	for _, p := range []string{"/v3/billdownload/file", "/v3/new-tax-control-fapiao/download",
+		"/v3/transferdownload/elecvoucherfile", "/v3/transferdownload/signfile"} {
+		if strings.HasSuffix(path, p) {
+			return true
+		}
+	}
+	_, id, ok := strings.Cut(path, "/merchant-service/images/")
+	return ok && id != "upload"
+}
+
+// recorder buffers a handler's response so that it can be signed.
+type recorder struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.code == 0 {
+		r.code = http.StatusOK
+	}
+	return r.body.Write(b)
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.code == 0 {
+		r.code = code
+	}
+}
+
+func (r *recorder) status() int {
+	if r.code == 0 {
+		return http.StatusOK
+	}
+	return r.code
+}
+
+// JSON writes v as a JSON response with the given status.
+func JSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Error writes WeChat Pay's error JSON: {"code":...,"message":...}.
+func Error(w http.ResponseWriter, status int, code, message string) {
+	JSON(w, status, map[string]string{"code": code, "message": message})
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// query returns r's query, tolerating a malformed one.
+func query(r *http.Request) url.Values {
+	q, _ := url.ParseQuery(r.URL.RawQuery)
+	return q
+}
