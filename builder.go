@@ -126,6 +126,11 @@ func NewBuilder(cfg Config) (*Builder, error) {
 
 	b := &Builder{mchID: cfg.MchID, baseURL: base, stack: stack}
 	b.client = resty.NewWithClient(httpClient(cfg.HTTPClient))
+	// resty fills in its own User-Agent, and copies a JSON Content-Type into
+	// an empty Accept, before the headers step runs: client-level defaults
+	// keep both ours unless a request sets its own.
+	b.client.SetHeader("Accept", middleware.DefaultAccept)
+	b.client.SetHeader("User-Agent", UserAgent)
 	b.client.SetPreRequestHook(func(_ *resty.Client, req *http.Request) error {
 		return stackFrom(req.Context(), b.stack).HandleRequest(req)
 	})

@@ -196,9 +196,7 @@ func (h *Headers) Apply(req *http.Request) error {
 		}
 		req.Header.Set("Accept", accept)
 	}
-	// resty fills in its own User-Agent when none is set; ours names this
-	// library, which is what WeChat support asks for when tracing a request.
-	if ua := req.Header.Get("User-Agent"); ua == "" || strings.HasPrefix(ua, "go-resty/") {
+	if req.Header.Get("User-Agent") == "" {
 		req.Header.Set("User-Agent", h.UserAgent)
 	}
 	if h.WechatpaySerial != "" && req.Header.Get("Wechatpay-Serial") == "" {

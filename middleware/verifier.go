@@ -145,8 +145,12 @@ func (v *Verifier) Verify(resp *http.Response, body []byte) error {
 		now = v.Now
 	}
 	if skew := now().Sub(time.Unix(ts, 0)); skew > MaxClockSkew || skew < -MaxClockSkew {
-		return fail(ErrClockSkew, "the response timestamp %d is %s from local time, more than the %s allowed: check this machine's clock, or the response is replayed",
-			ts, skew.Truncate(time.Second), MaxClockSkew)
+		direction := "older than"
+		if skew < 0 {
+			skew, direction = -skew, "ahead of"
+		}
+		return fail(ErrClockSkew, "the response timestamp %d is %s %s local time, beyond the %s allowed: check this machine's clock, or the response is a replay",
+			ts, skew.Truncate(time.Second), direction, MaxClockSkew)
 	}
 	key, ok := v.Keys.PublicKey(ctx, serial)
 	if !ok {

@@ -66,6 +66,8 @@ type Request struct {
 	RequestURI string // escaped path and query exactly as sent
 	Header     http.Header
 	Body       []byte
+	// ContentLength is as received: -1 for a chunked body.
+	ContentLength int64
 	// Rejected says why the server refused the request (bad signature,
 	// missing header, ...); empty when it was accepted.
 	Rejected string
@@ -200,7 +202,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.dispatch(rec, r)
 	}
 	s.mu.Lock()
-	entry := Request{Method: r.Method, RequestURI: r.RequestURI, Header: r.Header.Clone(), Body: body}
+	entry := Request{Method: r.Method, RequestURI: r.RequestURI, Header: r.Header.Clone(), Body: body, ContentLength: r.ContentLength}
 	if rejected != nil {
 		entry.Rejected = rejected.issue
 	}
@@ -231,13 +233,13 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	mux := s.mux
 	s.mu.Unlock()
-	if h, pattern := mux.Handler(r2); pattern != "" {
-		h.ServeHTTP(w, r2)
-		return
-	}
-	if h, pattern := s.defaults.Handler(r2); pattern != "" {
-		h.ServeHTTP(w, r2)
-		return
+	// ServeHTTP, not the handler Handler returns: only ServeHTTP sets the
+	// request's path values.
+	for _, m := range []*http.ServeMux{mux, s.defaults} {
+		if _, pattern := m.Handler(r2); pattern != "" {
+			m.ServeHTTP(w, r2)
+			return
+		}
 	}
 	notFound(w, r)
 }
@@ -361,7 +363,12 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request, rec *recorder, fa
 	}
 	timestamp := strconv.FormatInt(ts.Unix(), 10)
 	nonce := randomHex(16)
-	digest := sha256.Sum256([]byte(timestamp + "\n" + nonce + "\n" + string(body) + "\n"))
+	signed := string(body)
+	// Overseas statements: WeChat signs {"sha1":...} and sends the file.
+	if sha1 := rec.header.Get("Wechatpay-Statement-Sha1"); sha1 != "" {
+		signed = `{"sha1":"` + sha1 + `"}`
+	}
+	digest := sha256.Sum256([]byte(timestamp + "\n" + nonce + "\n" + signed + "\n"))
 	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
