@@ -20,32 +20,25 @@ import (
 //   - wechatpay-php's "private.pkcs8://<base64 DER>" and
 //     "private.pkcs1://<base64 DER>".
 //
-// An error says what was found and what was expected; it never contains the
-// key material.
+// Either DER form is accepted under either label, since mislabelled files
+// are common. An error says what was found and what was expected; it never
+// contains the key material.
 func LoadPrivateKey(s string) (*rsa.PrivateKey, error) {
 	const expected = "expected the merchant API private key apiclient_key.pem: a PEM \"PRIVATE KEY\" (PKCS#8) or \"RSA PRIVATE KEY\" (PKCS#1) block"
 	fail := func(format string, args ...any) (*rsa.PrivateKey, error) {
 		return nil, fmt.Errorf("wechatpay: LoadPrivateKey: "+format, args...)
 	}
-	if der, ok, err := uriDER(s, "private.pkcs1://"); ok {
-		if err != nil {
-			return fail("%v", err)
+	for _, scheme := range [...]string{"private.pkcs1://", "private.pkcs8://"} {
+		if der, ok, err := uriDER(s, scheme); ok {
+			if err != nil {
+				return fail("%v", err)
+			}
+			key, err := parsePrivateDER(der)
+			if err != nil {
+				return fail("%s value: %v", scheme, err)
+			}
+			return key, nil
 		}
-		key, err := x509.ParsePKCS1PrivateKey(der)
-		if err != nil {
-			return fail("private.pkcs1:// value is not a PKCS#1 RSA private key (%v); a PKCS#8 key is written private.pkcs8://", err)
-		}
-		return key, nil
-	}
-	if der, ok, err := uriDER(s, "private.pkcs8://"); ok {
-		if err != nil {
-			return fail("%v", err)
-		}
-		key, err := pkcs8RSA(der)
-		if err != nil {
-			return fail("private.pkcs8:// value: %v", err)
-		}
-		return key, nil
 	}
 	text, source, err := pemSource(s, "private.pkcs8://")
 	if err != nil {
@@ -58,24 +51,15 @@ func LoadPrivateKey(s string) (*rsa.PrivateKey, error) {
 		if block == nil {
 			break
 		}
-		if block.Headers["Proc-Type"] != "" && strings.Contains(block.Headers["Proc-Type"], "ENCRYPTED") {
-			return fail("%s holds an encrypted %q block; decrypt it first (openssl pkey -in key.pem -out apiclient_key.pem)", source, block.Type)
-		}
-		switch block.Type {
-		case "PRIVATE KEY":
-			key, err := pkcs8RSA(block.Bytes)
+		switch {
+		case block.Type == "ENCRYPTED PRIVATE KEY" || strings.Contains(block.Headers["Proc-Type"], "ENCRYPTED"):
+			return fail("%s holds an encrypted %s; decrypt it first (openssl pkey -in key.pem -out apiclient_key.pem)", source, block.Type)
+		case block.Type == "PRIVATE KEY" || block.Type == "RSA PRIVATE KEY":
+			key, err := parsePrivateDER(block.Bytes)
 			if err != nil {
-				return fail("%s: %v", source, err)
+				return fail("%s: the %s block: %v", source, block.Type, err)
 			}
 			return key, nil
-		case "RSA PRIVATE KEY":
-			key, err := x509.ParsePKCS1PrivateKey(block.Bytes)
-			if err != nil {
-				return fail("%s: the RSA PRIVATE KEY block does not parse (%v)", source, err)
-			}
-			return key, nil
-		case "ENCRYPTED PRIVATE KEY":
-			return fail("%s holds an ENCRYPTED PRIVATE KEY; decrypt it first (openssl pkey -in key.pem -out apiclient_key.pem)", source)
 		}
 		found = append(found, describeBlock(block.Type))
 	}
@@ -95,25 +79,17 @@ func LoadPublicKey(s string) (*rsa.PublicKey, error) {
 	fail := func(format string, args ...any) (*rsa.PublicKey, error) {
 		return nil, fmt.Errorf("wechatpay: LoadPublicKey: "+format, args...)
 	}
-	if der, ok, err := uriDER(s, "public.spki://"); ok {
-		if err != nil {
-			return fail("%v", err)
+	for _, scheme := range [...]string{"public.spki://", "public.pkcs1://"} {
+		if der, ok, err := uriDER(s, scheme); ok {
+			if err != nil {
+				return fail("%v", err)
+			}
+			key, err := parsePublicDER(der)
+			if err != nil {
+				return fail("%s value: %v", scheme, err)
+			}
+			return key, nil
 		}
-		key, err := spkiRSA(der)
-		if err != nil {
-			return fail("public.spki:// value: %v", err)
-		}
-		return key, nil
-	}
-	if der, ok, err := uriDER(s, "public.pkcs1://"); ok {
-		if err != nil {
-			return fail("%v", err)
-		}
-		key, err := x509.ParsePKCS1PublicKey(der)
-		if err != nil {
-			return fail("public.pkcs1:// value is not a PKCS#1 RSA public key (%v); an SPKI key is written public.spki://", err)
-		}
-		return key, nil
 	}
 	text, source, err := pemSource(s, "public.spki://")
 	if err != nil {
@@ -127,16 +103,10 @@ func LoadPublicKey(s string) (*rsa.PublicKey, error) {
 			break
 		}
 		switch block.Type {
-		case "PUBLIC KEY":
-			key, err := spkiRSA(block.Bytes)
+		case "PUBLIC KEY", "RSA PUBLIC KEY":
+			key, err := parsePublicDER(block.Bytes)
 			if err != nil {
-				return fail("%s: %v", source, err)
-			}
-			return key, nil
-		case "RSA PUBLIC KEY":
-			key, err := x509.ParsePKCS1PublicKey(block.Bytes)
-			if err != nil {
-				return fail("%s: the RSA PUBLIC KEY block does not parse (%v)", source, err)
+				return fail("%s: the %s block: %v", source, block.Type, err)
 			}
 			return key, nil
 		case "CERTIFICATE":
@@ -255,28 +225,31 @@ func redactPath(err error) string {
 	return err.Error()
 }
 
-func pkcs8RSA(der []byte) (*rsa.PrivateKey, error) {
+// parsePrivateDER accepts PKCS#8 or PKCS#1: the bytes say which they are,
+// and files labelled one way but holding the other are common.
+func parsePrivateDER(der []byte) (*rsa.PrivateKey, error) {
+	if key, err := x509.ParsePKCS1PrivateKey(der); err == nil {
+		return key, nil
+	}
 	key, err := x509.ParsePKCS8PrivateKey(der)
 	if err != nil {
-		if _, err1 := x509.ParsePKCS1PrivateKey(der); err1 == nil {
-			return nil, errors.New("this is a PKCS#1 key in a PKCS#8 wrapper: write it as \"RSA PRIVATE KEY\" or private.pkcs1://")
-		}
-		return nil, fmt.Errorf("the PKCS#8 private key does not parse (%v)", err)
+		return nil, errors.New("the bytes are neither a PKCS#8 nor a PKCS#1 private key")
 	}
 	rsaKey, ok := key.(*rsa.PrivateKey)
 	if !ok {
-		return nil, fmt.Errorf("the PKCS#8 private key is a %T; expected the merchant's RSA API private key", key)
+		return nil, fmt.Errorf("the private key is a %T; expected the merchant's RSA API private key", key)
 	}
 	return rsaKey, nil
 }
 
-func spkiRSA(der []byte) (*rsa.PublicKey, error) {
+// parsePublicDER accepts SPKI or PKCS#1, like parsePrivateDER.
+func parsePublicDER(der []byte) (*rsa.PublicKey, error) {
+	if key, err := x509.ParsePKCS1PublicKey(der); err == nil {
+		return key, nil
+	}
 	key, err := x509.ParsePKIXPublicKey(der)
 	if err != nil {
-		if _, err1 := x509.ParsePKCS1PublicKey(der); err1 == nil {
-			return nil, errors.New("this is a PKCS#1 public key, not SPKI: write it as \"RSA PUBLIC KEY\" or public.pkcs1://")
-		}
-		return nil, fmt.Errorf("the SPKI public key does not parse (%v)", err)
+		return nil, errors.New("the bytes are neither an SPKI nor a PKCS#1 public key")
 	}
 	rsaKey, ok := key.(*rsa.PublicKey)
 	if !ok {

@@ -1,0 +1,141 @@
+package wechatpay_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/wechatpay-chain/wechatpay"
+	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
+)
+
+// TestFutures runs every future feature and then checks that no goroutine
+// outlived its request.
+func TestFutures(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	srv := wechatpaytest.NewServer()
+	defer srv.Close()
+	release := make(chan struct{})
+	serverSawCancel := make(chan struct{}, 4)
+	srv.Handle("POST /v3/slow", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+			echo(w, r)
+		case <-r.Context().Done():
+			serverSawCancel <- struct{}{}
+		}
+	})
+	srv.Handle("/", echo)
+	b := newBuilder(t, srv, nil)
+	defer b.Client().GetClient().CloseIdleConnections()
+	ctx := context.Background()
+
+	t.Run("async returns at once and Done closes when the response is in", func(t *testing.T) {
+		f := b.Chain("v3/slow").PostAsync(ctx)
+		select {
+		case <-f.Done():
+			t.Fatal("the future completed before the server answered")
+		case <-time.After(20 * time.Millisecond):
+		}
+		release <- struct{}{}
+		select {
+		case <-f.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatal("the future never completed")
+		}
+		resp, err := f.Wait()
+		require.NoError(t, err)
+		assert.Equal(t, "/v3/slow", resp.Get("uri").String())
+	})
+
+	t.Run("every async verb", func(t *testing.T) {
+		futures := map[string]*wechatpay.Future{
+			"GET":    b.Chain("v3/a").GetAsync(ctx),
+			"POST":   b.Chain("v3/a").PostAsync(ctx, wechatpay.Options{JSON: map[string]int{"n": 1}}),
+			"PUT":    b.Chain("v3/a").PutAsync(ctx, wechatpay.Options{JSON: map[string]int{"n": 1}}),
+			"PATCH":  b.Chain("v3/a").PatchAsync(ctx, wechatpay.Options{JSON: map[string]int{"n": 1}}),
+			"DELETE": b.Chain("v3/a").DeleteAsync(ctx),
+		}
+		for method, f := range futures {
+			resp, err := f.Wait()
+			require.NoError(t, err, method)
+			assert.Equal(t, method, resp.Get("method").String())
+		}
+	})
+
+	t.Run("Then continues on success with another request", func(t *testing.T) {
+		resp, err := b.Chain("v3/first").GetAsync(ctx).Then(func(r *wechatpay.Response) (*wechatpay.Response, error) {
+			return b.Chain("v3/second/{from}").Get(ctx, wechatpay.Options{Path: map[string]string{"from": r.Get("uri").String()}})
+		}).Wait()
+		require.NoError(t, err)
+		assert.Equal(t, "/v3/second/%2Fv3%2Ffirst", resp.Get("uri").String())
+	})
+
+	t.Run("Then is skipped on error", func(t *testing.T) {
+		called := false
+		_, err := b.Chain("v3/x/{missing}").GetAsync(ctx).Then(func(r *wechatpay.Response) (*wechatpay.Response, error) {
+			called = true
+			return r, nil
+		}).Wait()
+		assert.ErrorContains(t, err, "placeholder {missing} has no value")
+		assert.False(t, called)
+	})
+
+	t.Run("a panicking continuation becomes an error", func(t *testing.T) {
+		_, err := b.Chain("v3/a").GetAsync(ctx).Then(func(*wechatpay.Response) (*wechatpay.Response, error) {
+			panic("boom")
+		}).Wait()
+		assert.EqualError(t, err, "wechatpay: a future's function panicked: boom")
+	})
+
+	t.Run("WaitAll keeps order and joins errors", func(t *testing.T) {
+		resps, err := wechatpay.WaitAll(
+			b.Chain("v3/one").GetAsync(ctx),
+			b.Chain("v3/nowhere/{x}").GetAsync(ctx),
+			b.Chain("v3/three").GetAsync(ctx),
+		)
+		require.Len(t, resps, 3)
+		assert.Equal(t, "/v3/one", resps[0].Get("uri").String())
+		assert.Nil(t, resps[1])
+		assert.Equal(t, "/v3/three", resps[2].Get("uri").String())
+		require.Error(t, err)
+		assert.True(t, strings.HasPrefix(err.Error(), "future 1: wechatpay: GET v3/nowhere/{x}: placeholder {x}"), err.Error())
+
+		resps, err = wechatpay.WaitAll()
+		assert.NoError(t, err)
+		assert.Empty(t, resps)
+	})
+
+	t.Run("cancelling the context stops the request", func(t *testing.T) {
+		cctx, cancel := context.WithCancel(ctx)
+		f := b.Chain("v3/slow").PostAsync(cctx)
+		time.Sleep(20 * time.Millisecond)
+		cancel()
+		select {
+		case <-f.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatal("cancellation did not reach the request")
+		}
+		_, err := f.Wait()
+		assert.ErrorIs(t, err, context.Canceled)
+		select {
+		case <-serverSawCancel:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the server never saw the request go away")
+		}
+	})
+
+	t.Run("a deadline bounds the request", func(t *testing.T) {
+		dctx, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
+		defer cancel()
+		_, err := b.Chain("v3/slow").Post(dctx)
+		assert.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+	})
+}

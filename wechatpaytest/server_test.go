@@ -1,0 +1,191 @@
+package wechatpaytest_test
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wechatpay-chain/wechatpay/middleware"
+	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
+)
+
+// send builds a request to srv, lets edit change it before and after
+// signing, and returns the status and decoded error code.
+func send(t *testing.T, srv *wechatpaytest.Server, method, path, body string, signer *middleware.Signer,
+	edit func(r *http.Request) *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "test")
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if signer != nil {
+		require.NoError(t, signer.Sign(req))
+	}
+	if edit != nil {
+		req = edit(req)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, b
+}
+
+func TestServerChecksRequests(t *testing.T) {
+	srv := wechatpaytest.NewServer()
+	defer srv.Close()
+	srv.Handle("/", func(w http.ResponseWriter, r *http.Request) { wechatpaytest.JSON(w, 200, map[string]bool{"ok": true}) })
+	key := middleware.FromCryptoSigner(srv.MerchantKey)
+	good := &middleware.Signer{MchID: srv.MchID, Serial: srv.MerchantSerial, Key: key}
+	tests := []struct {
+		name   string
+		signer *middleware.Signer
+		edit   func(*http.Request) *http.Request
+		status int
+		code   string
+		issue  string
+	}{
+		{"good", good, nil, 200, "", ""},
+		{"no Accept", good, func(r *http.Request) *http.Request { r.Header.Del("Accept"); return r }, 400, "INVALID_REQUEST", "missing Accept or User-Agent"},
+		{"no signature", nil, nil, 401, "SIGN_ERROR", "does not start with WECHATPAY2-SHA256-RSA2048"},
+		{"wrong merchant", &middleware.Signer{MchID: "1900000002", Serial: srv.MerchantSerial, Key: key}, nil, 401, "SIGN_ERROR", "mchid 1900000002 is not the merchant"},
+		{"wrong serial", &middleware.Signer{MchID: srv.MchID, Serial: srv.PlatformSerial, Key: key}, nil, 401, "SIGN_ERROR", "is not the serial of the merchant API certificate"},
+		{"stale timestamp", &middleware.Signer{MchID: srv.MchID, Serial: srv.MerchantSerial, Key: key,
+			Now: func() time.Time { return time.Now().Add(-6 * time.Minute) }}, nil, 401, "SIGN_ERROR", "away from the server clock"},
+		{"wrong key", &middleware.Signer{MchID: srv.MchID, Serial: srv.MerchantSerial, Key: middleware.FromCryptoSigner(srv.PlatformKey)}, nil,
+			401, "SIGN_ERROR", "sign not match"},
+		{"tampered path", good, func(r *http.Request) *http.Request { r.URL.Path = "/v3/other"; return r }, 401, "SIGN_ERROR", "sign not match"},
+		{"tampered body", good, func(r *http.Request) *http.Request {
+			r.Body = io.NopCloser(strings.NewReader(`{"total":2}`))
+			return r
+		}, 401, "SIGN_ERROR", "sign not match"},
+		{"body without JSON content type", good, func(r *http.Request) *http.Request {
+			r.Header.Set("Content-Type", "text/plain")
+			return r
+		}, 400, "INVALID_REQUEST", "expected application/json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := send(t, srv, "POST", "v3/x", `{"total":1}`, tt.signer, tt.edit)
+			assert.Equal(t, tt.status, resp.StatusCode, string(body))
+			var e struct {
+				Code   string
+				Detail json.RawMessage
+			}
+			require.NoError(t, json.Unmarshal(body, &e))
+			assert.Equal(t, tt.code, e.Code)
+			assert.Contains(t, string(e.Detail), tt.issue)
+			last, ok := srv.LastRequest()
+			require.True(t, ok)
+			assert.Contains(t, last.Rejected, tt.issue)
+			assert.Equal(t, tt.status == 200, last.Rejected == "")
+		})
+	}
+
+	t.Run("replayed nonce", func(t *testing.T) {
+		var replay *http.Request
+		resp, _ := send(t, srv, "GET", "v3/x", "", good, func(r *http.Request) *http.Request { replay = r.Clone(r.Context()); return r })
+		require.Equal(t, 200, resp.StatusCode)
+		replay.Body = nil
+		resp, err := http.DefaultClient.Do(replay)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, 401, resp.StatusCode)
+		last, _ := srv.LastRequest()
+		assert.Contains(t, last.Rejected, "was already used: a replayed request")
+	})
+}
+
+func verifyResponse(t *testing.T, resp *http.Response, body []byte, pub *rsa.PublicKey) {
+	t.Helper()
+	msg := resp.Header.Get("Wechatpay-Timestamp") + "\n" + resp.Header.Get("Wechatpay-Nonce") + "\n" + string(body) + "\n"
+	sig, err := base64.StdEncoding.DecodeString(resp.Header.Get("Wechatpay-Signature"))
+	require.NoError(t, err)
+	digest := sha256.Sum256([]byte(msg))
+	assert.NoError(t, rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], sig))
+}
+
+func TestServerSignsResponses(t *testing.T) {
+	signer := func(srv *wechatpaytest.Server) *middleware.Signer {
+		return &middleware.Signer{MchID: srv.MchID, Serial: srv.MerchantSerial, Key: middleware.FromCryptoSigner(srv.MerchantKey)}
+	}
+	srv := wechatpaytest.NewServer()
+	defer srv.Close()
+	platform := wechatpaytest.NewServer(wechatpaytest.WithIdentity(wechatpaytest.PlatformCertificate))
+	defer platform.Close()
+
+	tests := []struct {
+		name   string
+		srv    *wechatpaytest.Server
+		serial string // request Wechatpay-Serial
+		want   string
+		pub    *rsa.PublicKey
+	}{
+		{"default identity is the public key", srv, "", srv.PublicKeyID, &srv.PublicKeyKey.PublicKey},
+		{"the request names the platform certificate", srv, srv.PlatformSerial, srv.PlatformSerial, &srv.PlatformKey.PublicKey},
+		{"WithIdentity(PlatformCertificate)", platform, "", platform.PlatformSerial, &platform.PlatformKey.PublicKey},
+		{"the request names the public key", platform, platform.PublicKeyID, platform.PublicKeyID, &platform.PublicKeyKey.PublicKey},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := send(t, tt.srv, "GET", "v3/pay/transactions/id/42?mchid="+tt.srv.MchID, "", signer(tt.srv), func(r *http.Request) *http.Request {
+				if tt.serial != "" {
+					r.Header.Set("Wechatpay-Serial", tt.serial)
+				}
+				return r
+			})
+			require.Equal(t, 200, resp.StatusCode, string(body))
+			assert.Equal(t, tt.want, resp.Header.Get("Wechatpay-Serial"))
+			assert.Equal(t, "WECHATPAY2-SHA256-RSA2048", resp.Header.Get("Wechatpay-Signature-Type"))
+			verifyResponse(t, resp, body, tt.pub)
+			assert.Contains(t, string(body), `"transaction_id":"42"`)
+		})
+	}
+}
+
+func TestServerBasePathAndHandlers(t *testing.T) {
+	srv := wechatpaytest.NewServer(wechatpaytest.WithBasePath("hk"))
+	defer srv.Close()
+	assert.True(t, strings.HasSuffix(srv.URL, "/hk/"), srv.URL)
+	signer := &middleware.Signer{MchID: srv.MchID, Serial: srv.MerchantSerial, Key: middleware.FromCryptoSigner(srv.MerchantKey)}
+
+	srv.Handle("GET /v3/item/{id}", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("first " + r.PathValue("id"))) })
+	resp, body := send(t, srv, "GET", "v3/item/a%2Fb", "", signer, nil)
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, "first a/b", string(body))
+
+	srv.Handle("GET /v3/item/{id}", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("second")) })
+	_, body = send(t, srv, "GET", "v3/item/1", "", signer, nil)
+	assert.Equal(t, "second", string(body), "Handle replaces a handler")
+
+	srv.Handle("POST /v3/pay/transactions/native", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	resp, body = send(t, srv, "POST", "v3/pay/transactions/native", `{}`, signer, nil)
+	assert.Equal(t, 204, resp.StatusCode, "a user handler takes precedence over a built-in one")
+	verifyResponse(t, resp, body, &srv.PublicKeyKey.PublicKey)
+
+	outside := strings.TrimSuffix(srv.URL, "hk/")
+	req, _ := http.NewRequest("GET", outside+"v3/item/1", nil)
+	req.Header.Set("Accept", "*/*")
+	require.NoError(t, signer.Sign(req))
+	r, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	b, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	assert.Equal(t, 404, r.StatusCode)
+	assert.True(t, bytes.Contains(b, []byte("RESOURCE_NOT_EXISTS")))
+}
