@@ -223,9 +223,18 @@ func PathSegment(name string) (string, error) {
 	if name == "" {
 		return "", errors.New("wechatpay: Seg(\"\"): a segment cannot be empty; a path ending in \"/\" is written with Chain(path)")
 	}
+	// Most names are already lower case: return them without copying.
+	i := 0
+	for i < len(name) && ('a' <= name[i] && name[i] <= 'z' || '0' <= name[i] && name[i] <= '9' || name[i] == '_' || name[i] == '-' || name[i] == '.') {
+		i++
+	}
+	if i == len(name) {
+		return name, nil
+	}
 	var b strings.Builder
 	b.Grow(len(name) + 4)
-	for i := 0; i < len(name); i++ {
+	b.WriteString(name[:i])
+	for ; i < len(name); i++ {
 		ch := name[i]
 		switch {
 		case 'A' <= ch && ch <= 'Z':
