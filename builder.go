@@ -155,7 +155,9 @@ func (b *Builder) V2() *Chain { return b.Chain("v2") }
 // are kept, and {name} placeholders are filled from Options.Path.
 func (b *Builder) Chain(path string) *Chain {
 	c := &Chain{b: b, path: strings.TrimPrefix(path, "/")}
-	if path == "" {
+	if b == nil {
+		c.err = errNoBuilder
+	} else if path == "" {
 		c.err = errors.New("wechatpay: Chain(\"\"): the path is empty")
 	} else {
 		c.err = checkTemplate(c.path)

@@ -28,7 +28,7 @@ type Chain struct {
 // {out_trade_no}. Names that must not be normalised, such as an order
 // number, go through Value instead.
 func (c *Chain) Seg(name string) *Chain {
-	if c.err != nil {
+	if c = c.usable(); c.err != nil {
 		return c
 	}
 	seg, err := PathSegment(name)
@@ -42,7 +42,7 @@ func (c *Chain) Seg(name string) *Chain {
 // segment: never normalised, and escaped like a placeholder value (see
 // Options.Path), so "N123/45" is sent as N123%2F45.
 func (c *Chain) Value(v string) *Chain {
-	if c.err != nil {
+	if c = c.usable(); c.err != nil {
 		return c
 	}
 	if v == "" {
@@ -53,10 +53,22 @@ func (c *Chain) Value(v string) *Chain {
 
 // Path returns the path template, such as
 // "v3/pay/transactions/out-trade-no/{out_trade_no}".
-func (c *Chain) Path() string { return c.path }
+func (c *Chain) Path() string { return c.usable().path }
 
 // Err reports the first error met while building the chain, if any.
-func (c *Chain) Err() error { return c.err }
+func (c *Chain) Err() error { return c.usable().err }
+
+// errNoBuilder is the error of a Chain that did not come from a Builder.
+var errNoBuilder = errors.New("wechatpay: this Chain was not made by a Builder: start chains with Builder.V3, V2 or Chain")
+
+// usable returns c, or a chain holding errNoBuilder when c is nil or was
+// not made by a Builder, so that misuse is an error rather than a panic.
+func (c *Chain) usable() *Chain {
+	if c == nil || c.b == nil {
+		return &Chain{err: errNoBuilder}
+	}
+	return c
+}
 
 // Get sends a GET request. opts is at most one Options.
 func (c *Chain) Get(ctx context.Context, opts ...Options) (*Response, error) {
@@ -117,7 +129,7 @@ func (c *Chain) async(ctx context.Context, method string, opts []Options) *Futur
 var ErrAPIv2 = errors.New("wechatpay: APIv2 (v2/...) requests are not supported yet")
 
 func (c *Chain) do(ctx context.Context, method string, opts []Options) (*Response, error) {
-	if c.err != nil {
+	if c = c.usable(); c.err != nil {
 		return nil, c.err
 	}
 	if c.path == "v2" || strings.HasPrefix(c.path, "v2/") {

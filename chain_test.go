@@ -307,6 +307,9 @@ func TestSignaturesOnTheWire(t *testing.T) {
 			return b.Chain("v3/pay/transactions/id/{id}").Get(ctx, wechatpay.Options{
 				Path: map[string]string{"id": "4200000001"}, Query: url.Values{"mchid": {"1900000001"}, "a": {"x&y"}}})
 		}, "GET", "/v3/pay/transactions/id/4200000001?a=x%26y&mchid=1900000001", "", false},
+		{"GET with a query in the path and in Options", func() (*wechatpay.Response, error) {
+			return b.Chain("v3/x?scope=all").Get(ctx, wechatpay.Options{Query: url.Values{"b": {"2"}}})
+		}, "GET", "/v3/x?scope=all&b=2", "", false},
 		{"POST with JSON", func() (*wechatpay.Response, error) {
 			return b.V3().Seg("pay").Seg("transactions").Seg("native").Post(ctx, wechatpay.Options{
 				JSON: order{Description: "Image形象店<深圳>&QQ", Total: 1}})
@@ -777,4 +780,43 @@ func TestConcurrentUse(t *testing.T) {
 	for _, r := range reqs {
 		assert.Empty(t, r.Rejected)
 	}
+}
+
+func TestMisuseIsAnErrorNotAPanic(t *testing.T) {
+	ctx := context.Background()
+	var nilBuilder *wechatpay.Builder
+	var nilChain *wechatpay.Chain
+	for name, c := range map[string]*wechatpay.Chain{
+		"nil chain":   nilChain,
+		"zero chain":  {},
+		"nil builder": nilBuilder.V3().Seg("pay"),
+		"seg on nil":  nilChain.Seg("pay").Value("1"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := c.Get(ctx)
+			assert.ErrorContains(t, err, "this Chain was not made by a Builder")
+			_, err = c.PostAsync(ctx).Wait()
+			assert.ErrorContains(t, err, "this Chain was not made by a Builder")
+			assert.Error(t, c.Err())
+		})
+	}
+
+	var resp *wechatpay.Response
+	assert.Equal(t, 0, resp.StatusCode())
+	assert.Empty(t, resp.Body())
+	assert.Empty(t, resp.String())
+	assert.Empty(t, resp.RequestID())
+	assert.False(t, resp.Get("code_url").Exists())
+	assert.False(t, resp.JSON().Exists())
+	assert.Empty(t, resp.Header())
+	assert.Nil(t, resp.Raw())
+	assert.Error(t, resp.Decode(&struct{}{}))
+
+	srv := wechatpaytest.NewServer()
+	defer srv.Close()
+	b := newBuilder(t, srv, nil)
+	_, err := b.Chain("v3/pay/transactions/id/1").GetAsync(ctx, wechatpay.Options{Query: url.Values{"mchid": {srv.MchID}}}).Then(nil).Wait()
+	assert.EqualError(t, err, "wechatpay: Then(nil): expected a function")
+	_, err = wechatpay.WaitAll(nil)
+	assert.EqualError(t, err, "future 0 is nil")
 }

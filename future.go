@@ -43,6 +43,9 @@ func (f *Future) Done() <-chan struct{} { return f.done }
 // only on success (in its own goroutine, so it may send requests with the
 // blocking verbs); an error skips fn and passes through.
 func (f *Future) Then(fn func(*Response) (*Response, error)) *Future {
+	if fn == nil {
+		return goFuture(func() (*Response, error) { return nil, errors.New("wechatpay: Then(nil): expected a function") })
+	}
 	return goFuture(func() (*Response, error) {
 		resp, err := f.Wait()
 		if err != nil {
@@ -59,6 +62,10 @@ func WaitAll(futures ...*Future) ([]*Response, error) {
 	out := make([]*Response, len(futures))
 	var errs []error
 	for i, f := range futures {
+		if f == nil {
+			errs = append(errs, fmt.Errorf("future %d is nil", i))
+			continue
+		}
 		resp, err := f.Wait()
 		out[i] = resp
 		if err != nil {
