@@ -24,49 +24,22 @@ import (
 // are common. An error says what was found and what was expected; it never
 // contains the key material.
 func LoadPrivateKey(s string) (*rsa.PrivateKey, error) {
-	const expected = "expected the merchant API private key apiclient_key.pem: a PEM \"PRIVATE KEY\" (PKCS#8) or \"RSA PRIVATE KEY\" (PKCS#1) block"
-	fail := func(format string, args ...any) (*rsa.PrivateKey, error) {
-		return nil, fmt.Errorf("wechatpay: LoadPrivateKey: "+format, args...)
-	}
-	for _, scheme := range [...]string{"private.pkcs1://", "private.pkcs8://"} {
-		if der, ok, err := uriDER(s, scheme); ok {
-			if err != nil {
-				return fail("%v", err)
+	return loader[*rsa.PrivateKey]{
+		name:     "LoadPrivateKey",
+		schemes:  []string{"private.pkcs1://", "private.pkcs8://"},
+		expected: "expected the merchant API private key apiclient_key.pem: a PEM \"PRIVATE KEY\" (PKCS#8) or \"RSA PRIVATE KEY\" (PKCS#1) block",
+		der:      parsePrivateDER,
+		block: func(b *pem.Block) (*rsa.PrivateKey, bool, error) {
+			switch {
+			case b.Type == "ENCRYPTED PRIVATE KEY" || strings.Contains(b.Headers["Proc-Type"], "ENCRYPTED"):
+				return nil, true, errors.New("it is encrypted; decrypt it first (openssl pkey -in key.pem -out apiclient_key.pem)")
+			case b.Type == "PRIVATE KEY" || b.Type == "RSA PRIVATE KEY":
+				key, err := parsePrivateDER(b.Bytes)
+				return key, true, err
 			}
-			key, err := parsePrivateDER(der)
-			if err != nil {
-				return fail("%s value: %v", scheme, err)
-			}
-			return key, nil
-		}
-	}
-	text, source, err := pemSource(s, "private.pkcs8://")
-	if err != nil {
-		return fail("%v", err)
-	}
-	var found []string
-	for rest := text; ; {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		switch {
-		case block.Type == "ENCRYPTED PRIVATE KEY" || strings.Contains(block.Headers["Proc-Type"], "ENCRYPTED"):
-			return fail("%s holds an encrypted %s; decrypt it first (openssl pkey -in key.pem -out apiclient_key.pem)", source, block.Type)
-		case block.Type == "PRIVATE KEY" || block.Type == "RSA PRIVATE KEY":
-			key, err := parsePrivateDER(block.Bytes)
-			if err != nil {
-				return fail("%s: the %s block: %v", source, block.Type, err)
-			}
-			return key, nil
-		}
-		found = append(found, describeBlock(block.Type))
-	}
-	if len(found) == 0 {
-		return fail("%s holds no PEM block; %s", source, expected)
-	}
-	return fail("%s holds %s; %s", source, strings.Join(found, " and "), expected)
+			return nil, false, nil
+		},
+	}.load(s)
 }
 
 // LoadPublicKey reads a WeChat Pay verification key: the WeChat Pay public
@@ -75,67 +48,90 @@ func LoadPrivateKey(s string) (*rsa.PrivateKey, error) {
 // as PEM text, "file://..." or a path, or wechatpay-php's
 // "public.spki://<base64 DER>" and "public.pkcs1://<base64 DER>".
 func LoadPublicKey(s string) (*rsa.PublicKey, error) {
-	const expected = "expected the WeChat Pay public key pub_key.pem (\"PUBLIC KEY\"), a PKCS#1 \"RSA PUBLIC KEY\" or a platform \"CERTIFICATE\""
-	fail := func(format string, args ...any) (*rsa.PublicKey, error) {
-		return nil, fmt.Errorf("wechatpay: LoadPublicKey: "+format, args...)
-	}
-	for _, scheme := range [...]string{"public.spki://", "public.pkcs1://"} {
-		if der, ok, err := uriDER(s, scheme); ok {
-			if err != nil {
-				return fail("%v", err)
+	return loader[*rsa.PublicKey]{
+		name:     "LoadPublicKey",
+		schemes:  []string{"public.spki://", "public.pkcs1://"},
+		expected: "expected the WeChat Pay public key pub_key.pem (\"PUBLIC KEY\"), a PKCS#1 \"RSA PUBLIC KEY\" or a platform \"CERTIFICATE\"",
+		der:      parsePublicDER,
+		block: func(b *pem.Block) (*rsa.PublicKey, bool, error) {
+			switch b.Type {
+			case "PUBLIC KEY", "RSA PUBLIC KEY":
+				key, err := parsePublicDER(b.Bytes)
+				return key, true, err
+			case "CERTIFICATE":
+				cert, err := parseCertificate(b)
+				if err != nil {
+					return nil, true, err
+				}
+				key, ok := cert.PublicKey.(*rsa.PublicKey)
+				if !ok {
+					return nil, true, fmt.Errorf("the certificate holds a %T key; expected RSA", cert.PublicKey)
+				}
+				return key, true, nil
 			}
-			key, err := parsePublicDER(der)
-			if err != nil {
-				return fail("%s value: %v", scheme, err)
-			}
-			return key, nil
-		}
-	}
-	text, source, err := pemSource(s, "public.spki://")
-	if err != nil {
-		return fail("%v", err)
-	}
-	var found []string
-	for rest := text; ; {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		switch block.Type {
-		case "PUBLIC KEY", "RSA PUBLIC KEY":
-			key, err := parsePublicDER(block.Bytes)
-			if err != nil {
-				return fail("%s: the %s block: %v", source, block.Type, err)
-			}
-			return key, nil
-		case "CERTIFICATE":
-			cert, err := x509.ParseCertificate(block.Bytes)
-			if err != nil {
-				return fail("%s: the CERTIFICATE block does not parse (%v)", source, err)
-			}
-			key, ok := cert.PublicKey.(*rsa.PublicKey)
-			if !ok {
-				return fail("%s: the certificate holds a %T key; expected RSA", source, cert.PublicKey)
-			}
-			return key, nil
-		}
-		found = append(found, describeBlock(block.Type))
-	}
-	if len(found) == 0 {
-		return fail("%s holds no PEM block; %s", source, expected)
-	}
-	return fail("%s holds %s; %s", source, strings.Join(found, " and "), expected)
+			return nil, false, nil
+		},
+	}.load(s)
 }
 
 // LoadCertificate reads an X.509 certificate (the merchant API certificate
 // apiclient_cert.pem, or a WeChat Pay platform certificate) from PEM text,
 // "file://..." or a path. CertificateSerial gives its serial.
 func LoadCertificate(s string) (*x509.Certificate, error) {
-	fail := func(format string, args ...any) (*x509.Certificate, error) {
-		return nil, fmt.Errorf("wechatpay: LoadCertificate: "+format, args...)
+	return loader[*x509.Certificate]{
+		name:     "LoadCertificate",
+		expected: "expected a \"CERTIFICATE\" block such as apiclient_cert.pem",
+		block: func(b *pem.Block) (*x509.Certificate, bool, error) {
+			if b.Type != "CERTIFICATE" {
+				return nil, false, nil
+			}
+			cert, err := parseCertificate(b)
+			return cert, true, err
+		},
+	}.load(s)
+}
+
+func parseCertificate(b *pem.Block) (*x509.Certificate, error) {
+	cert, err := x509.ParseCertificate(b.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("the CERTIFICATE block does not parse (%v)", err)
 	}
-	text, source, err := pemSource(s, "")
+	return cert, nil
+}
+
+// loader is what the three loaders share: URI schemes of base64 DER, then
+// PEM text from the input, a file:// URI or a path, scanned block by block.
+type loader[K any] struct {
+	name     string   // the loader's name, for errors
+	schemes  []string // wechatpay-php's base64 DER URI schemes; the last is suggested in errors
+	expected string   // what the caller should have given
+	der      func([]byte) (K, error)
+	// block parses a PEM block; ok is false for a block of another type.
+	block func(*pem.Block) (key K, ok bool, err error)
+}
+
+func (l loader[K]) load(s string) (K, error) {
+	var zero K
+	fail := func(format string, args ...any) (K, error) {
+		return zero, fmt.Errorf("wechatpay: "+l.name+": "+format, args...)
+	}
+	for _, scheme := range l.schemes {
+		if der, ok, err := uriDER(s, scheme); ok {
+			if err != nil {
+				return fail("%v", err)
+			}
+			key, err := l.der(der)
+			if err != nil {
+				return fail("%s value: %v", scheme, err)
+			}
+			return key, nil
+		}
+	}
+	hint := ""
+	if len(l.schemes) > 0 {
+		hint = l.schemes[len(l.schemes)-1]
+	}
+	text, source, err := pemSource(s, hint)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -146,19 +142,19 @@ func LoadCertificate(s string) (*x509.Certificate, error) {
 		if block == nil {
 			break
 		}
-		if block.Type == "CERTIFICATE" {
-			cert, err := x509.ParseCertificate(block.Bytes)
-			if err != nil {
-				return fail("%s: the CERTIFICATE block does not parse (%v)", source, err)
-			}
-			return cert, nil
+		key, ok, err := l.block(block)
+		if err != nil {
+			return fail("%s: the %s block: %v", source, block.Type, err)
+		}
+		if ok {
+			return key, nil
 		}
 		found = append(found, describeBlock(block.Type))
 	}
 	if len(found) == 0 {
-		return fail("%s holds no PEM block; expected a \"CERTIFICATE\" block such as apiclient_cert.pem", source)
+		return fail("%s holds no PEM block; %s", source, l.expected)
 	}
-	return fail("%s holds %s; expected a \"CERTIFICATE\" block such as apiclient_cert.pem", source, strings.Join(found, " and "))
+	return fail("%s holds %s; %s", source, strings.Join(found, " and "), l.expected)
 }
 
 // CertificateSerial returns a certificate's serial number as upper-case hex

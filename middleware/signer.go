@@ -84,7 +84,7 @@ func (s *Signer) Sign(req *http.Request) error {
 	if err != nil {
 		return err
 	}
-	msg := message(req.Method, req.URL.RequestURI(), timestamp, nonce, body)
+	msg := message(body, req.Method, req.URL.RequestURI(), timestamp, nonce)
 	sig, err := s.Key.Sign(req.Context(), msg)
 	if err != nil {
 		return fmt.Errorf("middleware: signing %s %s: %w", req.Method, req.URL.Path, err)
@@ -107,20 +107,21 @@ func (s *Signer) Sign(req *http.Request) error {
 	return nil
 }
 
-// message builds the five-line APIv3 signing message, each line ending in "\n".
-func message(method, target, timestamp, nonce string, body []byte) []byte {
-	msg := make([]byte, 0, len(method)+len(target)+len(timestamp)+len(nonce)+len(body)+5)
-	msg = append(msg, method...)
-	msg = append(msg, '\n')
-	msg = append(msg, target...)
-	msg = append(msg, '\n')
-	msg = append(msg, timestamp...)
-	msg = append(msg, '\n')
-	msg = append(msg, nonce...)
-	msg = append(msg, '\n')
+// message joins lines and then body, each followed by "\n": the request
+// message is method, target, timestamp, nonce, body; the response message
+// is timestamp, nonce, body.
+func message(body []byte, lines ...string) []byte {
+	n := len(body) + len(lines) + 1
+	for _, l := range lines {
+		n += len(l)
+	}
+	msg := make([]byte, 0, n)
+	for _, l := range lines {
+		msg = append(msg, l...)
+		msg = append(msg, '\n')
+	}
 	msg = append(msg, body...)
-	msg = append(msg, '\n')
-	return msg
+	return append(msg, '\n')
 }
 
 // requestBody returns the bytes req will send, without consuming req.Body.

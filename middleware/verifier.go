@@ -167,7 +167,7 @@ func (v *Verifier) Verify(resp *http.Response, body []byte) error {
 	if statementSHA1 != "" {
 		signed = []byte(`{"sha1":"` + statementSHA1 + `"}`)
 	}
-	digest := sha256.Sum256(verificationMessage(timestamp, nonce, signed))
+	digest := sha256.Sum256(message(signed, timestamp, nonce))
 	if err := rsa.VerifyPKCS1v15(key, crypto.SHA256, digest[:], sig); err != nil {
 		return fail(ErrBadSignature, "the signature does not match the response body and headers for key %q: the response was altered on the way, or the key configured under that serial is not the right one", serial)
 	}
@@ -178,18 +178,6 @@ func (v *Verifier) Verify(resp *http.Response, body []byte) error {
 		}
 	}
 	return nil
-}
-
-// verificationMessage builds "timestamp\nnonce\nbody\n".
-func verificationMessage(timestamp, nonce string, body []byte) []byte {
-	msg := make([]byte, 0, len(timestamp)+len(nonce)+len(body)+3)
-	msg = append(msg, timestamp...)
-	msg = append(msg, '\n')
-	msg = append(msg, nonce...)
-	msg = append(msg, '\n')
-	msg = append(msg, body...)
-	msg = append(msg, '\n')
-	return msg
 }
 
 // Unsigned reports whether WeChat Pay answers requests to path (as sent,
