@@ -28,6 +28,7 @@ import (
 
 	"github.com/go-resty/resty/v2"
 
+	"github.com/wechatpay-chain/wechatpay/catalog"
 	"github.com/wechatpay-chain/wechatpay/middleware"
 )
 
@@ -58,8 +59,10 @@ type Config struct {
 	// chooses from Certs: the WeChat Pay public key id if there is one,
 	// else the greatest platform certificate serial.
 	WechatpaySerial string
-	// BaseURL replaces DefaultBaseURL, e.g. "https://apihk.mch.weixin.qq.com/"
-	// or "https://api.mch.weixin.qq.com/hk/". Its path is kept and signed.
+	// BaseURL sends every request to this host, e.g.
+	// "https://apihk.mch.weixin.qq.com/" or "https://api.mch.weixin.qq.com/hk/";
+	// its path is kept and signed. Empty sends each documented endpoint to
+	// the host the catalog gives it, and anything else to DefaultBaseURL.
 	BaseURL string
 	// HTTPClient is the client requests go through; nil means a client with
 	// connect, TLS and response-header timeouts (the whole request is bounded
@@ -76,8 +79,11 @@ type Config struct {
 type Builder struct {
 	mchID   string
 	baseURL string // absolute, ends in "/"
-	client  *resty.Client
-	stack   *middleware.Stack
+	// explicitBase is set when Config.BaseURL chose the host: it then wins
+	// over the hosts the catalog gives.
+	explicitBase bool
+	client       *resty.Client
+	stack        *middleware.Stack
 }
 
 // NewBuilder checks cfg and returns a Builder. An error names the Config
@@ -124,7 +130,7 @@ func NewBuilder(cfg Config) (*Builder, error) {
 		return nil, errors.New("wechatpay: Config.Certs is empty: expected the WeChat Pay public key (PUB_KEY_ID_... -> pub_key.pem) and/or WeChat Pay platform certificates (serial -> key), to verify responses with")
 	}
 
-	b := &Builder{mchID: cfg.MchID, baseURL: base, stack: stack}
+	b := &Builder{mchID: cfg.MchID, baseURL: base, explicitBase: cfg.BaseURL != "", stack: stack}
 	b.client = resty.NewWithClient(httpClient(cfg.HTTPClient))
 	// resty fills in its own User-Agent, and copies a JSON Content-Type into
 	// an empty Accept, before the headers step runs: client-level defaults
@@ -163,6 +169,25 @@ func (b *Builder) Chain(path string) *Chain {
 		c.err = checkTemplate(c.path)
 	}
 	return c
+}
+
+// Lookup returns the chain for a documented path, the counterpart of
+// wechatpay-php's $instance['v3/pay/transactions/native']; ok is false when
+// the catalog does not have the path. Placeholder names must be the
+// documented ones. Chain(path) builds a chain for any path.
+func (b *Builder) Lookup(path string) (c *Chain, ok bool) {
+	c = b.Chain(path)
+	return c, len(catalog.Get(path)) > 0
+}
+
+// Endpoint is Lookup with an error that names the nearest documented paths
+// when path is not in the catalog.
+func (b *Builder) Endpoint(path string) (*Chain, error) {
+	c, ok := b.Lookup(path)
+	if !ok {
+		return nil, fmt.Errorf("wechatpay: %w", &catalog.NotDocumentedError{Path: path, Nearest: catalog.Nearest(path, 3)})
+	}
+	return c, nil
 }
 
 // Stack returns a copy of the Builder's middleware stack, for inspection.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/wechatpay-chain/wechatpay/catalog"
 	"github.com/wechatpay-chain/wechatpay/middleware"
 )
 
@@ -185,19 +186,62 @@ func (c *Chain) do(ctx context.Context, method string, opts []Options) (*Respons
 	return &Response{raw: resp}, nil
 }
 
-// url joins the base URL, the filled path and the query.
+// URL returns the URL a request with opts would go to: the host chosen as
+// the README's "Base URL" section says, the filled path (without "v2/" for
+// APIv2) and the query.
+func (c *Chain) URL(opts ...Options) (string, error) {
+	if c = c.usable(); c.err != nil {
+		return "", c.err
+	}
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	u, err := c.url(o)
+	if err != nil {
+		return "", fmt.Errorf("wechatpay: %s: %w", c.path, err)
+	}
+	return u, nil
+}
+
+// Endpoints returns the documented operations at this chain's path (one per
+// method), matching literal values against the catalog's placeholders; nil
+// when the catalog does not have the path.
+func (c *Chain) Endpoints() []catalog.Endpoint { return catalog.Match(c.usable().path) }
+
+//go:generate go run ./internal/segmentgen
+
+// lit appends seg as it is: the generated segment methods (segments_gen.go)
+// use it, so that documented names are never renamed.
+func (c *Chain) lit(seg string) *Chain {
+	if c = c.usable(); c.err != nil {
+		return c
+	}
+	return &Chain{b: c.b, path: c.path + "/" + seg}
+}
+
+// url joins the base URL, the filled path and the query. The host is the
+// request's Options.BaseURL, else an explicit Config.BaseURL, else the
+// catalog's host for the path, else DefaultBaseURL.
 func (c *Chain) url(o Options) (string, error) {
 	base := c.b.baseURL
-	if o.BaseURL != "" {
+	switch {
+	case o.BaseURL != "":
 		var err error
 		if base, err = normalizeBaseURL(o.BaseURL); err != nil {
 			return "", fmt.Errorf("Options.BaseURL: %w", err)
+		}
+	case !c.b.explicitBase:
+		if host := catalog.BaseURI(c.path); host != "" {
+			base = host
 		}
 	}
 	path, err := fill(c.path, o.Path)
 	if err != nil {
 		return "", err
 	}
+	// APIv2 paths are written with "v2/" but served without it.
+	path = strings.TrimPrefix(path, "v2/")
 	target := base + path
 	if len(o.Query) > 0 {
 		sep := "?"

@@ -1,7 +1,8 @@
 // Command quickstart runs the library end to end against the fake WeChat Pay
 // server that ships with it: no credentials, no network. It places a Native
-// order in the three call styles (segment chain, string path, async future),
-// queries it, and shows what an API error looks like.
+// order and queries it in the three call styles (segment chain, string path,
+// map-style lookup), runs requests async with futures, and shows what an API
+// error and a tampered response look like.
 //
 //	go run ./_examples/quickstart
 package main
@@ -48,8 +49,8 @@ func run() error {
 		"amount":       map[string]any{"total": 100, "currency": "CNY"},
 	}
 
-	// 1. Segment chain.
-	resp, err := b.V3().Seg("pay").Seg("transactions").Seg("native").Post(ctx, wechatpay.Options{JSON: order})
+	// 1. Segment chain: one method per documented segment.
+	resp, err := b.V3().Pay().Transactions().Native().Post(ctx, wechatpay.Options{JSON: order})
 	if err != nil {
 		return err
 	}
@@ -66,7 +67,21 @@ func run() error {
 	last, _ := srv.LastRequest()
 	fmt.Printf("string path    GET  %s -> %d trade_state=%s\n", last.RequestURI, resp.StatusCode(), resp.Get("trade_state"))
 
-	// 3. Async: two requests in flight at once, one continued with Then.
+	// 3. Map-style lookup of a documented path, with its catalog entry.
+	query, ok := b.Lookup("v3/pay/transactions/out-trade-no/{out_trade_no}")
+	if !ok {
+		return errors.New("the catalog does not document the order query")
+	}
+	resp, err = query.Get(ctx, wechatpay.Options{
+		Path:  map[string]string{"out_trade_no": "1217752501201407033233368018"},
+		Query: url.Values{"mchid": {srv.MchID}},
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("lookup         %s (%s) -> %d amount.total=%d\n", query.Path(), query.Endpoints()[0].Title, resp.StatusCode(), resp.Get("amount.total").Int())
+
+	// Async: two requests in flight at once, one continued with Then.
 	native := b.Chain("v3/pay/transactions/native").PostAsync(ctx, wechatpay.Options{JSON: order})
 	refund := b.Chain("v3/refund/domestic/refunds").PostAsync(ctx, wechatpay.Options{JSON: map[string]any{
 		"out_trade_no": "1217752501201407033233368018", "out_refund_no": "R20261128001",
@@ -82,7 +97,7 @@ func run() error {
 	fmt.Printf("async WaitAll  %d responses, code_url=%s refund_id=%s\n", len(all), all[0].Get("code_url"), all[1].Get("refund_id"))
 
 	// An incomplete order: WeChat answers 400 PARAM_ERROR, returned as *APIError.
-	_, err = b.V3().Seg("pay").Seg("transactions").Seg("jsapi").Post(ctx, wechatpay.Options{JSON: map[string]any{"mchid": srv.MchID}})
+	_, err = b.V3().Pay().Transactions().Jsapi().Post(ctx, wechatpay.Options{JSON: map[string]any{"mchid": srv.MchID}})
 	var apiErr *wechatpay.APIError
 	if !errors.As(err, &apiErr) {
 		return fmt.Errorf("expected an API error, got %v", err)
