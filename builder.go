@@ -16,12 +16,14 @@ package wechatpay
 
 import (
 	"crypto/rsa"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -69,9 +71,18 @@ type Config struct {
 	// by the caller's context). The Builder uses a copy and never follows
 	// redirects.
 	HTTPClient *http.Client
-	// Middleware edits the Builder's middleware stack once, at NewBuilder:
-	// replace the signer, add a logging step, and so on.
+	// Middleware edits the Builder's APIv3 middleware stack once, at
+	// NewBuilder: replace the signer, add a logging step, and so on.
 	Middleware func(*middleware.Stack) error
+
+	// Secret is the APIv2 key (32 characters, set in the merchant platform),
+	// named as in wechatpay-php. It signs v2/ chains; APIv3 needs none of it.
+	Secret string
+	// TLSCertificate is the merchant API certificate with its private key,
+	// for the APIv2 endpoints that need mutual TLS (refunds, red packets,
+	// transfers: the catalog's "security" endpoints, or Options.Security).
+	// See LoadPKCS12 (apiclient_cert.p12) and LoadTLSCertificate (PEM).
+	TLSCertificate *tls.Certificate
 }
 
 // Builder sends requests for one merchant. It is safe for concurrent use and
@@ -83,7 +94,14 @@ type Builder struct {
 	// over the hosts the catalog gives.
 	explicitBase bool
 	client       *resty.Client
-	stack        *middleware.Stack
+	// tlsClient presents the merchant certificate (mutual TLS); nil without
+	// Config.TLSCertificate. It has its own transport: nothing shared
+	// changes per request.
+	tlsClient *resty.Client
+	v3        bool              // the Builder has APIv3 credentials
+	stack     *middleware.Stack // APIv3 steps (empty without APIv3 credentials)
+	secret    string            // the APIv2 key
+	stackV2   *middleware.Stack // APIv2 steps
 }
 
 // NewBuilder checks cfg and returns a Builder. An error names the Config
@@ -99,6 +117,39 @@ func NewBuilder(cfg Config) (*Builder, error) {
 			return nil, fmt.Errorf("wechatpay: Config.BaseURL: %w", err)
 		}
 	}
+	b := &Builder{mchID: cfg.MchID, baseURL: base, explicitBase: cfg.BaseURL != "", secret: cfg.Secret,
+		v3: cfg.hasAPIv3(), stack: &middleware.Stack{}}
+	if b.v3 {
+		stack, err := cfg.stackV3()
+		if err != nil {
+			return nil, err
+		}
+		b.stack = stack
+	} else if cfg.Middleware != nil {
+		return nil, errors.New("wechatpay: Config.Middleware edits the APIv3 stack, but this Config has no APIv3 credentials (Serial, PrivateKey, Certs)")
+	}
+	var err error
+	if b.stackV2, err = middleware.NewStack((&middleware.Headers{UserAgent: UserAgent, Accept: acceptV2}).Step()); err != nil {
+		return nil, err
+	}
+
+	hc := httpClient(cfg.HTTPClient)
+	b.client = b.newClient(hc)
+	if cfg.TLSCertificate != nil {
+		t, err := ownTransport(hc.Transport)
+		if err != nil {
+			return nil, fmt.Errorf("wechatpay: Config.TLSCertificate: %w", err)
+		}
+		tlsHC := *hc
+		tlsHC.Transport = t
+		b.tlsClient = b.newClient(&tlsHC).SetCertificates(*cfg.TLSCertificate)
+	}
+	return b, nil
+}
+
+// stackV3 builds the APIv3 middleware: headers, signer, verifier, then the
+// caller's edits.
+func (cfg *Config) stackV3() (*middleware.Stack, error) {
 	key := cfg.SigningKey
 	if key == nil {
 		key = middleware.FromCryptoSigner(cfg.PrivateKey)
@@ -124,26 +175,44 @@ func NewBuilder(cfg Config) (*Builder, error) {
 			return nil, fmt.Errorf("wechatpay: Config.Middleware: %w", err)
 		}
 	}
-	// Without any key every response would fail verification; say so now,
-	// before an order is placed. A Middleware edit may bring its own verifier.
-	if len(certs) == 0 && cfg.Middleware == nil {
-		return nil, errors.New("wechatpay: Config.Certs is empty: expected the WeChat Pay public key (PUB_KEY_ID_... -> pub_key.pem) and/or WeChat Pay platform certificates (serial -> key), to verify responses with")
-	}
+	return stack, nil
+}
 
-	b := &Builder{mchID: cfg.MchID, baseURL: base, explicitBase: cfg.BaseURL != "", stack: stack}
-	b.client = resty.NewWithClient(httpClient(cfg.HTTPClient))
+// newClient returns a resty client over hc that runs the middleware stacks.
+func (b *Builder) newClient(hc *http.Client) *resty.Client {
+	c := resty.NewWithClient(hc)
 	// resty fills in its own User-Agent, and copies a JSON Content-Type into
 	// an empty Accept, before the headers step runs: client-level defaults
 	// keep both ours unless a request sets its own.
-	b.client.SetHeader("Accept", middleware.DefaultAccept)
-	b.client.SetHeader("User-Agent", UserAgent)
-	b.client.SetPreRequestHook(func(_ *resty.Client, req *http.Request) error {
+	c.SetHeader("Accept", middleware.DefaultAccept)
+	c.SetHeader("User-Agent", UserAgent)
+	c.SetPreRequestHook(func(_ *resty.Client, req *http.Request) error {
 		return stackFrom(req.Context(), b.stack).HandleRequest(req)
 	})
-	b.client.OnAfterResponse(func(_ *resty.Client, resp *resty.Response) error {
+	c.OnAfterResponse(func(_ *resty.Client, resp *resty.Response) error {
 		return stackFrom(resp.Request.Context(), b.stack).HandleResponse(resp.RawResponse, resp.Body())
 	})
-	return b, nil
+	return c
+}
+
+// ownTransport returns a copy of rt that can take a client certificate
+// without changing rt: mutual TLS goes through a transport of its own.
+func ownTransport(rt http.RoundTripper) (*http.Transport, error) {
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	t, ok := rt.(*http.Transport)
+	if !ok {
+		return nil, fmt.Errorf("mutual TLS needs Config.HTTPClient's Transport to be an *http.Transport, not %T", rt)
+	}
+	t = t.Clone()
+	if t.TLSClientConfig == nil {
+		t.TLSClientConfig = &tls.Config{}
+	}
+	// Clone copies the slice header: clip it so that adding the certificate
+	// cannot write into the original's backing array.
+	t.TLSClientConfig.Certificates = slices.Clip(t.TLSClientConfig.Certificates)
+	return t, nil
 }
 
 // UserAgent names this library, its version, the Go version and the OS; it
@@ -204,10 +273,33 @@ var (
 	pubKeyIDPattern  = regexp.MustCompile(`^PUB_KEY_ID_[0-9A-Za-z_]+$`)
 )
 
+// hasAPIv3 reports whether cfg holds any APIv3 credential; then it must
+// hold all of them.
+func (cfg *Config) hasAPIv3() bool {
+	return cfg.Serial != "" || cfg.PrivateKey != nil || cfg.SigningKey != nil || len(cfg.Certs) > 0
+}
+
 func (cfg *Config) check() error {
 	if !mchIDPattern.MatchString(cfg.MchID) {
 		return fmt.Errorf("wechatpay: Config.MchID %q is not a merchant id: expected digits such as \"1900000001\"", cfg.MchID)
 	}
+	if cfg.Secret != "" && len(cfg.Secret) != 32 {
+		// The length only: the secret itself never goes into an error.
+		return fmt.Errorf("wechatpay: Config.Secret has %d characters: the APIv2 key set in the merchant platform has 32", len(cfg.Secret))
+	}
+	if cfg.TLSCertificate != nil && (len(cfg.TLSCertificate.Certificate) == 0 || cfg.TLSCertificate.PrivateKey == nil) {
+		return errors.New("wechatpay: Config.TLSCertificate needs the certificate and its private key: see LoadPKCS12 and LoadTLSCertificate")
+	}
+	if !cfg.hasAPIv3() {
+		if cfg.Secret == "" {
+			return errors.New("wechatpay: Config has no credentials: APIv3 needs Serial, PrivateKey and Certs; APIv2 needs Secret")
+		}
+		return nil
+	}
+	return cfg.checkAPIv3()
+}
+
+func (cfg *Config) checkAPIv3() error {
 	switch {
 	case cfg.Serial == "":
 		return errors.New("wechatpay: Config.Serial is empty: expected the serial number of the merchant API certificate apiclient_cert.pem (hex, see CertificateSerial)")
@@ -236,6 +328,11 @@ func (cfg *Config) check() error {
 		case cfg.PrivateKey != nil && cfg.PrivateKey.PublicKey.Equal(pub):
 			return fmt.Errorf("wechatpay: Config.Certs[%q] is the merchant's own public key: Certs holds what WeChat Pay signs with, the WeChat Pay public key or platform certificates", serial)
 		}
+	}
+	// Without any key every response would fail verification; say so now,
+	// before an order is placed. A Middleware edit may bring its own verifier.
+	if len(cfg.Certs) == 0 && cfg.Middleware == nil {
+		return errors.New("wechatpay: Config.Certs is empty: expected the WeChat Pay public key (PUB_KEY_ID_... -> pub_key.pem) and/or WeChat Pay platform certificates (serial -> key), to verify responses with")
 	}
 	if cfg.WechatpaySerial != "" {
 		if _, ok := cfg.Certs[cfg.WechatpaySerial]; !ok {

@@ -125,16 +125,9 @@ func (c *Chain) async(ctx context.Context, method string, opts []Options) *Futur
 	return goFuture(func() (*Response, error) { return c.do(ctx, method, opts) })
 }
 
-// ErrAPIv2 is returned for v2/ chains: the APIv2 (XML) client is not part of
-// this version.
-var ErrAPIv2 = errors.New("wechatpay: APIv2 (v2/...) requests are not supported yet")
-
 func (c *Chain) do(ctx context.Context, method string, opts []Options) (*Response, error) {
 	if c = c.usable(); c.err != nil {
 		return nil, c.err
-	}
-	if c.path == "v2" || strings.HasPrefix(c.path, "v2/") {
-		return nil, fmt.Errorf("%w: %s %s", ErrAPIv2, method, c.path)
 	}
 	var o Options
 	switch len(opts) {
@@ -143,6 +136,15 @@ func (c *Chain) do(ctx context.Context, method string, opts []Options) (*Respons
 		o = opts[0]
 	default:
 		return nil, fmt.Errorf("wechatpay: %s %s: got %d Options, expected at most one", method, c.path, len(opts))
+	}
+	if strings.HasPrefix(c.path, "v2/") {
+		return c.doV2(ctx, method, o)
+	}
+	if !c.b.v3 {
+		return nil, fmt.Errorf("wechatpay: %s %s: this Builder has no APIv3 credentials: set Config.Serial, Config.PrivateKey and Config.Certs", method, c.path)
+	}
+	if o.XML != nil || o.Nonceless || o.Security {
+		return nil, fmt.Errorf("wechatpay: %s %s: Options.XML, Nonceless and Security are for APIv2 (v2/) paths", method, c.path)
 	}
 	fail := func(err error) (*Response, error) {
 		return nil, fmt.Errorf("wechatpay: %s %s: %w", method, c.path, err)

@@ -684,9 +684,12 @@ func TestOptionsErrorsSendNothing(t *testing.T) {
 		{"two Options", func() (*wechatpay.Response, error) {
 			return b.Chain("v3/x").Get(ctx, wechatpay.Options{}, wechatpay.Options{})
 		}, "got 2 Options, expected at most one"},
-		{"APIv2", func() (*wechatpay.Response, error) {
-			return b.V2().Seg("pay").Seg("micropay").Post(ctx)
-		}, "APIv2 (v2/...) requests are not supported yet: POST v2/pay/micropay"},
+		{"JSON on an APIv2 path", func() (*wechatpay.Response, error) {
+			return b.V2().Pay().Micropay().Post(ctx, wechatpay.Options{JSON: map[string]string{}})
+		}, "POST v2/pay/micropay: APIv2 parameters go in Options.XML, not Options.JSON or Options.Body"},
+		{"XML on an APIv3 path", func() (*wechatpay.Response, error) {
+			return b.V3().Pay().Transactions().Native().Post(ctx, wechatpay.Options{XML: map[string]string{}})
+		}, "Options.XML, Nonceless and Security are for APIv2 (v2/) paths"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

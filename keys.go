@@ -2,6 +2,7 @@ package wechatpay
 
 import (
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
@@ -10,6 +11,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"software.sslmate.com/src/go-pkcs12"
 )
 
 // LoadPrivateKey reads the merchant API private key (apiclient_key.pem) from
@@ -155,6 +158,56 @@ func (l loader[K]) load(s string) (K, error) {
 		return fail("%s holds no PEM block; %s", source, l.expected)
 	}
 	return fail("%s holds %s; %s", source, strings.Join(found, " and "), l.expected)
+}
+
+// LoadTLSCertificate pairs the merchant API certificate (apiclient_cert.pem)
+// with its private key (apiclient_key.pem), each given as LoadCertificate
+// and LoadPrivateKey take them, for Config.TLSCertificate.
+func LoadTLSCertificate(cert, key string) (*tls.Certificate, error) {
+	c, err := LoadCertificate(cert)
+	if err != nil {
+		return nil, err
+	}
+	k, err := LoadPrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	return tlsCertificate(c, k, "wechatpay: LoadTLSCertificate")
+}
+
+// LoadPKCS12 reads the apiclient_cert.p12 bundle (a path or "file://...")
+// for Config.TLSCertificate. Its password is the merchant id unless the
+// merchant changed it.
+func LoadPKCS12(path, password string) (*tls.Certificate, error) {
+	data, err := os.ReadFile(strings.TrimPrefix(path, "file://"))
+	if err != nil {
+		return nil, fmt.Errorf("wechatpay: LoadPKCS12: reading %s", redactPath(err))
+	}
+	return ParsePKCS12(data, password)
+}
+
+// ParsePKCS12 is LoadPKCS12 for bytes already in memory.
+func ParsePKCS12(data []byte, password string) (*tls.Certificate, error) {
+	key, cert, err := pkcs12.Decode(data, password)
+	if err != nil {
+		if errors.Is(err, pkcs12.ErrIncorrectPassword) {
+			// The password is never repeated back.
+			return nil, errors.New("wechatpay: ParsePKCS12: the password is wrong: the apiclient_cert.p12 password is the merchant id unless it was changed")
+		}
+		return nil, fmt.Errorf("wechatpay: ParsePKCS12: expected the apiclient_cert.p12 bundle (PKCS#12): %v", err)
+	}
+	rsaKey, ok := key.(*rsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("wechatpay: ParsePKCS12: the bundle holds a %T key; expected the merchant's RSA key", key)
+	}
+	return tlsCertificate(cert, rsaKey, "wechatpay: ParsePKCS12")
+}
+
+func tlsCertificate(cert *x509.Certificate, key *rsa.PrivateKey, op string) (*tls.Certificate, error) {
+	if !key.PublicKey.Equal(cert.PublicKey) {
+		return nil, fmt.Errorf("%s: the private key does not belong to the certificate %s: expected apiclient_key.pem with its apiclient_cert.pem", op, CertificateSerial(cert))
+	}
+	return &tls.Certificate{Certificate: [][]byte{cert.Raw}, PrivateKey: key, Leaf: cert}, nil
 }
 
 // CertificateSerial returns a certificate's serial number as upper-case hex

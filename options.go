@@ -35,6 +35,17 @@ type Options struct {
 	// Middleware edits a copy of the Builder's middleware stack for this
 	// request only, e.g. middleware.Without(middleware.VerifierStep).
 	Middleware func(*middleware.Stack) error
+
+	// XML are the parameters of an APIv2 (v2/) request; nonce_str and sign
+	// are added.
+	XML map[string]string
+	// Nonceless leaves nonce_str out of an APIv2 request (the catalog marks
+	// the endpoints that want this, and they get it without asking).
+	Nonceless bool
+	// Security sends an APIv2 request over mutual TLS with
+	// Config.TLSCertificate (the catalog's "security" endpoints get it
+	// without asking).
+	Security bool
 }
 
 // body returns the bytes to send: nil for no body at all, empty for an empty

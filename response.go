@@ -13,6 +13,10 @@ import (
 // *Response (zero values), so forgetting to check an error does not panic.
 type Response struct {
 	raw *resty.Response
+	// APIv2: the XML fields, and the same as a JSON object so that Get,
+	// JSON and Decode work as they do for APIv3.
+	xml  map[string]string
+	json []byte
 }
 
 // body returns the raw body, nil for a nil Response.
@@ -21,6 +25,28 @@ func (r *Response) body() []byte {
 		return nil
 	}
 	return r.raw.Body()
+}
+
+// data is what Get, JSON and Decode read: the JSON body, or the APIv2
+// fields as JSON.
+func (r *Response) data() []byte {
+	if r != nil && r.json != nil {
+		return r.json
+	}
+	return r.body()
+}
+
+// XML returns a copy of an APIv2 answer's fields (nil for APIv3 and for
+// plain-text downloads).
+func (r *Response) XML() map[string]string {
+	if r == nil || r.xml == nil {
+		return nil
+	}
+	out := make(map[string]string, len(r.xml))
+	for k, v := range r.xml {
+		out[k] = v
+	}
+	return out
 }
 
 // header returns the headers, empty for a nil Response.
@@ -52,18 +78,20 @@ func (r *Response) String() string { return string(r.body()) }
 func (r *Response) RequestID() string { return r.header().Get("Request-ID") }
 
 // JSON parses the body with gjson.
-func (r *Response) JSON() gjson.Result { return gjson.ParseBytes(r.body()) }
+func (r *Response) JSON() gjson.Result { return gjson.ParseBytes(r.data()) }
 
 // Get returns the value at a gjson path, such as "code_url" or
-// "amount.total"; a missing path gives a Result whose Exists() is false.
-func (r *Response) Get(path string) gjson.Result { return gjson.GetBytes(r.body(), path) }
+// "amount.total" (APIv2: a field name such as "prepay_id"); a missing path
+// gives a Result whose Exists() is false.
+func (r *Response) Get(path string) gjson.Result { return gjson.GetBytes(r.data(), path) }
 
-// Decode unmarshals the JSON body into v.
+// Decode unmarshals the JSON body into v. APIv2 fields are all strings:
+// use `json:",string"` for numbers.
 func (r *Response) Decode(v any) error {
-	if len(r.body()) == 0 {
+	if len(r.data()) == 0 {
 		return fmt.Errorf("wechatpay: decoding the response body into %T: the response (status %d) has no body", v, r.StatusCode())
 	}
-	if err := json.Unmarshal(r.body(), v); err != nil {
+	if err := json.Unmarshal(r.data(), v); err != nil {
 		return fmt.Errorf("wechatpay: decoding the response body into %T: %w", v, err)
 	}
 	return nil

@@ -11,6 +11,7 @@ package catalog
 import (
 	_ "embed"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -52,11 +53,11 @@ func (e Endpoint) Host() string {
 }
 
 // Has reports whether the endpoint carries a flag such as "deprecated".
-func (e Endpoint) Has(flag string) bool { return contains(e.Flags, flag) }
+func (e Endpoint) Has(flag string) bool { return slices.Contains(e.Flags, flag) }
 
 // Security reports whether the endpoint needs mutual TLS with the merchant
 // certificate (APIv2 "opts:security").
-func (e Endpoint) Security() bool { return contains(e.Params.Opts, "security") }
+func (e Endpoint) Security() bool { return slices.Contains(e.Params.Opts, "security") }
 
 // String gives "METHOD path  title", one line for listings.
 func (e Endpoint) String() string {
@@ -65,15 +66,6 @@ func (e Endpoint) String() string {
 		s += " [" + strings.Join(e.Flags, ",") + "]"
 	}
 	return s
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // index is the parsed catalog: rows in file order, rows by path, and a trie

@@ -1,6 +1,9 @@
 package wechatpaytest
 
 import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -33,6 +36,13 @@ type Keys struct {
 	PublicKeyKey *rsa.PrivateKey
 	PublicKeyID  string
 
+	// Secret is the APIv2 key (32 characters).
+	Secret string
+	// CA issued MerchantCert: a server in TLS mode (WithTLS) accepts client
+	// certificates from it, as WeChat Pay accepts the merchant API
+	// certificate on its mutual TLS endpoints.
+	CA *x509.Certificate
+
 	// stranger signs responses under a serial no client is configured with.
 	stranger       *rsa.PrivateKey
 	strangerSerial string
@@ -46,11 +56,13 @@ var (
 // sharedKeys generates the process's keys on first use.
 func sharedKeys() *Keys {
 	keysOnce.Do(func() {
-		k := &Keys{MchID: "1900000001", PublicKeyID: "PUB_KEY_ID_0119000000012026112800000000000001"}
-		k.MerchantKey, k.MerchantCert = newIdentity("1900000001")
-		k.PlatformKey, k.PlatformCert = newIdentity("Tenpay.com Root CA test platform")
-		k.PublicKeyKey, _ = newIdentity("")
-		k.stranger, _ = newIdentity("")
+		k := &Keys{MchID: "1900000001", PublicKeyID: "PUB_KEY_ID_0119000000012026112800000000000001", Secret: randomHex(16)}
+		caKey, ca := newCA()
+		k.CA = ca
+		k.MerchantKey, k.MerchantCert = newIdentity("1900000001", ca, caKey)
+		k.PlatformKey, k.PlatformCert = newIdentity("wechatpaytest platform", nil, nil)
+		k.PublicKeyKey, _ = newIdentity("", nil, nil)
+		k.stranger, _ = newIdentity("", nil, nil)
 		k.MerchantSerial = serialOf(k.MerchantCert)
 		k.PlatformSerial = serialOf(k.PlatformCert)
 		k.strangerSerial = "0123456789ABCDEF0123456789ABCDEF01234567"
@@ -59,9 +71,36 @@ func sharedKeys() *Keys {
 	return keys
 }
 
-// newIdentity generates an RSA-2048 key and, when cn is set, a self-signed
-// certificate for it with a 20-byte serial like WeChat Pay's.
-func newIdentity(cn string) (*rsa.PrivateKey, *x509.Certificate) {
+// newCA makes the test CA; ECDSA keeps its generation fast.
+func newCA() (*ecdsa.PrivateKey, *x509.Certificate) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(fmt.Sprintf("wechatpaytest: generating the CA key: %v", err))
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "wechatpaytest CA", Organization: []string{"wechatpaytest"}},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().AddDate(5, 0, 0),
+		KeyUsage:              x509.KeyUsageCertSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		panic(fmt.Sprintf("wechatpaytest: creating the CA certificate: %v", err))
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		panic(fmt.Sprintf("wechatpaytest: parsing the CA certificate: %v", err))
+	}
+	return key, cert
+}
+
+// newIdentity generates an RSA-2048 key and, when cn is set, a certificate
+// for it with a 20-byte serial like WeChat Pay's, issued by ca (self-signed
+// when ca is nil).
+func newIdentity(cn string, ca *x509.Certificate, caKey crypto.Signer) (*rsa.PrivateKey, *x509.Certificate) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		panic(fmt.Sprintf("wechatpaytest: generating an RSA key: %v", err))
@@ -80,8 +119,13 @@ func newIdentity(cn string) (*rsa.PrivateKey, *x509.Certificate) {
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().AddDate(5, 0, 0),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	parent, signer := tmpl, crypto.Signer(key)
+	if ca != nil {
+		parent, signer = ca, caKey
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
 	if err != nil {
 		panic(fmt.Sprintf("wechatpaytest: creating a certificate: %v", err))
 	}

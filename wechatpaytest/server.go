@@ -18,11 +18,14 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -58,6 +61,10 @@ const (
 	StaleTimestamp         // correctly signed, 10 minutes ago
 	UnknownSerial          // signed with a key the client does not have
 	SignTest               // a WECHATPAY/SIGNTEST/ probe signature
+	ReturnCodeFail         // APIv2: return_code FAIL (a communication failure)
+	ResultCodeFail         // APIv2: result_code FAIL, err_code SYSTEMERROR (a business failure)
+	BrokenXML              // APIv2: the XML is cut off
+	HTMLPage               // a 200 answer holding a gateway's HTML page
 )
 
 // Request is a request the server received, as it arrived.
@@ -66,6 +73,11 @@ type Request struct {
 	RequestURI string // escaped path and query exactly as sent
 	Header     http.Header
 	Body       []byte
+	// Params are an APIv2 request's parameters (XML body or query).
+	Params map[string]string
+	// ClientCertificate is the certificate the client presented (mutual
+	// TLS, WithTLS), or nil.
+	ClientCertificate *x509.Certificate
 	// ContentLength is as received: -1 for a chunked body.
 	ContentLength int64
 	// Rejected says why the server refused the request (bad signature,
@@ -81,15 +93,17 @@ type Server struct {
 
 	basePath string // "/" or "/hk/"
 	identity Identity
+	tls      bool
 	srv      *httptest.Server
 	defaults *http.ServeMux
 
-	mu       sync.Mutex
-	handlers map[string]http.Handler
-	mux      *http.ServeMux
-	requests []Request
-	fault    Fault
-	nonces   map[string]time.Time
+	mu         sync.Mutex
+	handlers   map[string]http.Handler
+	handlersV2 map[string]HandlerV2
+	mux        *http.ServeMux
+	requests   []Request
+	fault      Fault
+	nonces     map[string]time.Time
 }
 
 // Option configures a Server.
@@ -106,6 +120,12 @@ func WithBasePath(path string) Option {
 	}
 }
 
+// WithTLS serves over HTTPS and accepts client certificates issued by
+// Keys.CA; APIv2 endpoints that need mutual TLS (secapi/* and the catalog's
+// "security" endpoints) then refuse requests without one. Config carries an
+// HTTPClient that trusts the server and the merchant's TLSCertificate.
+func WithTLS() Option { return func(s *Server) { s.tls = true } }
+
 // WithIdentity chooses the key responses are signed with when the request's
 // Wechatpay-Serial names neither identity. The default is PublicKey.
 func WithIdentity(id Identity) Option { return func(s *Server) { s.identity = id } }
@@ -113,17 +133,28 @@ func WithIdentity(id Identity) Option { return func(s *Server) { s.identity = id
 // NewServer starts a fake WeChat Pay on a loopback port. Close it when done.
 func NewServer(opts ...Option) *Server {
 	s := &Server{
-		Keys:     *sharedKeys(),
-		basePath: "/",
-		handlers: map[string]http.Handler{},
-		mux:      http.NewServeMux(),
-		nonces:   map[string]time.Time{},
+		Keys:       *sharedKeys(),
+		basePath:   "/",
+		handlers:   map[string]http.Handler{},
+		handlersV2: map[string]HandlerV2{},
+		mux:        http.NewServeMux(),
+		nonces:     map[string]time.Time{},
 	}
 	for _, opt := range opts {
 		opt(s)
 	}
 	s.defaults = s.defaultHandlers()
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	// Clients that hang up during a TLS handshake are not news in tests.
+	s.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	if s.tls {
+		pool := x509.NewCertPool()
+		pool.AddCert(s.CA)
+		s.srv.TLS = &tls.Config{ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: pool}
+		s.srv.StartTLS()
+	} else {
+		s.srv.Start()
+	}
 	s.URL = s.srv.URL + s.basePath
 	return s
 }
@@ -132,10 +163,12 @@ func NewServer(opts ...Option) *Server {
 func (s *Server) Close() { s.srv.Close() }
 
 // Config returns a ready wechatpay.Config for a client of this server: the
-// merchant's credentials, both WeChat Pay verification keys (platform
-// certificate and public key) and BaseURL.
+// merchant's APIv3 credentials, both WeChat Pay verification keys (platform
+// certificate and public key), the APIv2 secret and BaseURL; in TLS mode
+// also an HTTPClient that trusts the server and the merchant's
+// TLSCertificate.
 func (s *Server) Config() wechatpay.Config {
-	return wechatpay.Config{
+	cfg := wechatpay.Config{
 		MchID:      s.MchID,
 		Serial:     s.MerchantSerial,
 		PrivateKey: s.MerchantKey,
@@ -143,8 +176,14 @@ func (s *Server) Config() wechatpay.Config {
 			s.PlatformSerial: &s.PlatformKey.PublicKey,
 			s.PublicKeyID:    &s.PublicKeyKey.PublicKey,
 		},
+		Secret:  s.Secret,
 		BaseURL: s.URL,
 	}
+	if s.tls {
+		cfg.HTTPClient = &http.Client{Transport: s.srv.Client().Transport.(*http.Transport).Clone()}
+		cfg.TLSCertificate = &tls.Certificate{Certificate: [][]byte{s.MerchantCert.Raw}, PrivateKey: s.MerchantKey, Leaf: s.MerchantCert}
+	}
+	return cfg
 }
 
 // Handle registers h for a Go ServeMux pattern relative to the base path,
@@ -193,6 +232,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	// APIv3 paths hold a v3 segment (v3/..., hk/v3/...); anything else under
+	// the base path is APIv2.
+	if rest, ok := strings.CutPrefix(r.URL.Path, s.basePath); ok && !strings.Contains("/"+rest, "/v3/") {
+		s.serveV2(w, r, body, "/"+rest)
+		return
+	}
 	rec := &recorder{header: http.Header{}}
 	rejected := s.check(r, body)
 	if rejected != nil {
@@ -212,13 +257,45 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, r, rec, fault)
 }
 
-// dispatch strips the base path and runs the user's handler, else a
-// built-in one, else answers 404 as WeChat does.
+// dispatch runs the user's handler, else a built-in one, else answers 404
+// as WeChat does.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	if m, r2 := s.userHandler(r); m != nil {
+		m.ServeHTTP(w, r2)
+		return
+	}
+	if r2 := s.stripBase(r); r2 != nil {
+		if _, pattern := s.defaults.Handler(r2); pattern != "" {
+			s.defaults.ServeHTTP(w, r2)
+			return
+		}
+	}
+	notFound(w, r)
+}
+
+// userHandler returns the mux holding a Handle pattern for r and r with the
+// base path stripped, or nil. Call the mux's ServeHTTP, not the handler
+// Handler returns: only ServeHTTP sets the request's path values.
+func (s *Server) userHandler(r *http.Request) (*http.ServeMux, *http.Request) {
+	r2 := s.stripBase(r)
+	if r2 == nil {
+		return nil, nil
+	}
+	s.mu.Lock()
+	mux := s.mux
+	s.mu.Unlock()
+	if _, pattern := mux.Handler(r2); pattern == "" {
+		return nil, nil
+	}
+	return mux, r2
+}
+
+// stripBase returns a shallow copy of r without the base path, or nil when
+// r is outside it.
+func (s *Server) stripBase(r *http.Request) *http.Request {
 	rest, ok := strings.CutPrefix(r.URL.Path, s.basePath)
 	if !ok {
-		notFound(w, r)
-		return
+		return nil
 	}
 	r2 := new(http.Request)
 	*r2 = *r
@@ -230,18 +307,7 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 		u.RawPath = ""
 	}
 	r2.URL = &u
-	s.mu.Lock()
-	mux := s.mux
-	s.mu.Unlock()
-	// ServeHTTP, not the handler Handler returns: only ServeHTTP sets the
-	// request's path values.
-	for _, m := range []*http.ServeMux{mux, s.defaults} {
-		if _, pattern := m.Handler(r2); pattern != "" {
-			m.ServeHTTP(w, r2)
-			return
-		}
-	}
-	notFound(w, r)
+	return r2
 }
 
 func notFound(w http.ResponseWriter, r *http.Request) {
@@ -377,6 +443,10 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request, rec *recorder, fa
 	signature := base64.StdEncoding.EncodeToString(sig)
 	if fault == SignTest {
 		signature = "WECHATPAY/SIGNTEST/" + signature
+	}
+	if fault == HTMLPage {
+		writeHTMLPage(w)
+		return
 	}
 	h := w.Header()
 	for k, v := range rec.header {
