@@ -56,10 +56,15 @@ type Config struct {
 	// public key id (PUB_KEY_ID_...). Both kinds may be configured at once
 	// during a migration. The merchant's own certificate does not belong here.
 	Certs map[string]*rsa.PublicKey
+	// Keys is a source of verification keys that changes over time, such as
+	// a certificates.Manager that downloads platform certificates; it is
+	// asked after Certs. Public-key merchants need none.
+	Keys middleware.PublicKeys
 	// WechatpaySerial is the key id sent in the Wechatpay-Serial request
-	// header (WeChat signs the response with the key it names). Empty
-	// chooses from Certs: the WeChat Pay public key id if there is one,
-	// else the greatest platform certificate serial.
+	// header (WeChat signs the response with the key it names, and
+	// Builder.Encrypt encrypts with it). Empty chooses: the WeChat Pay public
+	// key id in Certs if there is one, else the current certificate of Keys,
+	// else the greatest platform certificate serial in Certs.
 	WechatpaySerial string
 	// BaseURL sends every request to this host, e.g.
 	// "https://apihk.mch.weixin.qq.com/" or "https://api.mch.weixin.qq.com/hk/";
@@ -100,6 +105,10 @@ type Builder struct {
 	tlsClient *resty.Client
 	v3        bool              // the Builder has APIv3 credentials
 	stack     *middleware.Stack // APIv3 steps (empty without APIv3 credentials)
+	keys      middleware.PublicKeys
+	serial    func() string // the Wechatpay-Serial of requests, and the key Encrypt uses
+	signer    middleware.SigningKey
+	private   *rsa.PrivateKey   // nil when the key lives in an HSM or KMS
 	secret    string            // the APIv2 key
 	stackV2   *middleware.Stack // APIv2 steps
 }
@@ -120,9 +129,23 @@ func NewBuilder(cfg Config) (*Builder, error) {
 	b := &Builder{mchID: cfg.MchID, baseURL: base, explicitBase: cfg.BaseURL != "", secret: cfg.Secret,
 		v3: cfg.hasAPIv3(), stack: &middleware.Stack{}}
 	if b.v3 {
-		stack, err := cfg.stackV3()
+		b.signer, b.private = cfg.SigningKey, cfg.PrivateKey
+		if b.signer == nil {
+			b.signer = middleware.FromCryptoSigner(cfg.PrivateKey)
+		}
+		b.keys, b.serial = cfg.verificationKeys()
+		stack, err := middleware.NewStack(
+			(&middleware.Headers{UserAgent: UserAgent, SerialSource: b.serial}).Step(),
+			(&middleware.Signer{MchID: cfg.MchID, Serial: normalizeSerial(cfg.Serial), Key: b.signer}).Step(),
+			(&middleware.Verifier{Keys: b.keys}).Step(),
+		)
 		if err != nil {
 			return nil, err
+		}
+		if cfg.Middleware != nil {
+			if err := cfg.Middleware(stack); err != nil {
+				return nil, fmt.Errorf("wechatpay: Config.Middleware: %w", err)
+			}
 		}
 		b.stack = stack
 	} else if cfg.Middleware != nil {
@@ -147,35 +170,31 @@ func NewBuilder(cfg Config) (*Builder, error) {
 	return b, nil
 }
 
-// stackV3 builds the APIv3 middleware: headers, signer, verifier, then the
-// caller's edits.
-func (cfg *Config) stackV3() (*middleware.Stack, error) {
-	key := cfg.SigningKey
-	if key == nil {
-		key = middleware.FromCryptoSigner(cfg.PrivateKey)
-	}
+// verificationKeys returns the keys responses are verified with (Certs,
+// then Keys) and the source of the Wechatpay-Serial header.
+func (cfg *Config) verificationKeys() (middleware.PublicKeys, func() string) {
 	certs := make(middleware.StaticKeys, len(cfg.Certs))
 	for serial, pub := range cfg.Certs {
 		certs[normalizeSerial(serial)] = pub
 	}
-	wechatpaySerial := normalizeSerial(cfg.WechatpaySerial)
-	if wechatpaySerial == "" {
-		wechatpaySerial = defaultWechatpaySerial(certs)
+	var keys middleware.PublicKeys = certs
+	if cfg.Keys != nil {
+		keys = middleware.MultiKeys{certs, cfg.Keys}
 	}
-	stack, err := middleware.NewStack(
-		(&middleware.Headers{UserAgent: UserAgent, WechatpaySerial: wechatpaySerial}).Step(),
-		(&middleware.Signer{MchID: cfg.MchID, Serial: normalizeSerial(cfg.Serial), Key: key}).Step(),
-		(&middleware.Verifier{Keys: certs}).Step(),
-	)
-	if err != nil {
-		return nil, err
+	fixed := normalizeSerial(cfg.WechatpaySerial)
+	if fixed == "" {
+		fixed = defaultWechatpaySerial(certs)
 	}
-	if cfg.Middleware != nil {
-		if err := cfg.Middleware(stack); err != nil {
-			return nil, fmt.Errorf("wechatpay: Config.Middleware: %w", err)
+	current, dynamic := cfg.Keys.(middleware.CurrentSerial)
+	if cfg.WechatpaySerial != "" || strings.HasPrefix(fixed, "PUB_KEY_ID_") || !dynamic {
+		return keys, func() string { return fixed }
+	}
+	return keys, func() string {
+		if s := current.CurrentSerial(); s != "" {
+			return s
 		}
+		return fixed
 	}
-	return stack, nil
 }
 
 // newClient returns a resty client over hc that runs the middleware stacks.
@@ -276,7 +295,7 @@ var (
 // hasAPIv3 reports whether cfg holds any APIv3 credential; then it must
 // hold all of them.
 func (cfg *Config) hasAPIv3() bool {
-	return cfg.Serial != "" || cfg.PrivateKey != nil || cfg.SigningKey != nil || len(cfg.Certs) > 0
+	return cfg.Serial != "" || cfg.PrivateKey != nil || cfg.SigningKey != nil || len(cfg.Certs) > 0 || cfg.Keys != nil
 }
 
 func (cfg *Config) check() error {
@@ -331,10 +350,10 @@ func (cfg *Config) checkAPIv3() error {
 	}
 	// Without any key every response would fail verification; say so now,
 	// before an order is placed. A Middleware edit may bring its own verifier.
-	if len(cfg.Certs) == 0 && cfg.Middleware == nil {
-		return errors.New("wechatpay: Config.Certs is empty: expected the WeChat Pay public key (PUB_KEY_ID_... -> pub_key.pem) and/or WeChat Pay platform certificates (serial -> key), to verify responses with")
+	if len(cfg.Certs) == 0 && cfg.Keys == nil && cfg.Middleware == nil {
+		return errors.New("wechatpay: Config.Certs is empty: expected the WeChat Pay public key (PUB_KEY_ID_... -> pub_key.pem) and/or WeChat Pay platform certificates (serial -> key), or a certificates.Manager in Config.Keys, to verify responses with")
 	}
-	if cfg.WechatpaySerial != "" {
+	if cfg.WechatpaySerial != "" && cfg.Keys == nil {
 		if _, ok := cfg.Certs[cfg.WechatpaySerial]; !ok {
 			if _, ok := cfg.Certs[normalizeSerial(cfg.WechatpaySerial)]; !ok {
 				return fmt.Errorf("wechatpay: Config.WechatpaySerial %q is not a key of Config.Certs [%s]: WeChat Pay would sign responses with a key this Builder cannot verify", cfg.WechatpaySerial, strings.Join(sortedKeys(cfg.Certs), ", "))

@@ -148,7 +148,7 @@ func (b *Builder) v2Response(method, path string, resp *resty.Response) (*Respon
 			if errors.Is(err, apiv2.ErrNoSign) {
 				kind, reason = ErrMissingHeader, "the APIv2 response has no sign"
 			}
-			return nil, fmt.Errorf("wechatpay: %s %s: %w", method, path, &VerificationError{Kind: kind, Reason: reason,
+			return nil, fmt.Errorf("wechatpay: %s %s: %w", method, path, &VerificationError{Kind: kind, Subject: "response", Reason: reason,
 				StatusCode: resp.StatusCode(), Header: resp.Header(), Body: body})
 		}
 	}

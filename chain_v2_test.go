@@ -146,7 +146,7 @@ func TestV2Answers(t *testing.T) {
 		{wechatpaytest.TamperedBody, func(t *testing.T, err error) {
 			assert.ErrorIs(t, err, wechatpay.ErrVerification)
 			assert.ErrorIs(t, err, wechatpay.ErrBadSignature)
-			assert.ErrorContains(t, err, "the APIv2 sign does not match the response")
+			assert.ErrorContains(t, err, "wechatpay: POST v2/pay/orderquery: response verification failed: the APIv2 sign does not match the response")
 		}},
 		{wechatpaytest.MissingSignature, func(t *testing.T, err error) {
 			assert.ErrorIs(t, err, wechatpay.ErrMissingHeader)

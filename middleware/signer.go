@@ -179,6 +179,9 @@ type Headers struct {
 	// public key id (PUB_KEY_ID_...) the client verifies with; WeChat signs
 	// the response with the key it names. Empty sends none.
 	WechatpaySerial string
+	// SerialSource, when set, gives Wechatpay-Serial for each request
+	// instead: the newest certificate of a rotating set.
+	SerialSource func() string
 }
 
 // DefaultAccept is the Accept header sent by default: JSON, plus the types
@@ -200,8 +203,12 @@ func (h *Headers) Apply(req *http.Request) error {
 	if req.Header.Get("User-Agent") == "" {
 		req.Header.Set("User-Agent", h.UserAgent)
 	}
-	if h.WechatpaySerial != "" && req.Header.Get("Wechatpay-Serial") == "" {
-		req.Header.Set("Wechatpay-Serial", h.WechatpaySerial)
+	serial := h.WechatpaySerial
+	if h.SerialSource != nil {
+		serial = h.SerialSource()
+	}
+	if serial != "" && req.Header.Get("Wechatpay-Serial") == "" {
+		req.Header.Set("Wechatpay-Serial", serial)
 	}
 	return nil
 }

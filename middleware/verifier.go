@@ -26,8 +26,9 @@ const MaxClockSkew = 300 * time.Second
 // that a merchant really verifies; such a response must never be accepted.
 const SignTestPrefix = "WECHATPAY/SIGNTEST/"
 
-// ErrVerification matches every failed response verification (errors.Is).
-var ErrVerification = errors.New("response verification failed")
+// ErrVerification matches every failed verification of a response or a
+// notification (errors.Is).
+var ErrVerification = errors.New("verification failed")
 
 // The kinds of verification failure; a *VerificationError matches exactly
 // one of them and ErrVerification.
@@ -40,19 +41,21 @@ var (
 	ErrSignTest        = errors.New("the response carries a WECHATPAY/SIGNTEST/ probe signature")
 )
 
-// VerificationError is a 2xx response that failed verification. It keeps the
-// response so the caller can log or inspect what arrived; never act on it.
+// VerificationError is a 2xx response or a notification that failed
+// verification. It keeps what arrived so the caller can log or inspect it;
+// never act on it.
 type VerificationError struct {
 	Kind       error  // ErrMissingHeader, ErrClockSkew, ... (errors.Is works on the error itself)
+	Subject    string // "response" or "notification"
 	Reason     string // what exactly was wrong, and what to check
-	Serial     string // the Wechatpay-Serial of the response, if any
-	StatusCode int
+	Serial     string // the Wechatpay-Serial that came with it, if any
+	StatusCode int    // the response's status (0 for a notification)
 	Header     http.Header
 	Body       []byte
 }
 
 func (e *VerificationError) Error() string {
-	return ErrVerification.Error() + ": " + e.Reason
+	return e.Subject + " " + ErrVerification.Error() + ": " + e.Reason
 }
 
 // Unwrap lets errors.Is match both ErrVerification and the kind.
@@ -87,6 +90,37 @@ func (k StaticKeys) Serials() []string {
 	return out
 }
 
+// CurrentSerial is implemented by key sources that know which of their keys
+// is current (a certificate manager: the newest valid certificate). A
+// Builder names it in Wechatpay-Serial.
+type CurrentSerial interface {
+	CurrentSerial() string
+}
+
+// MultiKeys looks a serial up in each source in turn: fixed keys together
+// with a certificate manager, for one.
+type MultiKeys []PublicKeys
+
+// PublicKey returns the first source's key for serial.
+func (m MultiKeys) PublicKey(ctx context.Context, serial string) (*rsa.PublicKey, bool) {
+	for _, k := range m {
+		if key, ok := k.PublicKey(ctx, serial); ok {
+			return key, true
+		}
+	}
+	return nil, false
+}
+
+// Serials lists every source's serials, sorted.
+func (m MultiKeys) Serials() []string {
+	var out []string
+	for _, k := range m {
+		out = append(out, k.Serials()...)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Verifier is the verifier step: it checks the Wechatpay-Signature of every
 // 2xx response over the raw body, except for the documented unsigned
 // downloads ([Unsigned]). Other statuses pass through untouched; the Builder
@@ -100,8 +134,8 @@ type Verifier struct {
 // Step returns the verifier as the stack step named [VerifierStep].
 func (v *Verifier) Step() Step { return Step{Name: VerifierStep, Response: v.Verify} }
 
-// Verify checks resp, whose raw body is body, in wechatpay-php's order:
-// headers present, clock window, serial known, signature valid.
+// Verify checks resp, whose raw body is body, unless its status is not 2xx
+// or it answers one of the unsigned downloads.
 func (v *Verifier) Verify(resp *http.Response, body []byte) error {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil
@@ -113,12 +147,32 @@ func (v *Verifier) Verify(resp *http.Response, body []byte) error {
 		}
 		ctx = resp.Request.Context()
 	}
-	h := resp.Header
+	if err := v.Check(ctx, resp.Header, body); err != nil {
+		err.Subject, err.StatusCode = "response", resp.StatusCode
+		return err
+	}
+	return nil
+}
+
+// VerifyNotification checks a notification (callback) from its headers and
+// raw body, exactly as a response is checked.
+func (v *Verifier) VerifyNotification(ctx context.Context, header http.Header, body []byte) error {
+	if err := v.Check(ctx, header, body); err != nil {
+		err.Subject = "notification"
+		return err
+	}
+	return nil
+}
+
+// Check verifies the Wechatpay-* headers over body in wechatpay-php's
+// order: headers present, probe, clock window, serial known, signature
+// valid. It returns nil or a *VerificationError whose Subject the caller
+// sets.
+func (v *Verifier) Check(ctx context.Context, h http.Header, body []byte) *VerificationError {
 	timestamp, nonce := h.Get("Wechatpay-Timestamp"), h.Get("Wechatpay-Nonce")
 	signature, serial := h.Get("Wechatpay-Signature"), h.Get("Wechatpay-Serial")
-	fail := func(kind error, format string, args ...any) error {
-		return &VerificationError{Kind: kind, Reason: fmt.Sprintf(format, args...), Serial: serial,
-			StatusCode: resp.StatusCode, Header: h, Body: body}
+	fail := func(kind error, format string, args ...any) *VerificationError {
+		return &VerificationError{Kind: kind, Reason: fmt.Sprintf(format, args...), Serial: serial, Header: h, Body: body}
 	}
 
 	var missing []string
@@ -128,10 +182,10 @@ func (v *Verifier) Verify(resp *http.Response, body []byte) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fail(ErrMissingHeader, "the response has no %s header; every 2xx APIv3 response must be signed (unsigned downloads are listed in middleware.Unsigned)", strings.Join(missing, ", "))
+		return fail(ErrMissingHeader, "no %s header; every 2xx APIv3 response and every notification is signed (unsigned downloads are listed in middleware.Unsigned)", strings.Join(missing, ", "))
 	}
 	if strings.HasPrefix(signature, SignTestPrefix) {
-		return fail(ErrSignTest, "the response carries a WECHATPAY/SIGNTEST/ signature, WeChat Pay's probe that merchants verify responses; it is never valid")
+		return fail(ErrSignTest, "a WECHATPAY/SIGNTEST/ signature, WeChat Pay's probe that merchants verify what they receive; it is never valid")
 	}
 	if typ := h.Get("Wechatpay-Signature-Type"); typ != "" && typ != Scheme {
 		return fail(ErrMalformedHeader, "Wechatpay-Signature-Type is %q; this verifier checks %s only", typ, Scheme)
@@ -149,12 +203,12 @@ func (v *Verifier) Verify(resp *http.Response, body []byte) error {
 		if skew < 0 {
 			skew, direction = -skew, "ahead of"
 		}
-		return fail(ErrClockSkew, "the response timestamp %d is %s %s local time, beyond the %s allowed: check this machine's clock, or the response is a replay",
+		return fail(ErrClockSkew, "the timestamp %d is %s %s local time, beyond the %s allowed: check this machine's clock, or it is a replay",
 			ts, skew.Truncate(time.Second), direction, MaxClockSkew)
 	}
 	key, ok := v.Keys.PublicKey(ctx, serial)
 	if !ok {
-		return fail(ErrUnknownSerial, "the response is signed with %q, which is not among the configured verification keys [%s]; configure the WeChat Pay platform certificate or WeChat Pay public key (PUB_KEY_ID_...) with that serial (the merchant's own API certificate is not a verification key)",
+		return fail(ErrUnknownSerial, "signed with %q, which is not among the configured verification keys [%s]; configure the WeChat Pay platform certificate or WeChat Pay public key (PUB_KEY_ID_...) with that serial (the merchant's own API certificate is not a verification key)",
 			serial, strings.Join(v.Keys.Serials(), ", "))
 	}
 	sig, err := base64.StdEncoding.DecodeString(signature)
@@ -169,7 +223,7 @@ func (v *Verifier) Verify(resp *http.Response, body []byte) error {
 	}
 	digest := sha256.Sum256(message(signed, timestamp, nonce))
 	if err := rsa.VerifyPKCS1v15(key, crypto.SHA256, digest[:], sig); err != nil {
-		return fail(ErrBadSignature, "the signature does not match the response body and headers for key %q: the response was altered on the way, or the key configured under that serial is not the right one", serial)
+		return fail(ErrBadSignature, "the signature does not match the body and headers for key %q: they were altered on the way (or the body was re-encoded before verifying), or the key configured under that serial is not the right one", serial)
 	}
 	if statementSHA1 != "" {
 		sum := sha1.Sum(body)

@@ -16,11 +16,14 @@ import (
 //	GET  /v3/pay/transactions/out-trade-no/{out_trade_no} the transaction (query mchid required)
 //	POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close  204
 //	POST /v3/refund/domestic/refunds                      the refund
+//	GET  /v3/certificates, /v3/global/certificates        the platform certificates, encrypted
 //
 // Orders are checked as WeChat checks them (required fields, the merchant
 // id), and answered 400 PARAM_ERROR otherwise.
 func (s *Server) defaultHandlers() *http.ServeMux {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v3/certificates", s.certificates)
+	mux.HandleFunc("GET /v3/global/certificates", s.certificates)
 	mux.HandleFunc("POST /v3/pay/transactions/native", func(w http.ResponseWriter, r *http.Request) {
 		if s.checkOrder(w, r) {
 			JSON(w, http.StatusOK, map[string]string{"code_url": "weixin://wxpay/bizpayurl?pr=" + randomHex(5)})

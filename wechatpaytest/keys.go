@@ -38,6 +38,9 @@ type Keys struct {
 
 	// Secret is the APIv2 key (32 characters).
 	Secret string
+	// APIv3Key encrypts notification resources and downloaded platform
+	// certificates (32 characters).
+	APIv3Key string
 	// CA issued MerchantCert: a server in TLS mode (WithTLS) accepts client
 	// certificates from it, as WeChat Pay accepts the merchant API
 	// certificate on its mutual TLS endpoints.
@@ -56,7 +59,7 @@ var (
 // sharedKeys generates the process's keys on first use.
 func sharedKeys() *Keys {
 	keysOnce.Do(func() {
-		k := &Keys{MchID: "1900000001", PublicKeyID: "PUB_KEY_ID_0119000000012026112800000000000001", Secret: randomHex(16)}
+		k := &Keys{MchID: "1900000001", PublicKeyID: "PUB_KEY_ID_0119000000012026112800000000000001", Secret: randomHex(16), APIv3Key: randomHex(16)}
 		caKey, ca := newCA()
 		k.CA = ca
 		k.MerchantKey, k.MerchantCert = newIdentity("1900000001", ca, caKey)

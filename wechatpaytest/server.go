@@ -100,6 +100,7 @@ type Server struct {
 	mu         sync.Mutex
 	handlers   map[string]http.Handler
 	handlersV2 map[string]HandlerV2
+	platforms  []platform // oldest first; RotatePlatformCertificate adds one
 	mux        *http.ServeMux
 	requests   []Request
 	fault      Fault
@@ -143,6 +144,7 @@ func NewServer(opts ...Option) *Server {
 	for _, opt := range opts {
 		opt(s)
 	}
+	s.platforms = []platform{{key: s.PlatformKey, cert: s.PlatformCert, serial: s.PlatformSerial}}
 	s.defaults = s.defaultHandlers()
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	// Clients that hang up during a TLS handshake are not news in tests.
@@ -414,12 +416,59 @@ func (s *Server) check(r *http.Request, body []byte) *rejection {
 
 // reply signs what the handler wrote and sends it, misbehaving as told.
 func (s *Server) reply(w http.ResponseWriter, r *http.Request, rec *recorder, fault Fault) {
-	body := rec.body.Bytes()
-	key, serial := s.PublicKeyKey, s.PublicKeyID
-	switch requested := r.Header.Get("Wechatpay-Serial"); {
-	case requested == s.PlatformSerial, requested != s.PublicKeyID && s.identity == PlatformCertificate:
-		key, serial = s.PlatformKey, s.PlatformSerial
+	if fault == HTMLPage {
+		writeHTMLPage(w)
+		return
 	}
+	body := rec.body.Bytes()
+	h := w.Header()
+	for k, v := range rec.header {
+		h[k] = v
+	}
+	h.Set("Request-ID", "08"+strings.ToUpper(randomHex(16)))
+	if !unsigned(r.URL.Path) {
+		// The certificate download is signed with a certificate it lists,
+		// so that a client can verify it with what it just decrypted.
+		key, serial := s.signingKey(r.Header.Get("Wechatpay-Serial"), isCertificates(r.URL.Path))
+		signed := body
+		// Overseas statements: WeChat signs {"sha1":...} and sends the file.
+		if sha1 := rec.header.Get("Wechatpay-Statement-Sha1"); sha1 != "" {
+			signed = []byte(`{"sha1":"` + sha1 + `"}`)
+		}
+		body = s.sign(h, body, signed, key, serial, fault)
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(rec.status())
+	_, _ = w.Write(body)
+}
+
+// signingKey picks the identity that signs: the one the request names in
+// Wechatpay-Serial, else the server's default; platform forces the newest
+// platform certificate.
+func (s *Server) signingKey(requested string, platform bool) (*rsa.PrivateKey, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	newest := s.platforms[len(s.platforms)-1]
+	switch {
+	case platform:
+		return newest.key, newest.serial
+	case requested == s.PublicKeyID:
+		return s.PublicKeyKey, s.PublicKeyID
+	}
+	for _, p := range s.platforms {
+		if p.serial == requested {
+			return p.key, p.serial
+		}
+	}
+	if s.identity == PlatformCertificate {
+		return newest.key, newest.serial
+	}
+	return s.PublicKeyKey, s.PublicKeyID
+}
+
+// sign sets the Wechatpay-* headers for signed (usually the body itself)
+// with key, misbehaving as fault says, and returns the body to send.
+func (s *Server) sign(h http.Header, body, signed []byte, key *rsa.PrivateKey, serial string, fault Fault) []byte {
 	ts := time.Now()
 	switch fault {
 	case StaleTimestamp:
@@ -429,37 +478,20 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request, rec *recorder, fa
 	}
 	timestamp := strconv.FormatInt(ts.Unix(), 10)
 	nonce := randomHex(16)
-	signed := string(body)
-	// Overseas statements: WeChat signs {"sha1":...} and sends the file.
-	if sha1 := rec.header.Get("Wechatpay-Statement-Sha1"); sha1 != "" {
-		signed = `{"sha1":"` + sha1 + `"}`
-	}
-	digest := sha256.Sum256([]byte(timestamp + "\n" + nonce + "\n" + signed + "\n"))
+	digest := sha256.Sum256([]byte(timestamp + "\n" + nonce + "\n" + string(signed) + "\n"))
 	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
+		panic(fmt.Sprintf("wechatpaytest: signing: %v", err)) // only a broken key can fail
 	}
 	signature := base64.StdEncoding.EncodeToString(sig)
 	if fault == SignTest {
 		signature = "WECHATPAY/SIGNTEST/" + signature
 	}
-	if fault == HTMLPage {
-		writeHTMLPage(w)
-		return
-	}
-	h := w.Header()
-	for k, v := range rec.header {
-		h[k] = v
-	}
-	h.Set("Request-ID", "08"+strings.ToUpper(randomHex(16)))
-	if !unsigned(r.URL.Path) {
-		h.Set("Wechatpay-Timestamp", timestamp)
-		h.Set("Wechatpay-Nonce", nonce)
-		h.Set("Wechatpay-Signature", signature)
-		h.Set("Wechatpay-Serial", serial)
-		h.Set("Wechatpay-Signature-Type", "WECHATPAY2-SHA256-RSA2048")
-	}
+	h.Set("Wechatpay-Timestamp", timestamp)
+	h.Set("Wechatpay-Nonce", nonce)
+	h.Set("Wechatpay-Signature", signature)
+	h.Set("Wechatpay-Serial", serial)
+	h.Set("Wechatpay-Signature-Type", "WECHATPAY2-SHA256-RSA2048")
 	switch fault {
 	case TamperedBody:
 		body = append(append([]byte(nil), body...), ' ')
@@ -472,9 +504,7 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request, rec *recorder, fa
 	case MissingSerial:
 		h.Del("Wechatpay-Serial")
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(rec.status())
-	_, _ = w.Write(body)
+	return body
 }
 
 // unsigned lists the downloads WeChat Pay answers without a signature.

@@ -1,0 +1,63 @@
+// Package aesgcm is WeChat Pay's AEAD_AES_256_GCM: how notification
+// resources and downloaded platform certificates are encrypted with the
+// merchant's APIv3 key.
+package aesgcm
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"encoding/base64"
+	"errors"
+	"fmt"
+)
+
+// Algorithm is the "algorithm" value of encrypted resources.
+const Algorithm = "AEAD_AES_256_GCM"
+
+// ErrDecrypt hides why decryption failed: the tag check says nothing more
+// than "not authentic", and neither does this.
+var ErrDecrypt = errors.New("aesgcm: the ciphertext does not decrypt with this APIv3 key: it was altered, or the APIv3 key is not the merchant's")
+
+// Decrypt opens a base64 ciphertext (the 16-byte tag last) with the 32-byte
+// APIv3 key, the nonce string's bytes (of any length) and the associated
+// data.
+func Decrypt(apiv3Key, nonce, associatedData, ciphertext string) ([]byte, error) {
+	aead, err := newAEAD(apiv3Key, nonce)
+	if err != nil {
+		return nil, err
+	}
+	data, err := base64.StdEncoding.DecodeString(ciphertext)
+	if err != nil {
+		return nil, errors.New("aesgcm: the ciphertext is not base64")
+	}
+	plain, err := aead.Open(nil, []byte(nonce), data, []byte(associatedData))
+	if err != nil {
+		return nil, ErrDecrypt
+	}
+	return plain, nil
+}
+
+// Encrypt is the inverse of Decrypt, as WeChat Pay does it; the fake server
+// and tests use it.
+func Encrypt(apiv3Key, nonce, associatedData string, plaintext []byte) (string, error) {
+	aead, err := newAEAD(apiv3Key, nonce)
+	if err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(aead.Seal(nil, []byte(nonce), plaintext, []byte(associatedData))), nil
+}
+
+func newAEAD(apiv3Key, nonce string) (cipher.AEAD, error) {
+	if len(apiv3Key) != 32 {
+		// The length only: the key itself never goes into an error.
+		return nil, fmt.Errorf("aesgcm: the APIv3 key has %d bytes; it has 32 (set in the merchant platform)", len(apiv3Key))
+	}
+	if nonce == "" {
+		return nil, errors.New("aesgcm: the nonce is empty")
+	}
+	block, err := aes.NewCipher([]byte(apiv3Key))
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCMWithNonceSize(block, len(nonce))
+}

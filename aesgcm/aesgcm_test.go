@@ -1,0 +1,69 @@
+package aesgcm_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wechatpay-chain/wechatpay/aesgcm"
+)
+
+const key = "0123456789abcdef0123456789ABCDEF"
+
+func TestRoundTripAnyNonceLength(t *testing.T) {
+	for _, nonce := range []string{"61f9c719728a", "fdasflkja484w", "n", strings.Repeat("x", 64)} {
+		ct, err := aesgcm.Encrypt(key, nonce, "transaction", []byte(`{"out_trade_no":"T1"}`))
+		require.NoError(t, err)
+		plain, err := aesgcm.Decrypt(key, nonce, "transaction", ct)
+		require.NoError(t, err, nonce)
+		assert.Equal(t, `{"out_trade_no":"T1"}`, string(plain))
+	}
+}
+
+func TestDecryptFailures(t *testing.T) {
+	ct, err := aesgcm.Encrypt(key, "61f9c719728a", "certificate", []byte("-----BEGIN CERTIFICATE-----"))
+	require.NoError(t, err)
+	tests := []struct {
+		name, key, nonce, aad, ct, want string
+	}{
+		{"other key", strings.Repeat("k", 32), "61f9c719728a", "certificate", ct, "does not decrypt"},
+		{"other nonce", key, "61f9c719728b", "certificate", ct, "does not decrypt"},
+		{"other associated data", key, "61f9c719728a", "transaction", ct, "does not decrypt"},
+		{"altered", key, "61f9c719728a", "certificate", "A" + ct[1:], "does not decrypt"},
+		{"not base64", key, "61f9c719728a", "certificate", "***", "not base64"},
+		{"short key", "short", "61f9c719728a", "certificate", ct, "the APIv3 key has 5 bytes; it has 32"},
+		{"no nonce", key, "", "certificate", ct, "the nonce is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := aesgcm.Decrypt(tt.key, tt.nonce, tt.aad, tt.ct)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.NotContains(t, err.Error(), tt.key)
+		})
+	}
+}
+
+// FuzzDecrypt: no input panics, and only the real ciphertext opens.
+func FuzzDecrypt(f *testing.F) {
+	ct, _ := aesgcm.Encrypt(key, "61f9c719728a", "transaction", []byte("{}"))
+	f.Add("61f9c719728a", "transaction", ct)
+	f.Add("", "", "")
+	f.Add("n", "a", "AAAA")
+	f.Fuzz(func(t *testing.T, nonce, aad, ciphertext string) {
+		plain, err := aesgcm.Decrypt(key, nonce, aad, ciphertext)
+		if err != nil {
+			return
+		}
+		// base64 may spell the same bytes more than one way: compare bytes.
+		got, _ := base64.StdEncoding.DecodeString(ciphertext)
+		want, _ := base64.StdEncoding.DecodeString(ct)
+		if !bytes.Equal(got, want) || nonce != "61f9c719728a" || aad != "transaction" || string(plain) != "{}" {
+			t.Fatalf("an unexpected input decrypted: %q %q %q -> %q", nonce, aad, ciphertext, plain)
+		}
+	})
+}

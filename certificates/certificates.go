@@ -1,0 +1,366 @@
+// Package certificates downloads WeChat Pay platform certificates
+// (GET /v3/certificates), decrypts them with the APIv3 key, and keeps them
+// fresh for a Builder's verifier:
+//
+//	mgr, err := certificates.NewManager(certificates.Options{APIv3Key: apiv3Key})
+//	b, err := wechatpay.NewBuilder(wechatpay.Config{..., Keys: mgr})
+//	err = mgr.Start(ctx, b) // first download now, then every 12 h, and on an unknown serial
+//	defer mgr.Stop()
+//
+// Merchants with only the WeChat Pay public key (PUB_KEY_ID_...) need none
+// of this; both together work too, each key found by its serial.
+package certificates
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/wechatpay-chain/wechatpay"
+	"github.com/wechatpay-chain/wechatpay/aesgcm"
+	"github.com/wechatpay-chain/wechatpay/middleware"
+)
+
+// Certificate is one downloaded platform certificate.
+type Certificate struct {
+	Serial        string
+	Certificate   *x509.Certificate
+	PEM           []byte
+	EffectiveTime time.Time
+	ExpireTime    time.Time
+}
+
+// DefaultPath is where mainland merchants download certificates; Hong
+// Kong merchants use "v3/global/certificates".
+const DefaultPath = "v3/certificates"
+
+// Download fetches the platform certificates through b (its host, its
+// signature), decrypts each with apiv3Key, and verifies the answer with the
+// certificates it holds: the certificate that signed it must be among them.
+// path empty means DefaultPath.
+func Download(ctx context.Context, b *wechatpay.Builder, apiv3Key, path string) ([]Certificate, error) {
+	if path == "" {
+		path = DefaultPath
+	}
+	// The Builder's verifier may not know these certificates yet: the answer
+	// is checked below against the ones it carries.
+	resp, err := b.Chain(path).Get(ctx, wechatpay.Options{Middleware: middleware.Without(middleware.VerifierStep)})
+	if err != nil {
+		return nil, fmt.Errorf("certificates: downloading: %w", err)
+	}
+	var payload struct {
+		Data []struct {
+			SerialNo           string    `json:"serial_no"`
+			EffectiveTime      time.Time `json:"effective_time"`
+			ExpireTime         time.Time `json:"expire_time"`
+			EncryptCertificate struct {
+				Algorithm      string `json:"algorithm"`
+				Nonce          string `json:"nonce"`
+				AssociatedData string `json:"associated_data"`
+				Ciphertext     string `json:"ciphertext"`
+			} `json:"encrypt_certificate"`
+		} `json:"data"`
+	}
+	if err := resp.Decode(&payload); err != nil {
+		return nil, fmt.Errorf("certificates: %w", err)
+	}
+	if len(payload.Data) == 0 {
+		return nil, errors.New("certificates: the answer lists no certificate (merchants with only a WeChat Pay public key have none: they need no download)")
+	}
+	keys := middleware.StaticKeys{}
+	out := make([]Certificate, 0, len(payload.Data))
+	for _, d := range payload.Data {
+		enc := d.EncryptCertificate
+		if enc.Algorithm != aesgcm.Algorithm {
+			return nil, fmt.Errorf("certificates: certificate %s is encrypted with %q; this package decrypts %s", d.SerialNo, enc.Algorithm, aesgcm.Algorithm)
+		}
+		plain, err := aesgcm.Decrypt(apiv3Key, enc.Nonce, enc.AssociatedData, enc.Ciphertext)
+		if err != nil {
+			return nil, fmt.Errorf("certificates: certificate %s: %w", d.SerialNo, err)
+		}
+		cert, err := wechatpay.LoadCertificate(string(plain))
+		if err != nil {
+			return nil, fmt.Errorf("certificates: certificate %s: %w", d.SerialNo, err)
+		}
+		serial := wechatpay.CertificateSerial(cert)
+		if serial != d.SerialNo {
+			return nil, fmt.Errorf("certificates: the answer says serial %s, but the certificate it holds is %s", d.SerialNo, serial)
+		}
+		pub, ok := cert.PublicKey.(*rsa.PublicKey)
+		if !ok {
+			return nil, fmt.Errorf("certificates: certificate %s holds a %T key; expected RSA", serial, cert.PublicKey)
+		}
+		keys[serial] = pub
+		out = append(out, Certificate{Serial: serial, Certificate: cert, EffectiveTime: d.EffectiveTime, ExpireTime: d.ExpireTime,
+			PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})})
+	}
+	if err := (&middleware.Verifier{Keys: keys}).Verify(resp.Raw().RawResponse, resp.Body()); err != nil {
+		return nil, fmt.Errorf("certificates: the download is not signed by a certificate it lists: %w", err)
+	}
+	return out, nil
+}
+
+// Options configure a Manager.
+type Options struct {
+	// APIv3Key decrypts the certificates (32 characters).
+	APIv3Key string
+	// Path is where to download; empty means DefaultPath.
+	Path string
+	// Interval between scheduled downloads; 0 or more than 12 h means 12 h
+	// (WeChat Pay lists a new certificate about 24 h before using it).
+	Interval time.Duration
+	// MissInterval is the least time between two downloads triggered by an
+	// unknown serial; 0 means one minute.
+	MissInterval time.Duration
+	// OnError hears about background downloads that failed (the known
+	// certificates stay in use); nil ignores them.
+	OnError func(error)
+}
+
+// Manager keeps the valid platform certificates by serial and serves them
+// to a Builder's verifier (Config.Keys) and to notify.Parser. It is safe
+// for concurrent use.
+type Manager struct {
+	opts Options
+
+	mu    sync.RWMutex
+	certs map[string]Certificate
+	b     *wechatpay.Builder
+
+	flight   sync.Mutex // guards running, lastMiss and stopped
+	running  *download  // the download in progress, if any
+	lastMiss time.Time
+	stopped  bool
+
+	// base ends downloads in progress on Stop; runs counts them.
+	base   context.Context
+	cancel context.CancelFunc
+	runs   sync.WaitGroup
+
+	stopOnce sync.Once
+	stop     chan struct{}
+	done     chan struct{}
+}
+
+// download is one download in progress; waiters block on done.
+type download struct {
+	done chan struct{}
+	err  error
+}
+
+// NewManager checks opts and returns a Manager that knows no certificate
+// until Start.
+func NewManager(opts Options) (*Manager, error) {
+	if len(opts.APIv3Key) != 32 {
+		return nil, fmt.Errorf("certificates: Options.APIv3Key has %d characters: the APIv3 key set in the merchant platform has 32", len(opts.APIv3Key))
+	}
+	if opts.Interval <= 0 || opts.Interval > 12*time.Hour {
+		opts.Interval = 12 * time.Hour
+	}
+	if opts.MissInterval <= 0 {
+		opts.MissInterval = time.Minute
+	}
+	base, cancel := context.WithCancel(context.Background())
+	return &Manager{opts: opts, certs: map[string]Certificate{}, base: base, cancel: cancel,
+		stop: make(chan struct{}), done: make(chan struct{})}, nil
+}
+
+// Start downloads the certificates through b now and returns the error if
+// that fails; then it refreshes them every Options.Interval until ctx is
+// done or Stop is called.
+func (m *Manager) Start(ctx context.Context, b *wechatpay.Builder) error {
+	m.mu.Lock()
+	if m.b != nil {
+		m.mu.Unlock()
+		return errors.New("certificates: the Manager is already started")
+	}
+	m.b = b
+	m.mu.Unlock()
+	if err := m.Refresh(ctx); err != nil {
+		close(m.done)
+		return err
+	}
+	go m.loop(ctx)
+	return nil
+}
+
+func (m *Manager) loop(ctx context.Context) {
+	defer close(m.done)
+	t := time.NewTicker(m.opts.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-m.stop:
+			return
+		case <-t.C:
+			if err := m.Refresh(ctx); err != nil && m.opts.OnError != nil {
+				m.opts.OnError(err)
+			}
+		}
+	}
+}
+
+// Stop ends the refreshing, cancels a download in progress, and waits for
+// both to end: no goroutine of the Manager outlives Stop.
+func (m *Manager) Stop() {
+	m.stopOnce.Do(func() {
+		// Under flight, so that no download starts (runs.Add) after this.
+		m.flight.Lock()
+		m.stopped = true
+		m.flight.Unlock()
+		close(m.stop)
+		m.cancel()
+	})
+	m.mu.RLock()
+	started := m.b != nil
+	m.mu.RUnlock()
+	if started {
+		<-m.done
+	}
+	m.runs.Wait()
+}
+
+// Refresh downloads the certificates now, or waits for the download in
+// progress: there is never more than one at a time.
+func (m *Manager) Refresh(ctx context.Context) error {
+	m.flight.Lock()
+	if m.stopped {
+		m.flight.Unlock()
+		return errors.New("certificates: the Manager is stopped")
+	}
+	d := m.running
+	if d == nil {
+		d = &download{done: make(chan struct{})}
+		m.running = d
+		m.runs.Add(1)
+		go m.run(d)
+	}
+	m.flight.Unlock()
+	select {
+	case <-d.done:
+		return d.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// run downloads for d, detached from any one caller's context so that a
+// caller giving up does not fail the others waiting; Stop cancels it.
+func (m *Manager) run(d *download) {
+	defer m.runs.Done()
+	m.mu.RLock()
+	b := m.b
+	m.mu.RUnlock()
+	ctx, cancel := context.WithTimeout(m.base, time.Minute)
+	defer cancel()
+	certs, err := Download(ctx, b, m.opts.APIv3Key, m.opts.Path)
+	if err == nil {
+		m.keep(certs)
+	}
+	m.flight.Lock()
+	d.err = err
+	m.running = nil
+	m.flight.Unlock()
+	close(d.done)
+}
+
+// keep adds the downloaded certificates and drops the expired ones.
+func (m *Manager) keep(certs []Certificate) {
+	now := time.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range certs {
+		m.certs[c.Serial] = c
+	}
+	for serial, c := range m.certs {
+		if now.After(c.Certificate.NotAfter) {
+			delete(m.certs, serial)
+		}
+	}
+}
+
+// PublicKey returns the key of a known, valid certificate. For a serial it
+// does not know, it downloads again (one download at a time, at most once
+// per Options.MissInterval) and looks once more.
+func (m *Manager) PublicKey(ctx context.Context, serial string) (*rsa.PublicKey, bool) {
+	if key, ok := m.lookup(serial); ok {
+		return key, true
+	}
+	m.mu.RLock()
+	started := m.b != nil
+	m.mu.RUnlock()
+	if !started || serial == "" {
+		return nil, false
+	}
+	m.flight.Lock()
+	allowed := m.running != nil || time.Since(m.lastMiss) >= m.opts.MissInterval
+	if allowed && m.running == nil {
+		m.lastMiss = time.Now()
+	}
+	m.flight.Unlock()
+	if allowed {
+		_ = m.Refresh(ctx)
+	}
+	return m.lookup(serial)
+}
+
+func (m *Manager) lookup(serial string) (*rsa.PublicKey, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	c, ok := m.certs[serial]
+	if !ok || time.Now().After(c.Certificate.NotAfter) {
+		return nil, false
+	}
+	return c.Certificate.PublicKey.(*rsa.PublicKey), true
+}
+
+// Serials lists the known serials, sorted.
+func (m *Manager) Serials() []string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]string, 0, len(m.certs))
+	for s := range m.certs {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// CurrentSerial is the newest certificate already in effect: what requests
+// name in Wechatpay-Serial and what sensitive fields are encrypted with.
+func (m *Manager) CurrentSerial() string {
+	now := time.Now()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var best Certificate
+	for _, c := range m.certs {
+		if now.Before(c.Certificate.NotBefore) || now.After(c.Certificate.NotAfter) {
+			continue
+		}
+		if best.Certificate == nil || c.Certificate.NotBefore.After(best.Certificate.NotBefore) ||
+			c.Certificate.NotBefore.Equal(best.Certificate.NotBefore) && c.Serial > best.Serial {
+			best = c
+		}
+	}
+	return best.Serial
+}
+
+// Certificates returns the known certificates, sorted by serial.
+func (m *Manager) Certificates() []Certificate {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]Certificate, 0, len(m.certs))
+	for _, c := range m.certs {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Serial < out[j].Serial })
+	return out
+}
