@@ -50,7 +50,12 @@ func Download(ctx context.Context, b *wechatpay.Builder, apiv3Key, path string) 
 	}
 	// The Builder's verifier may not know these certificates yet: the answer
 	// is checked below against the ones it carries.
-	resp, err := b.Chain(path).Get(ctx, wechatpay.Options{Middleware: middleware.Without(middleware.VerifierStep)})
+	resp, err := b.Chain(path).Get(ctx, wechatpay.Options{Middleware: func(s *middleware.Stack) error {
+		if s.Has(middleware.VerifierStep) {
+			return s.Remove(middleware.VerifierStep)
+		}
+		return nil
+	}})
 	if err != nil {
 		return nil, fmt.Errorf("certificates: downloading: %w", err)
 	}

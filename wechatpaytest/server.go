@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -94,6 +95,7 @@ type Server struct {
 	basePath string // "/" or "/hk/"
 	identity Identity
 	tls      bool
+	addr     string
 	srv      *httptest.Server
 	defaults *http.ServeMux
 
@@ -127,6 +129,10 @@ func WithBasePath(path string) Option {
 // HTTPClient that trusts the server and the merchant's TLSCertificate.
 func WithTLS() Option { return func(s *Server) { s.tls = true } }
 
+// WithAddr listens on addr ("127.0.0.1:8080") instead of a free loopback
+// port; NewServer panics if it cannot, as httptest does.
+func WithAddr(addr string) Option { return func(s *Server) { s.addr = addr } }
+
 // WithIdentity chooses the key responses are signed with when the request's
 // Wechatpay-Serial names neither identity. The default is PublicKey.
 func WithIdentity(id Identity) Option { return func(s *Server) { s.identity = id } }
@@ -149,6 +155,14 @@ func NewServer(opts ...Option) *Server {
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	// Clients that hang up during a TLS handshake are not news in tests.
 	s.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	if s.addr != "" {
+		l, err := net.Listen("tcp", s.addr)
+		if err != nil {
+			panic(fmt.Sprintf("wechatpaytest: listening on %s: %v", s.addr, err))
+		}
+		s.srv.Listener.Close()
+		s.srv.Listener = l
+	}
 	if s.tls {
 		pool := x509.NewCertPool()
 		pool.AddCert(s.CA)

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/wechatpay-chain/wechatpay"
+	"github.com/wechatpay-chain/wechatpay/certificates"
+	"github.com/wechatpay-chain/wechatpay/middleware"
+)
+
+// certificatesCommand does what wechatpay-php's CertificateDownloader does.
+func certificatesCommand(ctx context.Context, e env, args []string) int {
+	fs := flagSet(e, "certificates", "certificates [flags]")
+	var c credentials
+	c.register(fs)
+	output := fs.String("output", ".", "folder to write wechatpay_<serial>.pem into")
+	path := fs.String("path", certificates.DefaultPath, "download path (Hong Kong merchants: v3/global/certificates)")
+	var positional []string
+	if code := parse(fs, args, &positional); code >= 0 {
+		return code
+	}
+	c.fromEnv(e.getenv)
+	if len(positional) > 0 {
+		fmt.Fprintf(e.stderr, "wechatpay certificates: unexpected argument %q\n", positional[0])
+		return exitUsage
+	}
+	cfg, err := c.signing()
+	if err == nil && cfg.PrivateKey == nil {
+		err = fmt.Errorf("the merchant API private key is missing: set -private-key or $WECHATPAY_PRIVATE_KEY")
+	}
+	if err == nil && c.apiv3Key == "" {
+		err = fmt.Errorf("the APIv3 key is missing: set -apiv3-key or $WECHATPAY_APIV3_KEY")
+	}
+	if err != nil {
+		fmt.Fprintln(e.stderr, "wechatpay certificates:", err)
+		return exitUsage
+	}
+	// The download verifies itself with the certificates it carries.
+	cfg.Keys = middleware.StaticKeys{}
+	b, err := wechatpay.NewBuilder(cfg)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "wechatpay certificates:", err)
+		return exitUsage
+	}
+	certs, err := certificates.Download(ctx, b, c.apiv3Key, *path)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "wechatpay certificates:", err)
+		return exitFailed
+	}
+	if err := os.MkdirAll(*output, 0o755); err != nil {
+		fmt.Fprintln(e.stderr, "wechatpay certificates:", err)
+		return exitFailed
+	}
+	for _, cert := range certs {
+		file := filepath.Join(*output, "wechatpay_"+cert.Serial+".pem")
+		if err := os.WriteFile(file, cert.PEM, 0o644); err != nil {
+			fmt.Fprintln(e.stderr, "wechatpay certificates:", err)
+			return exitFailed
+		}
+		fmt.Fprintf(e.stdout, "%s  valid %s to %s  %s\n", cert.Serial,
+			cert.Certificate.NotBefore.Format(time.RFC3339), cert.Certificate.NotAfter.Format(time.RFC3339), file)
+	}
+	return exitOK
+}

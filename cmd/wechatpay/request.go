@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/wechatpay-chain/wechatpay"
+	"github.com/wechatpay-chain/wechatpay/certificates"
+	"github.com/wechatpay-chain/wechatpay/middleware"
+)
+
+// requestCommand sends one request and prints the verified answer.
+func requestCommand(ctx context.Context, e env, args []string) int {
+	fs := flagSet(e, "request", "request [flags] METHOD PATH\n\nPATH is written as in the documentation: v3/pay/transactions/native,\nv3/pay/transactions/out-trade-no/{out_trade_no} with -path out_trade_no=..., or v2/pay/micropay.")
+	var c credentials
+	c.register(fs)
+	data := fs.String("data", "", "JSON body: the JSON itself, @FILE, or - for standard input")
+	var query, path, header, xml listFlag
+	fs.Var(&query, "query", "query parameter KEY=VALUE (repeatable)")
+	fs.Var(&path, "path", "placeholder value KEY=VALUE (repeatable)")
+	fs.Var(&header, "header", "request header KEY=VALUE (repeatable)")
+	fs.Var(&xml, "xml", "APIv2 parameter KEY=VALUE (repeatable)")
+	verbose := fs.Bool("verbose", false, "print the signed request and the answer's status and headers to standard error (no secrets)")
+	var positional []string
+	if code := parse(fs, args, &positional); code >= 0 {
+		return code
+	}
+	c.fromEnv(e.getenv)
+	fail := func(code int, err error) int {
+		fmt.Fprintln(e.stderr, "wechatpay request:", err)
+		return code
+	}
+	if len(positional) != 2 {
+		fs.Usage()
+		return exitUsage
+	}
+	method, target := strings.ToUpper(positional[0]), positional[1]
+	opts, err := requestOptions(e, *data, query, path, header, xml)
+	if err != nil {
+		return fail(exitUsage, err)
+	}
+	if *verbose {
+		opts.Middleware = func(s *middleware.Stack) error { return s.Append(verboseStep(e.stderr)) }
+	}
+	b, stop, err := requestBuilder(ctx, c, strings.HasPrefix(strings.TrimPrefix(target, "/"), "v2/"))
+	if err != nil {
+		return fail(exitUsage, err)
+	}
+	defer stop()
+
+	chain := b.Chain(target)
+	verbs := map[string]func(context.Context, ...wechatpay.Options) (*wechatpay.Response, error){
+		http.MethodGet: chain.Get, http.MethodPost: chain.Post, http.MethodPut: chain.Put,
+		http.MethodPatch: chain.Patch, http.MethodDelete: chain.Delete,
+	}
+	verb := verbs[method]
+	if verb == nil {
+		return fail(exitUsage, fmt.Errorf("method %q: expected GET, POST, PUT, PATCH or DELETE", positional[0]))
+	}
+	resp, err := verb(ctx, opts)
+	if err != nil {
+		return fail(exitFailed, err)
+	}
+	out := resp.Body()
+	if resp.XML() != nil {
+		out = []byte(resp.JSON().Raw)
+	}
+	var pretty bytes.Buffer
+	if json.Valid(out) && json.Indent(&pretty, bytes.TrimSpace(out), "", "  ") == nil {
+		out = append(pretty.Bytes(), '\n')
+	}
+	_, _ = e.stdout.Write(out)
+	return exitOK
+}
+
+// requestOptions turns the flags into Options.
+func requestOptions(e env, data string, query, path, header, xml listFlag) (wechatpay.Options, error) {
+	var o wechatpay.Options
+	var err error
+	if o.Path, err = pairs(path, "path"); err != nil {
+		return o, err
+	}
+	if len(xml) > 0 {
+		if o.XML, err = pairs(xml, "xml"); err != nil {
+			return o, err
+		}
+	}
+	hs, err := pairs(header, "header")
+	if err != nil {
+		return o, err
+	}
+	o.Headers = http.Header{}
+	for k, v := range hs {
+		o.Headers.Set(k, v)
+	}
+	o.Query = url.Values{}
+	for _, q := range query {
+		k, v, ok := strings.Cut(q, "=")
+		if !ok || k == "" {
+			return o, fmt.Errorf("-query %q: expected KEY=VALUE", q)
+		}
+		o.Query.Add(k, v)
+	}
+	var body []byte
+	switch {
+	case data == "":
+	case data == "-":
+		body, err = io.ReadAll(e.stdin)
+	case strings.HasPrefix(data, "@"):
+		body, err = os.ReadFile(data[1:])
+	default:
+		body = []byte(data)
+	}
+	if err != nil {
+		return o, fmt.Errorf("-data: %w", err)
+	}
+	if body != nil {
+		if !json.Valid(body) {
+			return o, errors.New("-data is not valid JSON")
+		}
+		o.Body = body
+	}
+	return o, nil
+}
+
+// requestBuilder builds the Builder the credentials allow; stop ends a
+// certificate manager when one was needed.
+func requestBuilder(ctx context.Context, c credentials, v2 bool) (*wechatpay.Builder, func(), error) {
+	noop := func() {}
+	cfg, err := c.signing()
+	if err != nil {
+		return nil, noop, err
+	}
+	if v2 {
+		if c.secret == "" {
+			return nil, noop, errors.New("v2/ paths need the APIv2 key: set -secret or $WECHATPAY_SECRET")
+		}
+		cfg.PrivateKey, cfg.Serial = nil, ""
+		b, err := wechatpay.NewBuilder(cfg)
+		return b, noop, err
+	}
+	if cfg.PrivateKey == nil {
+		return nil, noop, errors.New("the merchant API private key is missing: set -private-key or $WECHATPAY_PRIVATE_KEY")
+	}
+	if cfg.Certs, err = c.verification(); err != nil {
+		return nil, noop, err
+	}
+	var mgr *certificates.Manager
+	if len(cfg.Certs) == 0 {
+		if c.apiv3Key == "" {
+			return nil, noop, errors.New("nothing to verify answers with: give -public-key and -public-key-id, -platform-cert, or -apiv3-key to download platform certificates")
+		}
+		if mgr, err = certificates.NewManager(certificates.Options{APIv3Key: c.apiv3Key}); err != nil {
+			return nil, noop, err
+		}
+		cfg.Keys = mgr
+	}
+	b, err := wechatpay.NewBuilder(cfg)
+	if err != nil || mgr == nil {
+		return b, noop, err
+	}
+	if err := mgr.Start(ctx, b); err != nil {
+		return nil, noop, err
+	}
+	return b, mgr.Stop, nil
+}
+
+var signaturePattern = regexp.MustCompile(`signature="([^"]{8})[^"]*"`)
+
+// verboseStep prints the request as signed and the answer's status and
+// headers. The signature is shortened; no key is ever in a request.
+func verboseStep(w io.Writer) middleware.Step {
+	return middleware.Step{
+		Name: "verbose",
+		Request: func(r *http.Request) error {
+			fmt.Fprintf(w, "> %s %s\n", r.Method, r.URL)
+			printHeaders(w, ">", r.Header)
+			if r.GetBody != nil {
+				if body, err := r.GetBody(); err == nil {
+					b, _ := io.ReadAll(body)
+					body.Close()
+					if len(b) > 0 {
+						fmt.Fprintf(w, ">\n> %s\n", b)
+					}
+				}
+			}
+			return nil
+		},
+		Response: func(r *http.Response, _ []byte) error {
+			fmt.Fprintf(w, "< %s\n", r.Status)
+			printHeaders(w, "<", r.Header)
+			return nil
+		},
+	}
+}
+
+func printHeaders(w io.Writer, prefix string, h http.Header) {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := strings.Join(h[k], ", ")
+		if k == "Authorization" || k == "Wechatpay-Signature" {
+			v = signaturePattern.ReplaceAllString(v, `signature="$1..."`)
+			if k == "Wechatpay-Signature" && len(v) > 12 {
+				v = v[:12] + "..."
+			}
+		}
+		fmt.Fprintf(w, "%s %s: %s\n", prefix, k, v)
+	}
+}
