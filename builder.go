@@ -246,9 +246,20 @@ func (b *Builder) V3() *Chain { return b.Chain("v3") }
 func (b *Builder) V2() *Chain { return b.Chain("v2") }
 
 // Chain starts a chain at path, taken verbatim: capitals and a trailing slash
-// are kept, and {name} placeholders are filled from Options.Path.
+// are kept, and {name} placeholders are filled from Options.Path. A full URL
+// (a download_url such as https://api.mch.weixin.qq.com/v3/billdownload/file?token=...)
+// is taken as it is, host included.
 func (b *Builder) Chain(path string) *Chain {
-	c := &Chain{b: b, path: strings.TrimPrefix(path, "/")}
+	var base string
+	if i := strings.Index(path, "://"); i > 0 && !strings.ContainsAny(path[:i], "/{") {
+		u, err := url.Parse(path)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return &Chain{b: b, err: fmt.Errorf("wechatpay: Chain(%q): not an http(s) URL", path)}
+		}
+		base = u.Scheme + "://" + u.Host + "/"
+		path = path[len(base):]
+	}
+	c := &Chain{b: b, base: base, path: strings.TrimPrefix(path, "/")}
 	if b == nil {
 		c.err = errNoBuilder
 	} else if path == "" {

@@ -20,6 +20,7 @@ import (
 // such error is returned by the verb that would have sent the request.
 type Chain struct {
 	b    *Builder
+	base string // set when the chain began with a full URL
 	path string
 	err  error
 }
@@ -34,9 +35,9 @@ func (c *Chain) Seg(name string) *Chain {
 	}
 	seg, err := PathSegment(name)
 	if err != nil {
-		return &Chain{b: c.b, path: c.path, err: err}
+		return &Chain{b: c.b, base: c.base, path: c.path, err: err}
 	}
-	return &Chain{b: c.b, path: c.path + "/" + seg}
+	return &Chain{b: c.b, base: c.base, path: c.path + "/" + seg}
 }
 
 // Value appends a literal value (an order number, a media id) as one path
@@ -47,9 +48,9 @@ func (c *Chain) Value(v string) *Chain {
 		return c
 	}
 	if v == "" {
-		return &Chain{b: c.b, path: c.path, err: fmt.Errorf("wechatpay: Value(\"\") after %s: a path value cannot be empty", c.path)}
+		return &Chain{b: c.b, base: c.base, path: c.path, err: fmt.Errorf("wechatpay: Value(\"\") after %s: a path value cannot be empty", c.path)}
 	}
-	return &Chain{b: c.b, path: c.path + "/" + escapeSegment(v)}
+	return &Chain{b: c.b, base: c.base, path: c.path + "/" + escapeSegment(v)}
 }
 
 // Path returns the path template, such as
@@ -153,19 +154,26 @@ func (c *Chain) do(ctx context.Context, method string, opts []Options) (*Respons
 	if err != nil {
 		return fail(err)
 	}
-	body, err := o.body(method)
-	if err != nil {
-		return fail(err)
-	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	stack := c.b.stack
 	if o.Middleware != nil {
-		stack := c.b.stack.Clone()
+		stack = stack.Clone()
 		if err := o.Middleware(stack); err != nil {
 			return fail(fmt.Errorf("Options.Middleware: %w", err))
 		}
 		ctx = context.WithValue(ctx, stackKey{}, stack)
+	}
+	if o.Media != nil || o.Sink != nil {
+		if err := o.checkStream(method); err != nil {
+			return fail(err)
+		}
+		return c.doStream(ctx, method, o, stack, target)
+	}
+	body, err := o.body(method)
+	if err != nil {
+		return fail(err)
 	}
 
 	req := c.b.client.R().SetContext(ctx)
@@ -183,9 +191,9 @@ func (c *Chain) do(ctx context.Context, method string, opts []Options) (*Respons
 		return fail(err)
 	}
 	if code := resp.StatusCode(); code < 200 || code > 299 {
-		return nil, newAPIError(method, c.path, resp)
+		return nil, newAPIError(method, c.path, resp.StatusCode(), resp.Header(), resp.Body())
 	}
-	return &Response{raw: resp}, nil
+	return fromResty(resp), nil
 }
 
 // URL returns the URL a request with opts would go to: the host chosen as
@@ -219,12 +227,13 @@ func (c *Chain) lit(seg string) *Chain {
 	if c = c.usable(); c.err != nil {
 		return c
 	}
-	return &Chain{b: c.b, path: c.path + "/" + seg}
+	return &Chain{b: c.b, base: c.base, path: c.path + "/" + seg}
 }
 
 // url joins the base URL, the filled path and the query. The host is the
-// request's Options.BaseURL, else an explicit Config.BaseURL, else the
-// catalog's host for the path, else DefaultBaseURL.
+// request's Options.BaseURL, else the chain's own (a full URL), else an
+// explicit Config.BaseURL, else the catalog's host for the path, else
+// DefaultBaseURL.
 func (c *Chain) url(o Options) (string, error) {
 	base := c.b.baseURL
 	switch {
@@ -233,6 +242,8 @@ func (c *Chain) url(o Options) (string, error) {
 		if base, err = normalizeBaseURL(o.BaseURL); err != nil {
 			return "", fmt.Errorf("Options.BaseURL: %w", err)
 		}
+	case c.base != "":
+		base = c.base
 	case !c.b.explicitBase:
 		if host := catalog.BaseURI(c.path); host != "" {
 			base = host

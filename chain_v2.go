@@ -96,7 +96,7 @@ func (c *Chain) doV2(ctx context.Context, method string, o Options) (*Response, 
 		return fail(err)
 	}
 	if code := resp.StatusCode(); code < 200 || code > 299 {
-		return nil, newAPIError(method, c.path, resp)
+		return nil, newAPIError(method, c.path, resp.StatusCode(), resp.Header(), resp.Body())
 	}
 	return b.v2Response(method, c.path, resp)
 }
@@ -133,7 +133,7 @@ func (b *Builder) signV2(in map[string]string, nonceless bool) (map[string]strin
 func (b *Builder) v2Response(method, path string, resp *resty.Response) (*Response, error) {
 	body := resp.Body()
 	if t := bytes.TrimSpace(body); len(t) == 0 || t[0] != '<' {
-		return &Response{raw: resp}, nil
+		return fromResty(resp), nil
 	}
 	fields, err := apiv2.Decode(body)
 	if err != nil {
@@ -159,7 +159,9 @@ func (b *Builder) v2Response(method, path string, resp *resty.Response) (*Respon
 	if err != nil {
 		return nil, fmt.Errorf("wechatpay: %s %s: %w", method, path, err)
 	}
-	return &Response{raw: resp, xml: fields, json: asJSON}, nil
+	r := fromResty(resp)
+	r.xml, r.json = fields, asJSON
+	return r, nil
 }
 
 // V2Error is an APIv2 answer whose return_code (communication) or

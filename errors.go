@@ -8,8 +8,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/go-resty/resty/v2"
-
 	"github.com/wechatpay-chain/wechatpay/middleware"
 )
 
@@ -46,14 +44,14 @@ type APIError struct {
 	Body       []byte
 }
 
-func newAPIError(method, path string, resp *resty.Response) *APIError {
+func newAPIError(method, path string, status int, header http.Header, body []byte) *APIError {
 	e := &APIError{
 		Method:     method,
 		Path:       path,
-		StatusCode: resp.StatusCode(),
-		RequestID:  resp.Header().Get("Request-ID"),
-		Header:     resp.Header(),
-		Body:       resp.Body(),
+		StatusCode: status,
+		RequestID:  header.Get("Request-ID"),
+		Header:     header,
+		Body:       body,
 	}
 	var payload struct {
 		Code    string          `json:"code"`

@@ -42,6 +42,12 @@ type Options struct {
 	// Nonceless leaves nonce_str out of an APIv2 request (the catalog marks
 	// the endpoints that want this, and they get it without asking).
 	Nonceless bool
+	// Media uploads a file to a meta+file endpoint, streamed; see Media.
+	Media *Media
+	// Sink receives the answer's body as it arrives instead of holding it in
+	// memory (downloads); see Sink.
+	Sink *Sink
+
 	// Security sends an APIv2 request over mutual TLS with
 	// Config.TLSCertificate (the catalog's "security" endpoints get it
 	// without asking).
@@ -87,4 +93,23 @@ func (o *Options) body(method string) ([]byte, error) {
 		return []byte{}, nil
 	}
 	return nil, nil
+}
+
+// checkStream validates Media and Sink before anything is sent.
+func (o *Options) checkStream(method string) error {
+	switch {
+	case o.Media != nil && o.Sink != nil:
+		return errors.New("Options.Media and Options.Sink are both set: an upload answers JSON, set one")
+	case o.Media != nil && (o.JSON != nil || o.Body != nil):
+		return errors.New("Options.Media is the body: leave Options.JSON and Options.Body empty")
+	case o.Media != nil && method != http.MethodPost && method != http.MethodPut:
+		return fmt.Errorf("Options.Media is sent with POST (or PUT), not %s", method)
+	case o.Sink != nil && o.Sink.Writer == nil:
+		return errors.New("Options.Sink.Writer is nil")
+	case o.Sink != nil:
+		if _, err := newDigest(o.Sink.HashType); err != nil {
+			return err
+		}
+	}
+	return nil
 }

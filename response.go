@@ -12,19 +12,36 @@ import (
 // Response is a verified 2xx response. Its methods are safe on a nil
 // *Response (zero values), so forgetting to check an error does not panic.
 type Response struct {
-	raw *resty.Response
+	http *http.Response // status and headers; its Body is already consumed
+	body []byte         // the raw body (nil for a download written to a Sink)
+	// resty is the resty response, nil for uploads and downloads, which
+	// bypass resty to stream.
+	resty *resty.Response
 	// APIv2: the XML fields, and the same as a JSON object so that Get,
 	// JSON and Decode work as they do for APIv3.
 	xml  map[string]string
 	json []byte
 }
 
-// body returns the raw body, nil for a nil Response.
-func (r *Response) body() []byte {
-	if r == nil || r.raw == nil {
+// fromResty wraps a resty response.
+func fromResty(r *resty.Response) *Response {
+	return &Response{http: r.RawResponse, body: r.Body(), resty: r}
+}
+
+// rawBody returns the raw body, nil for a nil Response.
+func (r *Response) rawBody() []byte {
+	if r == nil {
 		return nil
 	}
-	return r.raw.Body()
+	return r.body
+}
+
+// header returns the headers, empty for a nil Response.
+func (r *Response) header() http.Header {
+	if r == nil || r.http == nil {
+		return http.Header{}
+	}
+	return r.http.Header
 }
 
 // data is what Get, JSON and Decode read: the JSON body, or the APIv2
@@ -33,7 +50,7 @@ func (r *Response) data() []byte {
 	if r != nil && r.json != nil {
 		return r.json
 	}
-	return r.body()
+	return r.rawBody()
 }
 
 // XML returns a copy of an APIv2 answer's fields (nil for APIv3 and for
@@ -49,30 +66,22 @@ func (r *Response) XML() map[string]string {
 	return out
 }
 
-// header returns the headers, empty for a nil Response.
-func (r *Response) header() http.Header {
-	if r == nil || r.raw == nil || r.raw.RawResponse == nil {
-		return http.Header{}
-	}
-	return r.raw.Header()
-}
-
 // StatusCode is the HTTP status, 200 or 204 for most endpoints.
 func (r *Response) StatusCode() int {
-	if r == nil || r.raw == nil {
+	if r == nil || r.http == nil {
 		return 0
 	}
-	return r.raw.StatusCode()
+	return r.http.StatusCode
 }
 
 // Header holds the response headers.
 func (r *Response) Header() http.Header { return r.header() }
 
 // Body is the raw body, exactly the bytes the signature was checked over.
-func (r *Response) Body() []byte { return r.body() }
+func (r *Response) Body() []byte { return r.rawBody() }
 
 // String returns the body as text.
-func (r *Response) String() string { return string(r.body()) }
+func (r *Response) String() string { return string(r.rawBody()) }
 
 // RequestID is WeChat Pay's Request-ID, the id its support asks for.
 func (r *Response) RequestID() string { return r.header().Get("Request-ID") }
@@ -97,10 +106,20 @@ func (r *Response) Decode(v any) error {
 	return nil
 }
 
-// Raw returns the underlying resty response (nil for a nil Response).
+// Raw returns the underlying resty response; nil for a nil Response and
+// for uploads and downloads, which bypass resty to stream.
 func (r *Response) Raw() *resty.Response {
 	if r == nil {
 		return nil
 	}
-	return r.raw
+	return r.resty
+}
+
+// HTTPResponse returns the *http.Response (status, headers, the request as
+// sent); its Body is already consumed.
+func (r *Response) HTTPResponse() *http.Response {
+	if r == nil {
+		return nil
+	}
+	return r.http
 }

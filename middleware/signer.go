@@ -68,12 +68,24 @@ type Signer struct {
 // Step returns the signer as the stack step named [SignerStep].
 func (s *Signer) Step() Step { return Step{Name: SignerStep, Request: s.Sign} }
 
+type signedBodyKey struct{}
+
+// WithSignedBody makes the signer sign body instead of the request's own
+// body: a media upload signs only its meta JSON, not the multipart bytes.
+func WithSignedBody(ctx context.Context, body []byte) context.Context {
+	return context.WithValue(ctx, signedBodyKey{}, body)
+}
+
 // Sign sets the Authorization header of req. It reads the body through
-// req.GetBody and leaves req.Body untouched.
+// req.GetBody (or takes the one WithSignedBody gave) and leaves req.Body
+// untouched.
 func (s *Signer) Sign(req *http.Request) error {
-	body, err := requestBody(req)
-	if err != nil {
-		return fmt.Errorf("middleware: reading the request body to sign it: %w", err)
+	body, ok := req.Context().Value(signedBodyKey{}).([]byte)
+	if !ok {
+		var err error
+		if body, err = requestBody(req); err != nil {
+			return fmt.Errorf("middleware: reading the request body to sign it: %w", err)
+		}
 	}
 	now := time.Now
 	if s.Now != nil {

@@ -11,6 +11,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -169,6 +171,65 @@ func (v *Verifier) VerifyNotification(ctx context.Context, header http.Header, b
 // valid. It returns nil or a *VerificationError whose Subject the caller
 // sets.
 func (v *Verifier) Check(ctx context.Context, h http.Header, body []byte) *VerificationError {
+	p, err := v.prepare(ctx, h, body)
+	if err != nil {
+		return err
+	}
+	signed := body
+	// Overseas statements sign {"sha1":"..."} instead of the file itself.
+	statementSHA1 := h.Get("Wechatpay-Statement-Sha1")
+	if statementSHA1 != "" {
+		signed = []byte(`{"sha1":"` + statementSHA1 + `"}`)
+	}
+	d := sha256.New()
+	d.Write(message(signed, p.timestamp, p.nonce))
+	if err := p.verify(d); err != nil {
+		return err
+	}
+	if statementSHA1 != "" {
+		sum := sha1.Sum(body)
+		if subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(strings.ToLower(statementSHA1))) != 1 {
+			return p.fail(ErrBadSignature, "the statement's SHA-1 is %x, but Wechatpay-Statement-Sha1 says %s", sum, statementSHA1)
+		}
+	}
+	return nil
+}
+
+// VerifyStream is Check for a body too large to hold: write the body to
+// the returned writer as it arrives, then call done. Whatever was done with
+// the body before done returns nil must not be trusted.
+func (v *Verifier) VerifyStream(ctx context.Context, h http.Header) (io.Writer, func() *VerificationError, *VerificationError) {
+	p, err := v.prepare(ctx, h, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	d := sha256.New()
+	io.WriteString(d, p.timestamp+"\n"+p.nonce+"\n")
+	return d, func() *VerificationError {
+		d.Write([]byte{'\n'})
+		return p.verify(d)
+	}, nil
+}
+
+// prepared holds what the checks before the signature found.
+type prepared struct {
+	timestamp, nonce string
+	serial           string
+	key              *rsa.PublicKey
+	sig              []byte
+	fail             func(kind error, format string, args ...any) *VerificationError
+}
+
+// verify checks the signature against the digest of the whole message.
+func (p *prepared) verify(d hash.Hash) *VerificationError {
+	if rsa.VerifyPKCS1v15(p.key, crypto.SHA256, d.Sum(nil), p.sig) != nil {
+		return p.fail(ErrBadSignature, "the signature does not match the body and headers for key %q: they were altered on the way (or the body was re-encoded before verifying), or the key configured under that serial is not the right one", p.serial)
+	}
+	return nil
+}
+
+// prepare runs every check that does not need the body.
+func (v *Verifier) prepare(ctx context.Context, h http.Header, body []byte) (*prepared, *VerificationError) {
 	timestamp, nonce := h.Get("Wechatpay-Timestamp"), h.Get("Wechatpay-Nonce")
 	signature, serial := h.Get("Wechatpay-Signature"), h.Get("Wechatpay-Serial")
 	fail := func(kind error, format string, args ...any) *VerificationError {
@@ -182,17 +243,17 @@ func (v *Verifier) Check(ctx context.Context, h http.Header, body []byte) *Verif
 		}
 	}
 	if len(missing) > 0 {
-		return fail(ErrMissingHeader, "no %s header; every 2xx APIv3 response and every notification is signed (unsigned downloads are listed in middleware.Unsigned)", strings.Join(missing, ", "))
+		return nil, fail(ErrMissingHeader, "no %s header; every 2xx APIv3 response and every notification is signed (unsigned downloads are listed in middleware.Unsigned)", strings.Join(missing, ", "))
 	}
 	if strings.HasPrefix(signature, SignTestPrefix) {
-		return fail(ErrSignTest, "a WECHATPAY/SIGNTEST/ signature, WeChat Pay's probe that merchants verify what they receive; it is never valid")
+		return nil, fail(ErrSignTest, "a WECHATPAY/SIGNTEST/ signature, WeChat Pay's probe that merchants verify what they receive; it is never valid")
 	}
 	if typ := h.Get("Wechatpay-Signature-Type"); typ != "" && typ != Scheme {
-		return fail(ErrMalformedHeader, "Wechatpay-Signature-Type is %q; this verifier checks %s only", typ, Scheme)
+		return nil, fail(ErrMalformedHeader, "Wechatpay-Signature-Type is %q; this verifier checks %s only", typ, Scheme)
 	}
 	ts, err := strconv.ParseInt(timestamp, 10, 64)
 	if err != nil {
-		return fail(ErrMalformedHeader, "Wechatpay-Timestamp %q is not Unix seconds", timestamp)
+		return nil, fail(ErrMalformedHeader, "Wechatpay-Timestamp %q is not Unix seconds", timestamp)
 	}
 	now := time.Now
 	if v.Now != nil {
@@ -203,35 +264,19 @@ func (v *Verifier) Check(ctx context.Context, h http.Header, body []byte) *Verif
 		if skew < 0 {
 			skew, direction = -skew, "ahead of"
 		}
-		return fail(ErrClockSkew, "the timestamp %d is %s %s local time, beyond the %s allowed: check this machine's clock, or it is a replay",
+		return nil, fail(ErrClockSkew, "the timestamp %d is %s %s local time, beyond the %s allowed: check this machine's clock, or it is a replay",
 			ts, skew.Truncate(time.Second), direction, MaxClockSkew)
 	}
 	key, ok := v.Keys.PublicKey(ctx, serial)
 	if !ok {
-		return fail(ErrUnknownSerial, "signed with %q, which is not among the configured verification keys [%s]; configure the WeChat Pay platform certificate or WeChat Pay public key (PUB_KEY_ID_...) with that serial (the merchant's own API certificate is not a verification key)",
+		return nil, fail(ErrUnknownSerial, "signed with %q, which is not among the configured verification keys [%s]; configure the WeChat Pay platform certificate or WeChat Pay public key (PUB_KEY_ID_...) with that serial (the merchant's own API certificate is not a verification key)",
 			serial, strings.Join(v.Keys.Serials(), ", "))
 	}
 	sig, err := base64.StdEncoding.DecodeString(signature)
 	if err != nil {
-		return fail(ErrMalformedHeader, "Wechatpay-Signature is not base64")
+		return nil, fail(ErrMalformedHeader, "Wechatpay-Signature is not base64")
 	}
-	signed := body
-	// Overseas statements sign {"sha1":"..."} instead of the file itself.
-	statementSHA1 := h.Get("Wechatpay-Statement-Sha1")
-	if statementSHA1 != "" {
-		signed = []byte(`{"sha1":"` + statementSHA1 + `"}`)
-	}
-	digest := sha256.Sum256(message(signed, timestamp, nonce))
-	if err := rsa.VerifyPKCS1v15(key, crypto.SHA256, digest[:], sig); err != nil {
-		return fail(ErrBadSignature, "the signature does not match the body and headers for key %q: they were altered on the way (or the body was re-encoded before verifying), or the key configured under that serial is not the right one", serial)
-	}
-	if statementSHA1 != "" {
-		sum := sha1.Sum(body)
-		if subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(strings.ToLower(statementSHA1))) != 1 {
-			return fail(ErrBadSignature, "the statement's SHA-1 is %x, but Wechatpay-Statement-Sha1 says %s", sum, statementSHA1)
-		}
-	}
-	return nil
+	return &prepared{timestamp: timestamp, nonce: nonce, serial: serial, key: key, sig: sig, fail: fail}, nil
 }
 
 // Unsigned reports whether WeChat Pay answers requests to path (as sent,

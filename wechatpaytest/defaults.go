@@ -17,11 +17,16 @@ import (
 //	POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close  204
 //	POST /v3/refund/domestic/refunds                      the refund
 //	GET  /v3/certificates, /v3/global/certificates        the platform certificates, encrypted
+//	POST /v3/merchant/media/upload, video_upload, ...     {"media_id": ...} after checking the file's sha256
 //
 // Orders are checked as WeChat checks them (required fields, the merchant
 // id), and answered 400 PARAM_ERROR otherwise.
 func (s *Server) defaultHandlers() *http.ServeMux {
 	mux := http.NewServeMux()
+	for _, p := range []string{"/v3/merchant/media/upload", "/v3/merchant/media/video_upload",
+		"/v3/marketing/favor/media/image-upload", "/v3/merchant-service/images/upload"} {
+		mux.HandleFunc("POST "+p, uploaded)
+	}
 	mux.HandleFunc("GET /v3/certificates", s.certificates)
 	mux.HandleFunc("GET /v3/global/certificates", s.certificates)
 	mux.HandleFunc("POST /v3/pay/transactions/native", func(w http.ResponseWriter, r *http.Request) {

@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"mime"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -62,6 +63,11 @@ const (
 	StaleTimestamp         // correctly signed, 10 minutes ago
 	UnknownSerial          // signed with a key the client does not have
 	SignTest               // a WECHATPAY/SIGNTEST/ probe signature
+	ServerError            // 500 SYSTEM_ERROR instead of the handler's answer
+	RateLimited            // 429 FREQUENCY_LIMITED with Retry-After: 1
+	Accepted               // 202 with no body: accepted, not yet processed
+	Slow                   // the answer waits SetDelay's time (2 s unless set)
+	DropConnection         // the connection is closed once the request is read
 	ReturnCodeFail         // APIv2: return_code FAIL (a communication failure)
 	ResultCodeFail         // APIv2: result_code FAIL, err_code SYSTEMERROR (a business failure)
 	BrokenXML              // APIv2: the XML is cut off
@@ -79,6 +85,8 @@ type Request struct {
 	// ClientCertificate is the certificate the client presented (mutual
 	// TLS, WithTLS), or nil.
 	ClientCertificate *x509.Certificate
+	// Upload is a multipart upload's meta and file, when it was one.
+	Upload *Upload
 	// ContentLength is as received: -1 for a chunked body.
 	ContentLength int64
 	// Rejected says why the server refused the request (bad signature,
@@ -106,6 +114,8 @@ type Server struct {
 	mux        *http.ServeMux
 	requests   []Request
 	fault      Fault
+	faultLeft  int // answers the fault still applies to; 0 means until changed
+	delay      time.Duration
 	nonces     map[string]time.Time
 }
 
@@ -219,10 +229,38 @@ func (s *Server) Handle(pattern string, h http.HandlerFunc) {
 }
 
 // SetFault makes every later response misbehave in the given way.
-func (s *Server) SetFault(f Fault) {
+func (s *Server) SetFault(f Fault) { s.SetFaultN(f, 0) }
+
+// SetFaultN makes the next n responses misbehave, then behave again (n 0:
+// until changed), to test retries and failover.
+func (s *Server) SetFaultN(f Fault, n int) {
 	s.mu.Lock()
-	s.fault = f
+	s.fault, s.faultLeft = f, n
 	s.mu.Unlock()
+}
+
+// SetDelay sets how long a Slow answer waits.
+func (s *Server) SetDelay(d time.Duration) {
+	s.mu.Lock()
+	s.delay = d
+	s.mu.Unlock()
+}
+
+// takeFault returns the fault for this answer and counts it.
+func (s *Server) takeFault() (Fault, time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.fault
+	if s.faultLeft > 0 {
+		if s.faultLeft--; s.faultLeft == 0 {
+			s.fault = NoFault
+		}
+	}
+	delay := s.delay
+	if delay == 0 {
+		delay = 2 * time.Second
+	}
+	return f, delay
 }
 
 // Requests returns the requests received so far, oldest first.
@@ -248,29 +286,64 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	fault, delay := s.takeFault()
+	switch fault {
+	case DropConnection:
+		s.record(Request{Method: r.Method, RequestURI: r.RequestURI, Header: r.Header.Clone(), Body: body,
+			ContentLength: r.ContentLength, Rejected: "dropped (DropConnection)"})
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+			}
+		}
+		return
+	case Slow:
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	// APIv3 paths hold a v3 segment (v3/..., hk/v3/...); anything else under
 	// the base path is APIv2.
 	if rest, ok := strings.CutPrefix(r.URL.Path, s.basePath); ok && !strings.Contains("/"+rest, "/v3/") {
-		s.serveV2(w, r, body, "/"+rest)
+		s.serveV2(w, r, body, "/"+rest, fault)
 		return
 	}
+	entry := Request{Method: r.Method, RequestURI: r.RequestURI, Header: r.Header.Clone(), Body: body, ContentLength: r.ContentLength}
 	rec := &recorder{header: http.Header{}}
-	rejected := s.check(r, body)
-	if rejected != nil {
+	rejected, upload := s.check(r, body)
+	entry.Upload = upload
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	switch {
+	case rejected != nil:
+		entry.Rejected = rejected.issue
 		rejected.write(rec)
-	} else {
-		r.Body = io.NopCloser(bytes.NewReader(body))
+	case fault == ServerError:
+		Error(rec, http.StatusInternalServerError, "SYSTEM_ERROR", "系统错误")
+	case fault == RateLimited:
+		rec.Header().Set("Retry-After", "1")
+		Error(rec, http.StatusTooManyRequests, "FREQUENCY_LIMITED", "请求频率超限")
+	case fault == Accepted:
+		rec.WriteHeader(http.StatusAccepted)
+	case unsigned(r.URL.Path) && fault == NoFault:
+		// Unsigned downloads stream straight through: a large file is
+		// never held in memory.
+		s.record(entry)
+		w.Header().Set("Request-ID", "08"+strings.ToUpper(randomHex(16)))
+		s.dispatch(w, r)
+		return
+	default:
 		s.dispatch(rec, r)
 	}
-	s.mu.Lock()
-	entry := Request{Method: r.Method, RequestURI: r.RequestURI, Header: r.Header.Clone(), Body: body, ContentLength: r.ContentLength}
-	if rejected != nil {
-		entry.Rejected = rejected.issue
-	}
-	s.requests = append(s.requests, entry)
-	fault := s.fault
-	s.mu.Unlock()
+	s.record(entry)
 	s.reply(w, r, rec, fault)
+}
+
+func (s *Server) record(r Request) {
+	s.mu.Lock()
+	s.requests = append(s.requests, r)
+	s.mu.Unlock()
 }
 
 // dispatch runs the user's handler, else a built-in one, else answers 404
@@ -349,10 +422,29 @@ func (e *rejection) write(w http.ResponseWriter) {
 }
 
 // check verifies a request the way WeChat Pay does; nil means accepted.
-func (s *Server) check(r *http.Request, body []byte) *rejection {
+// A multipart upload's signature covers its meta JSON only, and its file
+// must have the meta's sha256.
+func (s *Server) check(r *http.Request, body []byte) (*rejection, *Upload) {
 	if r.Header.Get("Accept") == "" || r.Header.Get("User-Agent") == "" {
-		return &rejection{status: 400, code: "INVALID_REQUEST", message: "Http头缺少Accept或User-Agent", issue: "missing Accept or User-Agent header"}
+		return &rejection{status: 400, code: "INVALID_REQUEST", message: "Http头缺少Accept或User-Agent", issue: "missing Accept or User-Agent header"}, nil
 	}
+	var upload *Upload
+	if mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		var err error
+		if upload, err = parseUpload(body, params["boundary"]); err != nil {
+			return &rejection{status: 400, code: "PARAM_ERROR", message: "上传文件格式错误", issue: err.Error()}, nil
+		}
+		body = upload.Meta
+	}
+	rej := s.checkSignature(r, body)
+	if rej == nil && upload != nil {
+		rej = upload.check()
+	}
+	return rej, upload
+}
+
+// checkSignature checks the Authorization header over body.
+func (s *Server) checkSignature(r *http.Request, body []byte) *rejection {
 	message := r.Method + "\n" + r.RequestURI + "\n"
 	signErr := func(issue string) *rejection {
 		return &rejection{status: 401, code: "SIGN_ERROR", message: "签名错误", issue: issue, sign: map[string]any{
@@ -421,7 +513,7 @@ func (s *Server) check(r *http.Request, body []byte) *rejection {
 	if replayed {
 		return signErr("nonce_str " + nonce + " was already used: a replayed request")
 	}
-	if len(body) > 0 && !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+	if ct := r.Header.Get("Content-Type"); len(body) > 0 && !strings.HasPrefix(ct, "application/json") && !strings.HasPrefix(ct, "multipart/form-data") {
 		return &rejection{status: 400, code: "INVALID_REQUEST", message: "Content-Type 须为 application/json",
 			issue: fmt.Sprintf("Content-Type is %q, expected application/json", r.Header.Get("Content-Type"))}
 	}

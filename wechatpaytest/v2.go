@@ -26,7 +26,7 @@ func (s *Server) HandleV2(path string, h HandlerV2) {
 
 // serveV2 checks an APIv2 request as WeChat Pay does (client certificate
 // where mutual TLS is required, then the sign) and answers with signed XML.
-func (s *Server) serveV2(w http.ResponseWriter, r *http.Request, body []byte, path string) {
+func (s *Server) serveV2(w http.ResponseWriter, r *http.Request, body []byte, path string, fault Fault) {
 	var params map[string]string
 	var parseErr error
 	if r.Method == http.MethodGet {
@@ -61,7 +61,6 @@ func (s *Server) serveV2(w http.ResponseWriter, r *http.Request, body []byte, pa
 	}
 	s.mu.Lock()
 	s.requests = append(s.requests, entry)
-	fault := s.fault
 	h := s.handlersV2[path]
 	s.mu.Unlock()
 

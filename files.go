@@ -1,0 +1,404 @@
+package wechatpay
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"mime"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/wechatpay-chain/wechatpay/middleware"
+)
+
+// Media is a file for a meta+file upload endpoint
+// (v3/merchant/media/upload, video_upload, marketing and complaint image
+// uploads, ...): Options.Media. The body is multipart: a "meta" JSON part
+// with the file name and its SHA-256, then the "file" part; only the meta
+// is signed.
+type Media struct {
+	// Filename names the file in the meta and the file part.
+	Filename string
+	// ContentType of the file part; empty guesses from Filename
+	// (image/jpeg, image/png, video/mp4, ...).
+	ContentType string
+	// Path reads the file from disk, streaming it (read twice: once to
+	// hash it, once to send it).
+	Path string
+	// Reader reads the file instead: an io.ReadSeeker is streamed like a
+	// path; any other reader is held in memory to hash it, unless SHA256 is
+	// given.
+	Reader io.Reader
+	// SHA256 is the file's hex SHA-256, when already known.
+	SHA256 string
+	// Meta replaces the default meta {"filename": ..., "sha256": ...}, for
+	// endpoints that want more fields; it is marshalled to JSON.
+	Meta any
+}
+
+// Sink receives a download as it arrives (Options.Sink): bill files from a
+// download_url, complaint images, statements, e-vouchers. Memory does not
+// grow with the file. When the check at the end fails (digest, or the
+// signature of a signed download), the error says so and what was written
+// must not be used.
+type Sink struct {
+	Writer io.Writer
+	// HashType ("SHA1" or "SHA256") and HashValue come from the step that
+	// gave the download_url (v3/bill/tradebill, v3/bill/fundflowbill, ...);
+	// empty skips the check. The digest covers the file decompressed.
+	HashType, HashValue string
+	// Gunzip writes a gzip file decompressed.
+	Gunzip bool
+}
+
+// ErrDigestMismatch matches a download whose digest is not the expected
+// one: do not use what was written to the Sink.
+var ErrDigestMismatch = errors.New("the downloaded file does not match its digest: do not use what was written")
+
+// DigestError tells which digest a download had.
+type DigestError struct {
+	HashType, Want, Got string
+	Written             int64 // bytes written to the Sink
+}
+
+func (e *DigestError) Error() string {
+	return fmt.Sprintf("%v (%s %s, expected %s; %d bytes written)", ErrDigestMismatch, e.HashType, e.Got, e.Want, e.Written)
+}
+
+// Is matches ErrDigestMismatch.
+func (e *DigestError) Is(target error) bool { return target == ErrDigestMismatch }
+
+// doStream sends a request whose body or answer must not be held in
+// memory (Options.Media, Options.Sink). It runs the same middleware stack
+// on the same HTTP client as other requests, but bypasses resty, which
+// reads every request body into memory; retries do not apply.
+func (c *Chain) doStream(ctx context.Context, method string, o Options, stack *middleware.Stack, target string) (*Response, error) {
+	fail := func(err error) (*Response, error) {
+		return nil, fmt.Errorf("wechatpay: %s %s: %w", method, c.path, err)
+	}
+	var body io.ReadCloser
+	var length int64
+	var getBody func() (io.ReadCloser, error)
+	contentType := ""
+	if o.Media != nil {
+		up, err := o.Media.multipart()
+		if err != nil {
+			return fail(fmt.Errorf("Options.Media: %w", err))
+		}
+		defer up.close()
+		ctx = middleware.WithSignedBody(ctx, up.meta)
+		body, length, getBody, contentType = up.body, up.length, up.getBody, up.contentType
+	}
+	req, err := http.NewRequestWithContext(context.WithValue(ctx, stackKey{}, stack), method, target, body)
+	if err != nil {
+		return fail(err)
+	}
+	req.ContentLength, req.GetBody = length, getBody
+	for k, vs := range o.Headers {
+		req.Header[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+	}
+	if contentType != "" && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if err := stack.HandleRequest(req); err != nil {
+		return fail(err)
+	}
+	resp, err := c.b.client.GetClient().Do(req)
+	if err != nil {
+		return fail(err)
+	}
+	defer resp.Body.Close()
+
+	if resp.StatusCode < 200 || resp.StatusCode > 299 || o.Sink == nil {
+		// Error answers and upload answers are small JSON: read them whole.
+		data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+		if err != nil {
+			return fail(err)
+		}
+		if err := stack.HandleResponse(resp, data); err != nil {
+			return fail(err)
+		}
+		if resp.StatusCode < 200 || resp.StatusCode > 299 {
+			return nil, newAPIError(method, c.path, resp.StatusCode, resp.Header, data)
+		}
+		return &Response{http: resp, body: data}, nil
+	}
+	if err := c.sink(ctx, stack, resp, o.Sink); err != nil {
+		return fail(err)
+	}
+	return &Response{http: resp}, nil
+}
+
+// sink streams a 2xx answer into s, checking its signature (unless it is
+// one of the unsigned downloads) and its digest as it goes.
+func (c *Chain) sink(ctx context.Context, stack *middleware.Stack, resp *http.Response, s *Sink) error {
+	// The other response steps see the answer without its body.
+	others := stack.Clone()
+	if others.Has(middleware.VerifierStep) {
+		_ = others.Remove(middleware.VerifierStep)
+	}
+	if err := others.HandleResponse(resp, nil); err != nil {
+		return err
+	}
+	hashType, hashValue := s.HashType, s.HashValue
+	verifyTo := io.Discard
+	var verifyDone func() *VerificationError
+	if stack.Has(middleware.VerifierStep) && !middleware.Unsigned(resp.Request.URL.Path) {
+		v := &middleware.Verifier{Keys: c.b.keys}
+		if sha := resp.Header.Get("Wechatpay-Statement-Sha1"); sha != "" {
+			// Overseas statements: the signature covers {"sha1":...}; the
+			// file is then checked against that SHA-1.
+			h := resp.Header.Clone()
+			h.Del("Wechatpay-Statement-Sha1")
+			if err := v.Check(ctx, h, []byte(`{"sha1":"`+sha+`"}`)); err != nil {
+				err.Subject, err.StatusCode = "response", resp.StatusCode
+				return err
+			}
+			hashType, hashValue = "SHA1", sha
+		} else {
+			w, done, err := v.VerifyStream(ctx, resp.Header)
+			if err != nil {
+				err.Subject, err.StatusCode = "response", resp.StatusCode
+				return err
+			}
+			verifyTo, verifyDone = w, done
+		}
+	}
+	digest, err := newDigest(hashType)
+	if err != nil {
+		return err
+	}
+
+	in := bufio.NewReaderSize(resp.Body, 64<<10)
+	magic, _ := in.Peek(2)
+	raw := io.TeeReader(in, verifyTo) // the signature covers the bytes as received
+	out := &countingWriter{w: s.Writer}
+	isGzip := len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b
+	switch {
+	case isGzip && s.Gunzip:
+		err = gunzip(io.MultiWriter(out, digest), raw)
+	case isGzip && digest != nil:
+		// Write the gzip bytes as they are; the digest is of the file inside.
+		err = gunzip(digest, io.TeeReader(raw, out))
+	default:
+		w := io.Writer(out)
+		if digest != nil {
+			w = io.MultiWriter(out, digest)
+		}
+		_, err = io.Copy(w, raw)
+	}
+	if err == nil {
+		_, err = io.Copy(io.Discard, raw) // what follows a gzip stream still counts for the signature
+	}
+	if err != nil {
+		return fmt.Errorf("downloading (%d bytes written, incomplete: do not use them): %w", out.n, err)
+	}
+	if verifyDone != nil {
+		if err := verifyDone(); err != nil {
+			err.Subject, err.StatusCode = "response", resp.StatusCode
+			err.Reason += fmt.Sprintf("; %d bytes were written to the Sink: do not use them", out.n)
+			return err
+		}
+	}
+	if digest != nil {
+		if got := hex.EncodeToString(digest.Sum(nil)); !strings.EqualFold(got, hashValue) {
+			return &DigestError{HashType: strings.ToUpper(hashType), Want: strings.ToLower(hashValue), Got: got, Written: out.n}
+		}
+	}
+	return nil
+}
+
+func gunzip(w io.Writer, r io.Reader) error {
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		return fmt.Errorf("the download looked like gzip but is not: %w", err)
+	}
+	if _, err := io.Copy(w, zr); err != nil {
+		return err
+	}
+	return zr.Close()
+}
+
+func newDigest(hashType string) (hash.Hash, error) {
+	switch strings.ToUpper(hashType) {
+	case "":
+		return nil, nil
+	case "SHA1":
+		return sha1.New(), nil
+	case "SHA256":
+		return sha256.New(), nil
+	}
+	return nil, fmt.Errorf("Options.Sink.HashType %q: expected SHA1 or SHA256", hashType)
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// upload is a prepared multipart body.
+type upload struct {
+	meta        []byte
+	body        io.ReadCloser
+	length      int64 // -1 when unknown
+	getBody     func() (io.ReadCloser, error)
+	contentType string
+	close       func()
+}
+
+// multipart prepares the body: the meta part, then the file part streamed
+// from its source, then the closing boundary.
+func (m *Media) multipart() (*upload, error) {
+	if m.Filename == "" {
+		return nil, errors.New("Filename is empty")
+	}
+	if (m.Path == "") == (m.Reader == nil) {
+		return nil, errors.New("set Path or Reader, one of them")
+	}
+	open, size, sum, err := m.source()
+	if err != nil {
+		return nil, err
+	}
+	if m.SHA256 != "" {
+		sum = strings.ToLower(m.SHA256)
+	}
+	var meta []byte
+	if m.Meta != nil {
+		meta, err = json.Marshal(m.Meta)
+	} else {
+		meta, err = json.Marshal(map[string]string{"filename": m.Filename, "sha256": sum})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("Meta: %w", err)
+	}
+	contentType := m.ContentType
+	if contentType == "" {
+		if contentType = mime.TypeByExtension(filepath.Ext(m.Filename)); contentType == "" {
+			contentType = "application/octet-stream"
+		}
+	}
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, err
+	}
+	boundary := hex.EncodeToString(b[:])
+	head := []byte("--" + boundary + "\r\n" +
+		"Content-Disposition: form-data; name=\"meta\"\r\nContent-Type: application/json\r\n\r\n" + string(meta) + "\r\n" +
+		"--" + boundary + "\r\n" +
+		"Content-Disposition: form-data; name=\"file\"; filename=\"" + escapeQuotes(m.Filename) + "\"\r\nContent-Type: " + contentType + "\r\n\r\n")
+	tail := []byte("\r\n--" + boundary + "--\r\n")
+
+	var opened []io.Closer
+	body := func() (io.ReadCloser, error) {
+		f, err := open()
+		if err != nil {
+			return nil, err
+		}
+		opened = append(opened, f)
+		return struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(head), f, bytes.NewReader(tail)), f}, nil
+	}
+	first, err := body()
+	if err != nil {
+		return nil, err
+	}
+	up := &upload{meta: meta, body: first, length: -1, contentType: "multipart/form-data; boundary=" + boundary,
+		close: func() {
+			for _, c := range opened {
+				c.Close()
+			}
+		}}
+	if size >= 0 {
+		up.length = int64(len(head)) + size + int64(len(tail))
+	}
+	if m.Path != "" {
+		up.getBody = body // a second attempt (failover) reopens the file
+	}
+	return up, nil
+}
+
+// source returns how to open the file, its size (-1 when unknown) and its
+// SHA-256 (unless Media.SHA256 is given).
+func (m *Media) source() (open func() (io.ReadCloser, error), size int64, sum string, err error) {
+	needSum := m.SHA256 == "" && m.Meta == nil
+	switch r := m.Reader.(type) {
+	case nil:
+		open = func() (io.ReadCloser, error) { return os.Open(m.Path) }
+		fi, err := os.Stat(m.Path)
+		if err != nil {
+			return nil, 0, "", err
+		}
+		size = fi.Size()
+		if needSum {
+			if sum, err = hashOf(open); err != nil {
+				return nil, 0, "", err
+			}
+		}
+		return open, size, sum, nil
+	case io.ReadSeeker:
+		start, err := r.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return nil, 0, "", err
+		}
+		end, err := r.Seek(0, io.SeekEnd)
+		if err != nil {
+			return nil, 0, "", err
+		}
+		open = func() (io.ReadCloser, error) {
+			_, err := r.Seek(start, io.SeekStart)
+			return io.NopCloser(r), err
+		}
+		if needSum {
+			if sum, err = hashOf(open); err != nil {
+				return nil, 0, "", err
+			}
+		}
+		return open, end - start, sum, nil
+	default:
+		if !needSum {
+			return func() (io.ReadCloser, error) { return io.NopCloser(r), nil }, -1, "", nil
+		}
+		// A one-way reader: held in memory to hash it before sending.
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return nil, 0, "", err
+		}
+		s := sha256.Sum256(data)
+		return func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }, int64(len(data)), hex.EncodeToString(s[:]), nil
+	}
+}
+
+func hashOf(open func() (io.ReadCloser, error)) (string, error) {
+	f, err := open()
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func escapeQuotes(s string) string { return strings.NewReplacer("\\", "\\\\", `"`, "\\\"").Replace(s) }
