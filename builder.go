@@ -19,6 +19,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -83,6 +84,19 @@ type Config struct {
 	// Secret is the APIv2 key (32 characters, set in the merchant platform),
 	// named as in wechatpay-php. It signs v2/ chains; APIv3 needs none of it.
 	Secret string
+	// Timeout bounds each request whose context has no deadline; 0 means
+	// 30 s, a negative value none. Uploads and downloads (Options.Media,
+	// Options.Sink) are bounded by their context only.
+	Timeout time.Duration
+	// Retry retries answers that ask for it (5xx, 429, 202); nil: never.
+	Retry *Retry
+	// Failover sends requests to the backup host when the primary cannot
+	// be reached; nil: never.
+	Failover *Failover
+	// Logger gets one record per request (method, path, status,
+	// Request-ID, attempts, duration); nil logs nothing.
+	Logger *slog.Logger
+
 	// TLSCertificate is the merchant API certificate with its private key,
 	// for the APIv2 endpoints that need mutual TLS (refunds, red packets,
 	// transfers: the catalog's "security" endpoints, or Options.Security).
@@ -111,6 +125,8 @@ type Builder struct {
 	private   *rsa.PrivateKey   // nil when the key lives in an HSM or KMS
 	secret    string            // the APIv2 key
 	stackV2   *middleware.Stack // APIv2 steps
+	timeout   time.Duration     // for requests whose context has no deadline; 0: none
+	logger    *slog.Logger
 }
 
 // NewBuilder checks cfg and returns a Builder. An error names the Config
@@ -127,7 +143,13 @@ func NewBuilder(cfg Config) (*Builder, error) {
 		}
 	}
 	b := &Builder{mchID: cfg.MchID, baseURL: base, explicitBase: cfg.BaseURL != "", secret: cfg.Secret,
-		v3: cfg.hasAPIv3(), stack: &middleware.Stack{}}
+		v3: cfg.hasAPIv3(), stack: &middleware.Stack{}, timeout: cfg.Timeout, logger: cfg.Logger}
+	switch {
+	case b.timeout == 0:
+		b.timeout = 30 * time.Second
+	case b.timeout < 0:
+		b.timeout = 0
+	}
 	if b.v3 {
 		b.signer, b.private = cfg.SigningKey, cfg.PrivateKey
 		if b.signer == nil {
@@ -167,6 +189,23 @@ func NewBuilder(cfg Config) (*Builder, error) {
 		tlsHC.Transport = t
 		b.tlsClient = b.newClient(&tlsHC).SetCertificates(*cfg.TLSCertificate)
 	}
+	var f *failover
+	if cfg.Failover != nil {
+		f = newFailover(*cfg.Failover)
+	}
+	for _, c := range []*resty.Client{b.client, b.tlsClient} {
+		if c == nil {
+			continue
+		}
+		if cfg.Retry != nil {
+			cfg.Retry.apply(c)
+		}
+		if f != nil {
+			// After SetCertificates: resty's TLS settings need the bare
+			// *http.Transport.
+			c.SetTransport(failoverTransport{failover: f, base: c.GetClient().Transport})
+		}
+	}
 	return b, nil
 }
 
@@ -200,12 +239,16 @@ func (cfg *Config) verificationKeys() (middleware.PublicKeys, func() string) {
 // newClient returns a resty client over hc that runs the middleware stacks.
 func (b *Builder) newClient(hc *http.Client) *resty.Client {
 	c := resty.NewWithClient(hc)
+	// resty would print retries and failures to stderr; logging is
+	// Config.Logger's, and off unless set.
+	c.SetLogger(silent{})
 	// resty fills in its own User-Agent, and copies a JSON Content-Type into
 	// an empty Accept, before the headers step runs: client-level defaults
 	// keep both ours unless a request sets its own.
 	c.SetHeader("Accept", middleware.DefaultAccept)
 	c.SetHeader("User-Agent", UserAgent)
 	c.SetPreRequestHook(func(_ *resty.Client, req *http.Request) error {
+		countAttempt(req.Context())
 		return stackFrom(req.Context(), b.stack).HandleRequest(req)
 	})
 	c.OnAfterResponse(func(_ *resty.Client, resp *resty.Response) error {
@@ -435,3 +478,10 @@ func httpClient(c *http.Client) *http.Client {
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &hc
 }
+
+// silent is a resty.Logger that drops everything.
+type silent struct{}
+
+func (silent) Errorf(string, ...any) {}
+func (silent) Warnf(string, ...any)  {}
+func (silent) Debugf(string, ...any) {}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/wechatpay-chain/wechatpay/catalog"
 	"github.com/wechatpay-chain/wechatpay/middleware"
@@ -130,6 +131,18 @@ func (c *Chain) do(ctx context.Context, method string, opts []Options) (*Respons
 	if c = c.usable(); c.err != nil {
 		return nil, c.err
 	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	start := time.Now()
+	ctx, attempts := c.b.withAttempts(ctx)
+	resp, err := c.send(ctx, method, opts)
+	c.b.logRequest(ctx, method, c.path, start, attempts, resp, err)
+	return resp, err
+}
+
+// send builds and sends the request; do logs it.
+func (c *Chain) send(ctx context.Context, method string, opts []Options) (*Response, error) {
 	var o Options
 	switch len(opts) {
 	case 0:
@@ -137,6 +150,13 @@ func (c *Chain) do(ctx context.Context, method string, opts []Options) (*Respons
 		o = opts[0]
 	default:
 		return nil, fmt.Errorf("wechatpay: %s %s: got %d Options, expected at most one", method, c.path, len(opts))
+	}
+	if o.Media == nil && o.Sink == nil && c.b.timeout > 0 {
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, c.b.timeout)
+			defer cancel()
+		}
 	}
 	if strings.HasPrefix(c.path, "v2/") {
 		return c.doV2(ctx, method, o)
@@ -153,9 +173,6 @@ func (c *Chain) do(ctx context.Context, method string, opts []Options) (*Respons
 	target, err := c.url(o)
 	if err != nil {
 		return fail(err)
-	}
-	if ctx == nil {
-		ctx = context.Background()
 	}
 	stack := c.b.stack
 	if o.Middleware != nil {

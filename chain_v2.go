@@ -67,9 +67,6 @@ func (c *Chain) doV2(ctx context.Context, method string, o Options) (*Response, 
 			return fail(fmt.Errorf("Options.Middleware: %w", err))
 		}
 	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	req := client.R().SetContext(context.WithValue(ctx, stackKey{}, stack))
 	req.Header.Set("Accept", acceptV2)
 	for k, vs := range o.Headers {

@@ -112,6 +112,7 @@ func (c *Chain) doStream(ctx context.Context, method string, o Options, stack *m
 	if contentType != "" && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	countAttempt(ctx)
 	if err := stack.HandleRequest(req); err != nil {
 		return fail(err)
 	}
