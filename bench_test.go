@@ -13,7 +13,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"runtime"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -131,4 +134,92 @@ func BenchmarkChain(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkDownload streams a large bill file (200 MB; set
+// WECHATPAY_BENCH_MB to change it) through Options.Sink with its SHA-256
+// checked, next to the same download read into memory, and reports the
+// peak heap in use during each: the stream's stays flat.
+func BenchmarkDownload(b *testing.B) {
+	size := 200
+	if v, err := strconv.Atoi(os.Getenv("WECHATPAY_BENCH_MB")); err == nil && v > 0 {
+		size = v
+	}
+	total := size << 20
+	block := bytes.Repeat([]byte("交易时间,公众账号ID,商户号,总金额\n"), 2048)[:64<<10]
+	digest := sha256.New()
+	for n := 0; n < total; n += len(block) {
+		digest.Write(block[:min(len(block), total-n)])
+	}
+	sum := hex.EncodeToString(digest.Sum(nil))
+
+	srv := wechatpaytest.NewServer()
+	defer srv.Close()
+	srv.Handle("GET /v3/billdownload/file", func(w http.ResponseWriter, r *http.Request) {
+		for n := 0; n < total; n += len(block) {
+			if _, err := w.Write(block[:min(len(block), total-n)]); err != nil {
+				return
+			}
+		}
+	})
+	builder := newBuilder(b, srv, func(c *wechatpay.Config) { c.Timeout = -1 })
+	ctx := context.Background()
+
+	measure := func(b *testing.B, download func() error) {
+		b.ReportAllocs()
+		b.SetBytes(int64(total))
+		runtime.GC()
+		var base runtime.MemStats
+		runtime.ReadMemStats(&base)
+		peak := peakHeap(func() {
+			for i := 0; i < b.N; i++ {
+				if err := download(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.ReportMetric(float64(peak-base.HeapInuse)/(1<<20), "peak-heap-MB")
+	}
+	b.Run("sink", func(b *testing.B) {
+		measure(b, func() error {
+			_, err := builder.Chain("v3/billdownload/file").Get(ctx, wechatpay.Options{
+				Sink: &wechatpay.Sink{Writer: io.Discard, HashType: "SHA256", HashValue: sum}})
+			return err
+		})
+	})
+	b.Run("baseline-in-memory", func(b *testing.B) {
+		measure(b, func() error {
+			resp, err := builder.Chain("v3/billdownload/file").Get(ctx)
+			if err == nil && len(resp.Body()) != total {
+				err = fmt.Errorf("got %d bytes", len(resp.Body()))
+			}
+			return err
+		})
+	})
+}
+
+// peakHeap runs fn and returns the most heap in use seen meanwhile.
+func peakHeap(fn func()) uint64 {
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		var m runtime.MemStats
+		for {
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > peak.Load() {
+				peak.Store(m.HeapInuse)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	fn()
+	close(done)
+	<-sampled
+	return peak.Load()
 }
