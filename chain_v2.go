@@ -40,6 +40,9 @@ func (c *Chain) doV2(ctx context.Context, method string, o Options) (*Response, 
 	if o.JSON != nil || o.Body != nil {
 		return fail(errors.New("APIv2 parameters go in Options.XML, not Options.JSON or Options.Body"))
 	}
+	if o.Media != nil || o.Sink != nil {
+		return fail(errors.New("Options.Media and Options.Sink are for APIv3 paths; an APIv2 bill download answers with its text in Response.Body"))
+	}
 	var security, nonceless bool
 	for _, e := range catalog.Match(c.path) {
 		security = security || e.Security()
@@ -181,6 +184,7 @@ func newV2Error(method, path string, fields map[string]string, body []byte) *V2E
 		Fields: fields, Body: body}
 }
 
+// Error gives the failing code and WeChat's message.
 func (e *V2Error) Error() string {
 	msg := fmt.Sprintf("wechatpay: %s %s: ", e.Method, e.Path)
 	if e.ReturnCode != "SUCCESS" {

@@ -72,6 +72,8 @@ var hints = map[string]string{
 	"SIGN_ERROR": "WeChat Pay rejected the request signature: check that Config.Serial is the serial of the merchant API certificate whose private key is Config.PrivateKey, that Config.MchID is right, and that this machine's clock is right",
 }
 
+// Error gives the request, status, code, message, detail and Request-ID,
+// and what to check for codes with a usual cause.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("wechatpay: ")

@@ -73,6 +73,7 @@ type DigestError struct {
 	Written             int64 // bytes written to the Sink
 }
 
+// Error says the digest did not match and how much was written.
 func (e *DigestError) Error() string {
 	return fmt.Sprintf("%v (%s %s, expected %s; %d bytes written)", ErrDigestMismatch, e.HashType, e.Got, e.Want, e.Written)
 }

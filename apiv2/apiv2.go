@@ -109,6 +109,7 @@ type DecodeError struct {
 	Reason string
 }
 
+// Error says why the body is not APIv2 XML.
 func (e *DecodeError) Error() string { return "apiv2: not an APIv2 XML document: " + e.Reason }
 
 // Decode reads a flat XML document with any root name (<xml>, <root>) into

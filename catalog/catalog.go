@@ -326,6 +326,7 @@ type NotDocumentedError struct {
 	Nearest []string
 }
 
+// Error names the path and the nearest documented ones.
 func (e *NotDocumentedError) Error() string {
 	msg := fmt.Sprintf("%s is not a documented WeChat Pay path", e.Path)
 	if len(e.Nearest) > 0 {

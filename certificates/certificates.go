@@ -111,6 +111,9 @@ func Download(ctx context.Context, b *wechatpay.Builder, apiv3Key, path string) 
 	return out, nil
 }
 
+// ErrStopped is Refresh's answer once the Manager is stopped.
+var ErrStopped = errors.New("certificates: the Manager is stopped")
+
 // Options configure a Manager.
 type Options struct {
 	// APIv3Key decrypts the certificates (32 characters).
@@ -206,7 +209,8 @@ func (m *Manager) loop(ctx context.Context) {
 		case <-m.stop:
 			return
 		case <-t.C:
-			if err := m.Refresh(ctx); err != nil && m.opts.OnError != nil {
+			// A stop or a cancelled context racing the tick is not a failure.
+			if err := m.Refresh(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrStopped) && m.opts.OnError != nil {
 				m.opts.OnError(err)
 			}
 		}
@@ -239,7 +243,7 @@ func (m *Manager) Refresh(ctx context.Context) error {
 	m.flight.Lock()
 	if m.stopped {
 		m.flight.Unlock()
-		return errors.New("certificates: the Manager is stopped")
+		return ErrStopped
 	}
 	d := m.running
 	if d == nil {

@@ -170,7 +170,7 @@ func TestManagerScheduledRefreshAndStop(t *testing.T) {
 	n := downloads(srv)
 	time.Sleep(60 * time.Millisecond)
 	assert.Equal(t, n, downloads(srv), "nothing is downloaded after Stop")
-	assert.Error(t, mgr.Refresh(context.Background()))
+	assert.ErrorIs(t, mgr.Refresh(context.Background()), certificates.ErrStopped)
 	mu.Lock()
 	assert.Empty(t, bgErrs)
 	mu.Unlock()

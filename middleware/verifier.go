@@ -35,12 +35,12 @@ var ErrVerification = errors.New("verification failed")
 // The kinds of verification failure; a *VerificationError matches exactly
 // one of them and ErrVerification.
 var (
-	ErrMissingHeader   = errors.New("a Wechatpay-* signature header is missing")
+	ErrMissingHeader   = errors.New("a signature header (APIv3) or sign field (APIv2) is missing")
 	ErrMalformedHeader = errors.New("a Wechatpay-* signature header is malformed")
-	ErrClockSkew       = errors.New("the response timestamp is outside the 300 s window")
-	ErrUnknownSerial   = errors.New("the response is signed with a key that is not configured")
-	ErrBadSignature    = errors.New("the response signature does not match")
-	ErrSignTest        = errors.New("the response carries a WECHATPAY/SIGNTEST/ probe signature")
+	ErrClockSkew       = errors.New("the timestamp is outside the 300 s window")
+	ErrUnknownSerial   = errors.New("signed with a key that is not configured")
+	ErrBadSignature    = errors.New("the signature does not match")
+	ErrSignTest        = errors.New("a WECHATPAY/SIGNTEST/ probe signature")
 )
 
 // VerificationError is a 2xx response or a notification that failed
@@ -56,6 +56,7 @@ type VerificationError struct {
 	Body       []byte
 }
 
+// Error names the subject and what exactly failed.
 func (e *VerificationError) Error() string {
 	return e.Subject + " " + ErrVerification.Error() + ": " + e.Reason
 }

@@ -21,9 +21,9 @@ type platform struct {
 	serial string
 }
 
-func isCertificates(path string) bool {
-	return strings.HasSuffix(path, "/v3/certificates") || strings.HasSuffix(path, "/v3/global/certificates")
-}
+// signerHint is a response header a handler sets to choose the platform
+// certificate that signs its answer; it is removed before sending.
+const signerHint = "Wechatpaytest-Signer"
 
 // RotatePlatformCertificate adds a new platform certificate, as WeChat Pay
 // does about a day before it starts using it: /v3/certificates lists both,
@@ -66,7 +66,11 @@ func (s *Server) certificates(w http.ResponseWriter, r *http.Request) {
 		EncryptCertificate encrypted `json:"encrypt_certificate"`
 	}
 	var data []item
-	for _, c := range s.PlatformCertificates() {
+	certs := s.PlatformCertificates()
+	// Sign with the newest of the certificates listed, even if another is
+	// added meanwhile: the client verifies with what it decrypts.
+	w.Header().Set(signerHint, serialOf(certs[len(certs)-1]))
+	for _, c := range certs {
 		nonce := randomHex(6)
 		pemText := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 		ct, err := aesgcm.Encrypt(s.APIv3Key, nonce, "certificate", pemText)
@@ -109,7 +113,7 @@ func (s *Server) Notification(eventType string, resource any, fault Fault) (http
 		return nil, nil, err
 	}
 	h := http.Header{"Content-Type": {"application/json"}, "User-Agent": {"Mozilla/4.0"}}
-	key, serial := s.signingKey("", false)
+	key, serial := s.signingKey("")
 	body = s.sign(h, body, body, key, serial, fault)
 	return h, body, nil
 }

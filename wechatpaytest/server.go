@@ -53,6 +53,7 @@ const (
 // after SetFault until SetFault(NoFault).
 type Fault int
 
+// The faults; NoFault behaves.
 const (
 	NoFault          Fault = iota
 	TamperedBody           // the body changes after signing
@@ -532,10 +533,16 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request, rec *recorder, fa
 		h[k] = v
 	}
 	h.Set("Request-ID", "08"+strings.ToUpper(randomHex(16)))
+	hint := h.Get(signerHint)
+	h.Del(signerHint)
 	if !unsigned(r.URL.Path) {
-		// The certificate download is signed with a certificate it lists,
-		// so that a client can verify it with what it just decrypted.
-		key, serial := s.signingKey(r.Header.Get("Wechatpay-Serial"), isCertificates(r.URL.Path))
+		requested := r.Header.Get("Wechatpay-Serial")
+		if hint != "" {
+			// The certificate download is signed with a certificate it
+			// lists, so that a client can verify it with what it decrypted.
+			requested = hint
+		}
+		key, serial := s.signingKey(requested)
 		signed := body
 		// Overseas statements: WeChat signs {"sha1":...} and sends the file.
 		if sha1 := rec.header.Get("Wechatpay-Statement-Sha1"); sha1 != "" {
@@ -549,16 +556,13 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request, rec *recorder, fa
 }
 
 // signingKey picks the identity that signs: the one the request names in
-// Wechatpay-Serial, else the server's default; platform forces the newest
-// platform certificate.
-func (s *Server) signingKey(requested string, platform bool) (*rsa.PrivateKey, string) {
+// Wechatpay-Serial, else the server's default (for platform certificates,
+// the newest).
+func (s *Server) signingKey(requested string) (*rsa.PrivateKey, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	newest := s.platforms[len(s.platforms)-1]
-	switch {
-	case platform:
-		return newest.key, newest.serial
-	case requested == s.PublicKeyID:
+	if requested == s.PublicKeyID {
 		return s.PublicKeyKey, s.PublicKeyID
 	}
 	for _, p := range s.platforms {
