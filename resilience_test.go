@@ -52,7 +52,7 @@ func TestFailover(t *testing.T) {
 	}
 
 	t.Run("a refused connection goes to the backup, which stays in use, then the primary again", func(t *testing.T) {
-		b := builder(wechatpay.Failover{Stay: 300 * time.Millisecond})
+		b := builder(wechatpay.Failover{Stay: time.Second})
 		resp, err := b.Chain("v3/x").Post(ctx, wechatpay.Options{JSON: map[string]int{"n": 1}})
 		require.NoError(t, err, "sent again, body and signature included, to the backup")
 		assert.Equal(t, `{"n":1}`, resp.Get("body").String())
@@ -66,7 +66,7 @@ func TestFailover(t *testing.T) {
 		assert.Empty(t, primary.Requests(), "requests stay on the backup for a while")
 		assert.Len(t, backup.Requests(), 2)
 
-		time.Sleep(350 * time.Millisecond) // past Stay
+		time.Sleep(1100 * time.Millisecond) // past Stay
 		_, err = b.Chain("v3/x").Get(ctx)
 		require.NoError(t, err)
 		assert.Len(t, primary.Requests(), 1, "then back to the primary")
@@ -192,7 +192,7 @@ func TestRetry(t *testing.T) {
 		})
 		srv.SetFault(wechatpaytest.ServerError)
 		defer srv.SetFault(wechatpaytest.NoFault)
-		cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 		defer cancel()
 		before := len(srv.Requests())
 		_, err := slow.Chain("v3/x").Get(cctx)
