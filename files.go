@@ -275,7 +275,7 @@ func (m *Media) multipart() (*upload, error) {
 	if (m.Path == "") == (m.Reader == nil) {
 		return nil, errors.New("set Path or Reader, one of them")
 	}
-	open, size, sum, err := m.source()
+	open, size, sum, reopenable, err := m.source()
 	if err != nil {
 		return nil, err
 	}
@@ -333,61 +333,58 @@ func (m *Media) multipart() (*upload, error) {
 	if size >= 0 {
 		up.length = int64(len(head)) + size + int64(len(tail))
 	}
-	if m.Path != "" {
-		up.getBody = body // a second attempt (failover) reopens the file
+	if reopenable {
+		up.getBody = body // a second attempt (failover) reads the file again
 	}
 	return up, nil
 }
 
-// source returns how to open the file, its size (-1 when unknown) and its
-// SHA-256 (unless Media.SHA256 is given).
-func (m *Media) source() (open func() (io.ReadCloser, error), size int64, sum string, err error) {
+// source returns how to open the file, its size (-1 when unknown), its
+// SHA-256 (unless Media.SHA256 or Meta is given) and whether it can be read
+// again for a second attempt.
+func (m *Media) source() (open func() (io.ReadCloser, error), size int64, sum string, reopenable bool, err error) {
 	needSum := m.SHA256 == "" && m.Meta == nil
 	switch r := m.Reader.(type) {
 	case nil:
 		open = func() (io.ReadCloser, error) { return os.Open(m.Path) }
 		fi, err := os.Stat(m.Path)
 		if err != nil {
-			return nil, 0, "", err
+			return nil, 0, "", false, err
 		}
 		size = fi.Size()
-		if needSum {
-			if sum, err = hashOf(open); err != nil {
-				return nil, 0, "", err
-			}
-		}
-		return open, size, sum, nil
 	case io.ReadSeeker:
 		start, err := r.Seek(0, io.SeekCurrent)
 		if err != nil {
-			return nil, 0, "", err
+			return nil, 0, "", false, err
 		}
 		end, err := r.Seek(0, io.SeekEnd)
 		if err != nil {
-			return nil, 0, "", err
+			return nil, 0, "", false, err
 		}
 		open = func() (io.ReadCloser, error) {
 			_, err := r.Seek(start, io.SeekStart)
 			return io.NopCloser(r), err
 		}
-		if needSum {
-			if sum, err = hashOf(open); err != nil {
-				return nil, 0, "", err
-			}
-		}
-		return open, end - start, sum, nil
+		size = end - start
 	default:
 		if !needSum {
-			return func() (io.ReadCloser, error) { return io.NopCloser(r), nil }, -1, "", nil
+			// Streamed once, as it comes: it cannot be sent again.
+			return func() (io.ReadCloser, error) { return io.NopCloser(r), nil }, -1, "", false, nil
 		}
 		// A one-way reader: held in memory to hash it before sending.
 		data, err := io.ReadAll(r)
 		if err != nil {
-			return nil, 0, "", err
+			return nil, 0, "", false, err
 		}
-		s := sha256.Sum256(data)
-		return func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }, int64(len(data)), hex.EncodeToString(s[:]), nil
+		open = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+		size = int64(len(data))
 	}
+	if needSum {
+		if sum, err = hashOf(open); err != nil {
+			return nil, 0, "", false, err
+		}
+	}
+	return open, size, sum, true, nil
 }
 
 func hashOf(open func() (io.ReadCloser, error)) (string, error) {

@@ -72,6 +72,16 @@ func TestFailover(t *testing.T) {
 		assert.Len(t, primary.Requests(), 1, "then back to the primary")
 	})
 
+	t.Run("an upload fails over too", func(t *testing.T) {
+		b := builder(wechatpay.Failover{})
+		_, err := b.V3().Merchant().Media().Upload().Post(ctx, wechatpay.Options{Media: &wechatpay.Media{
+			Filename: "logo.png", Reader: bytes.NewReader(png)}})
+		require.NoError(t, err)
+		got := lastAccepted(t, backup)
+		require.NotNil(t, got.Upload)
+		assert.Equal(t, png, got.Upload.File)
+	})
+
 	t.Run("never on an HTTP status", func(t *testing.T) {
 		primary := wechatpaytest.NewServer(wechatpaytest.WithAddr(refusedAddr(t)))
 		defer primary.Close()
