@@ -177,7 +177,7 @@ func NewBuilder(cfg Config) (*Builder, error) {
 		return nil, errors.New("wechatpay: Config.Middleware edits the APIv3 stack, but this Config has no APIv3 credentials (Serial, PrivateKey, Certs)")
 	}
 	var err error
-	if b.stackV2, err = middleware.NewStack((&middleware.Headers{UserAgent: UserAgent, Accept: acceptV2}).Step()); err != nil {
+	if b.stackV2, err = middleware.NewStack((&middleware.Headers{UserAgent: UserAgent}).Step()); err != nil {
 		return nil, err
 	}
 

@@ -36,9 +36,9 @@ func (c *Chain) Seg(name string) *Chain {
 	}
 	seg, err := PathSegment(name)
 	if err != nil {
-		return &Chain{b: c.b, base: c.base, path: c.path, err: err}
+		return c.failed(err)
 	}
-	return &Chain{b: c.b, base: c.base, path: c.path + "/" + seg}
+	return c.with(seg)
 }
 
 // Value appends a literal value (an order number, a media id) as one path
@@ -49,9 +49,9 @@ func (c *Chain) Value(v string) *Chain {
 		return c
 	}
 	if v == "" {
-		return &Chain{b: c.b, base: c.base, path: c.path, err: fmt.Errorf("wechatpay: Value(\"\") after %s: a path value cannot be empty", c.path)}
+		return c.failed(fmt.Errorf("wechatpay: Value(\"\") after %s: a path value cannot be empty", c.path))
 	}
-	return &Chain{b: c.b, base: c.base, path: c.path + "/" + escapeSegment(v)}
+	return c.with(escapeSegment(v))
 }
 
 // Path returns the path template, such as
@@ -167,36 +167,29 @@ func (c *Chain) send(ctx context.Context, method string, opts []Options) (*Respo
 	if o.XML != nil || o.Nonceless || o.Security {
 		return nil, fmt.Errorf("wechatpay: %s %s: Options.XML, Nonceless and Security are for APIv2 (v2/) paths", method, c.path)
 	}
-	fail := func(err error) (*Response, error) {
-		return nil, fmt.Errorf("wechatpay: %s %s: %w", method, c.path, err)
-	}
 	target, err := c.url(o)
 	if err != nil {
-		return fail(err)
+		return c.fail(method, err)
 	}
-	stack := c.b.stack
-	if o.Middleware != nil {
-		stack = stack.Clone()
-		if err := o.Middleware(stack); err != nil {
-			return fail(fmt.Errorf("Options.Middleware: %w", err))
-		}
-		ctx = context.WithValue(ctx, stackKey{}, stack)
+	stack, err := requestStack(c.b.stack, o)
+	if err != nil {
+		return c.fail(method, err)
 	}
 	if o.Media != nil || o.Sink != nil {
 		if err := o.checkStream(method); err != nil {
-			return fail(err)
+			return c.fail(method, err)
 		}
 		return c.doStream(ctx, method, o, stack, target)
 	}
 	body, err := o.body(method)
 	if err != nil {
-		return fail(err)
+		return c.fail(method, err)
 	}
-
+	if stack != c.b.stack {
+		ctx = context.WithValue(ctx, stackKey{}, stack)
+	}
 	req := c.b.client.R().SetContext(ctx)
-	for k, vs := range o.Headers {
-		req.Header[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
-	}
+	copyHeaders(req.Header, o.Headers)
 	if body != nil {
 		req.SetBody(body)
 		if req.Header.Get("Content-Type") == "" {
@@ -205,9 +198,9 @@ func (c *Chain) send(ctx context.Context, method string, opts []Options) (*Respo
 	}
 	resp, err := req.Execute(method, target)
 	if err != nil {
-		return fail(err)
+		return c.fail(method, err)
 	}
-	if code := resp.StatusCode(); code < 200 || code > 299 {
+	if !success(resp.StatusCode()) {
 		return nil, newAPIError(method, c.path, resp.StatusCode(), resp.Header(), resp.Body())
 	}
 	return fromResty(resp), nil
@@ -244,8 +237,46 @@ func (c *Chain) lit(seg string) *Chain {
 	if c = c.usable(); c.err != nil {
 		return c
 	}
+	return c.with(seg)
+}
+
+// with returns a new chain with seg (already in path form) appended.
+func (c *Chain) with(seg string) *Chain {
 	return &Chain{b: c.b, base: c.base, path: c.path + "/" + seg}
 }
+
+// failed returns a new chain that reports err from its verbs.
+func (c *Chain) failed(err error) *Chain {
+	return &Chain{b: c.b, base: c.base, path: c.path, err: err}
+}
+
+// fail wraps err with the request it belongs to.
+func (c *Chain) fail(method string, err error) (*Response, error) {
+	return nil, fmt.Errorf("wechatpay: %s %s: %w", method, c.path, err)
+}
+
+// requestStack returns the stack a request runs: base, or a copy edited by
+// Options.Middleware.
+func requestStack(base *middleware.Stack, o Options) (*middleware.Stack, error) {
+	if o.Middleware == nil {
+		return base, nil
+	}
+	stack := base.Clone()
+	if err := o.Middleware(stack); err != nil {
+		return nil, fmt.Errorf("Options.Middleware: %w", err)
+	}
+	return stack, nil
+}
+
+// copyHeaders adds the caller's headers to h.
+func copyHeaders(h, from http.Header) {
+	for k, vs := range from {
+		h[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+	}
+}
+
+// success reports whether an HTTP status is 2xx.
+func success(status int) bool { return status >= 200 && status <= 299 }
 
 // url joins the base URL, the filled path and the query. The host is the
 // request's Options.BaseURL, else the chain's own (a full URL), else an

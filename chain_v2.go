@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"strings"
 
 	"github.com/go-resty/resty/v2"
 
@@ -31,9 +30,7 @@ var v2KeyPattern = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 // result_code turned into a *V2Error.
 func (c *Chain) doV2(ctx context.Context, method string, o Options) (*Response, error) {
 	b := c.b
-	fail := func(err error) (*Response, error) {
-		return nil, fmt.Errorf("wechatpay: %s %s: %w", method, c.path, err)
-	}
+	fail := func(err error) (*Response, error) { return c.fail(method, err) }
 	if b.secret == "" {
 		return fail(errors.New("this Builder has no APIv2 key: set Config.Secret"))
 	}
@@ -59,33 +56,31 @@ func (c *Chain) doV2(ctx context.Context, method string, o Options) (*Response, 
 		}
 		client = b.tlsClient
 	}
+	if method == http.MethodGet {
+		// The signed parameters travel as the query string.
+		q := url.Values{}
+		for k, vs := range o.Query {
+			q[k] = vs
+		}
+		for k, v := range params {
+			q.Set(k, v)
+		}
+		o.Query = q
+	}
 	target, err := c.url(o)
 	if err != nil {
 		return fail(err)
 	}
-	stack := b.stackV2
-	if o.Middleware != nil {
-		stack = stack.Clone()
-		if err := o.Middleware(stack); err != nil {
-			return fail(fmt.Errorf("Options.Middleware: %w", err))
-		}
+	stack, err := requestStack(b.stackV2, o)
+	if err != nil {
+		return fail(err)
 	}
 	req := client.R().SetContext(context.WithValue(ctx, stackKey{}, stack))
+	// Set here, not by the headers step: resty would have copied the XML
+	// Content-Type into an empty Accept before the step runs.
 	req.Header.Set("Accept", acceptV2)
-	for k, vs := range o.Headers {
-		req.Header[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
-	}
-	if method == http.MethodGet {
-		q := url.Values{}
-		for k, v := range params {
-			q.Set(k, v)
-		}
-		sep := "?"
-		if strings.Contains(target, "?") {
-			sep = "&"
-		}
-		target += sep + q.Encode()
-	} else {
+	copyHeaders(req.Header, o.Headers)
+	if method != http.MethodGet {
 		req.SetBody(apiv2.Encode(params))
 		if req.Header.Get("Content-Type") == "" {
 			req.Header.Set("Content-Type", "text/xml")
@@ -95,7 +90,7 @@ func (c *Chain) doV2(ctx context.Context, method string, o Options) (*Response, 
 	if err != nil {
 		return fail(err)
 	}
-	if code := resp.StatusCode(); code < 200 || code > 299 {
+	if !success(resp.StatusCode()) {
 		return nil, newAPIError(method, c.path, resp.StatusCode(), resp.Header(), resp.Body())
 	}
 	return b.v2Response(method, c.path, resp)

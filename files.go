@@ -86,9 +86,7 @@ func (e *DigestError) Is(target error) bool { return target == ErrDigestMismatch
 // on the same HTTP client as other requests, but bypasses resty, which
 // reads every request body into memory; retries do not apply.
 func (c *Chain) doStream(ctx context.Context, method string, o Options, stack *middleware.Stack, target string) (*Response, error) {
-	fail := func(err error) (*Response, error) {
-		return nil, fmt.Errorf("wechatpay: %s %s: %w", method, c.path, err)
-	}
+	fail := func(err error) (*Response, error) { return c.fail(method, err) }
 	var body io.ReadCloser
 	var length int64
 	var getBody func() (io.ReadCloser, error)
@@ -107,9 +105,7 @@ func (c *Chain) doStream(ctx context.Context, method string, o Options, stack *m
 		return fail(err)
 	}
 	req.ContentLength, req.GetBody = length, getBody
-	for k, vs := range o.Headers {
-		req.Header[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
-	}
+	copyHeaders(req.Header, o.Headers)
 	if contentType != "" && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", contentType)
 	}
@@ -123,7 +119,7 @@ func (c *Chain) doStream(ctx context.Context, method string, o Options, stack *m
 	}
 	defer resp.Body.Close()
 
-	if resp.StatusCode < 200 || resp.StatusCode > 299 || o.Sink == nil {
+	if !success(resp.StatusCode) || o.Sink == nil {
 		// Error answers and upload answers are small JSON: read them whole.
 		data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 		if err != nil {
@@ -132,7 +128,7 @@ func (c *Chain) doStream(ctx context.Context, method string, o Options, stack *m
 		if err := stack.HandleResponse(resp, data); err != nil {
 			return fail(err)
 		}
-		if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		if !success(resp.StatusCode) {
 			return nil, newAPIError(method, c.path, resp.StatusCode, resp.Header, data)
 		}
 		return &Response{http: resp, body: data}, nil

@@ -30,6 +30,7 @@ func LoadPrivateKey(s string) (*rsa.PrivateKey, error) {
 	return loader[*rsa.PrivateKey]{
 		name:     "LoadPrivateKey",
 		schemes:  []string{"private.pkcs1://", "private.pkcs8://"},
+		suggest:  "private.pkcs8://",
 		expected: "expected the merchant API private key apiclient_key.pem: a PEM \"PRIVATE KEY\" (PKCS#8) or \"RSA PRIVATE KEY\" (PKCS#1) block",
 		der:      parsePrivateDER,
 		block: func(b *pem.Block) (*rsa.PrivateKey, bool, error) {
@@ -54,6 +55,7 @@ func LoadPublicKey(s string) (*rsa.PublicKey, error) {
 	return loader[*rsa.PublicKey]{
 		name:     "LoadPublicKey",
 		schemes:  []string{"public.spki://", "public.pkcs1://"},
+		suggest:  "public.spki://",
 		expected: "expected the WeChat Pay public key pub_key.pem (\"PUBLIC KEY\"), a PKCS#1 \"RSA PUBLIC KEY\" or a platform \"CERTIFICATE\"",
 		der:      parsePublicDER,
 		block: func(b *pem.Block) (*rsa.PublicKey, bool, error) {
@@ -106,7 +108,8 @@ func parseCertificate(b *pem.Block) (*x509.Certificate, error) {
 // PEM text from the input, a file:// URI or a path, scanned block by block.
 type loader[K any] struct {
 	name     string   // the loader's name, for errors
-	schemes  []string // wechatpay-php's base64 DER URI schemes; the last is suggested in errors
+	schemes  []string // wechatpay-php's base64 DER URI schemes
+	suggest  string   // the scheme to suggest for pasted base64 DER
 	expected string   // what the caller should have given
 	der      func([]byte) (K, error)
 	// block parses a PEM block; ok is false for a block of another type.
@@ -130,11 +133,7 @@ func (l loader[K]) load(s string) (K, error) {
 			return key, nil
 		}
 	}
-	hint := ""
-	if len(l.schemes) > 0 {
-		hint = l.schemes[len(l.schemes)-1]
-	}
-	text, source, err := pemSource(s, hint)
+	text, source, err := pemSource(s, l.suggest)
 	if err != nil {
 		return fail("%v", err)
 	}

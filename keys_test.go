@@ -127,6 +127,7 @@ func TestLoadPublicKey(t *testing.T) {
 		{"a private key", pemText("PRIVATE KEY", x509.MarshalPKCS1PrivateKey(srv.PlatformKey)), "holds a PRIVATE KEY (a private key); expected the WeChat Pay public key pub_key.pem"},
 		{"EC key", pemText("PUBLIC KEY", ecSPKI), "the public key is a *ecdsa.PublicKey; expected RSA"},
 		{"nothing", "file://" + writeFile(t, "x.pem", "x"), "holds no PEM block"},
+		{"pasted SPKI body", base64.StdEncoding.EncodeToString(spki), "base64 DER is written public.spki://<base64>"},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
