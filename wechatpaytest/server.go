@@ -290,8 +290,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	fault, delay := s.takeFault()
 	switch fault {
 	case DropConnection:
-		s.record(Request{Method: r.Method, RequestURI: r.RequestURI, Header: r.Header.Clone(), Body: body,
-			ContentLength: r.ContentLength, Rejected: "dropped (DropConnection)"})
+		entry := received(r, body)
+		entry.Rejected = "dropped (DropConnection)"
+		s.record(entry)
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
 				conn.Close()
@@ -311,7 +312,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.serveV2(w, r, body, "/"+rest, fault)
 		return
 	}
-	entry := Request{Method: r.Method, RequestURI: r.RequestURI, Header: r.Header.Clone(), Body: body, ContentLength: r.ContentLength}
+	entry := received(r, body)
 	rec := &recorder{header: http.Header{}}
 	rejected, upload := s.check(r, body)
 	entry.Upload = upload
@@ -339,6 +340,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.record(entry)
 	s.reply(w, r, rec, fault)
+}
+
+// received is the record of r as it arrived.
+func received(r *http.Request, body []byte) Request {
+	entry := Request{Method: r.Method, RequestURI: r.RequestURI, Header: r.Header.Clone(), Body: body, ContentLength: r.ContentLength}
+	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
+		entry.ClientCertificate = r.TLS.VerifiedChains[0][0]
+	}
+	return entry
 }
 
 func (s *Server) record(r Request) {

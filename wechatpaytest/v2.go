@@ -38,11 +38,8 @@ func (s *Server) serveV2(w http.ResponseWriter, r *http.Request, body []byte, pa
 	} else {
 		params, parseErr = apiv2.Decode(body)
 	}
-	entry := Request{Method: r.Method, RequestURI: r.RequestURI, Header: r.Header.Clone(), Body: body,
-		Params: params, ContentLength: r.ContentLength}
-	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
-		entry.ClientCertificate = r.TLS.VerifiedChains[0][0]
-	}
+	entry := received(r, body)
+	entry.Params = params
 
 	var reply map[string]string
 	switch {
