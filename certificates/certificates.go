@@ -7,6 +7,11 @@
 //	err = mgr.Start(ctx, b) // first download now, then every 12 h, and on an unknown serial
 //	defer mgr.Stop()
 //
+// An unknown serial in an answer from WeChat Pay downloads at most once a
+// minute; one in a notification, which anyone can send, has a budget of its
+// own (Options.NotificationMissInterval), so forged notifications cannot
+// hold back the download a real certificate rotation needs.
+//
 // Merchants with only the WeChat Pay public key (PUB_KEY_ID_...) need none
 // of this; both together work too, each key found by its serial.
 package certificates
@@ -124,8 +129,17 @@ type Options struct {
 	// (WeChat Pay lists a new certificate about 24 h before using it).
 	Interval time.Duration
 	// MissInterval is the least time between two downloads triggered by an
-	// unknown serial; 0 means one minute.
+	// unknown serial in an answer from WeChat Pay; 0 means one minute.
 	MissInterval time.Duration
+	// NotificationMissInterval is the same for an unknown serial in a
+	// notification (middleware.IsNotification). Anyone can POST one, so its
+	// misses have a budget of their own and cannot delay the download that
+	// an answer signed with a new certificate needs. 0 means 10 minutes; a
+	// negative value: a notification's unknown serial never downloads (a
+	// download in progress is still waited for). WeChat Pay lists a new
+	// certificate about a day before using it, and the scheduled refresh
+	// finds it well before then.
+	NotificationMissInterval time.Duration
 	// OnError hears about background downloads that failed (the known
 	// certificates stay in use); nil ignores them.
 	OnError func(error)
@@ -141,10 +155,12 @@ type Manager struct {
 	certs map[string]Certificate
 	b     *wechatpay.Builder
 
-	flight   sync.Mutex // guards running, lastMiss and stopped
+	flight   sync.Mutex // guards running, the last misses and stopped
 	running  *download  // the download in progress, if any
-	lastMiss time.Time
-	stopped  bool
+	lastMiss time.Time  // the last download for an answer's unknown serial
+	// lastNotificationMiss is the last download for a notification's.
+	lastNotificationMiss time.Time
+	stopped              bool
 
 	// base ends downloads in progress on Stop; runs counts them.
 	base   context.Context
@@ -173,6 +189,9 @@ func NewManager(opts Options) (*Manager, error) {
 	}
 	if opts.MissInterval <= 0 {
 		opts.MissInterval = time.Minute
+	}
+	if opts.NotificationMissInterval == 0 {
+		opts.NotificationMissInterval = 10 * time.Minute
 	}
 	base, cancel := context.WithCancel(context.Background())
 	return &Manager{opts: opts, certs: map[string]Certificate{}, base: base, cancel: cancel,
@@ -298,7 +317,8 @@ func (m *Manager) keep(certs []Certificate) {
 
 // PublicKey returns the key of a known, valid certificate. For a serial it
 // does not know, it downloads again (one download at a time, at most once
-// per Options.MissInterval) and looks once more.
+// per Options.MissInterval, or per Options.NotificationMissInterval when
+// ctx is a notification's) and looks once more.
 func (m *Manager) PublicKey(ctx context.Context, serial string) (*rsa.PublicKey, bool) {
 	if key, ok := m.lookup(serial); ok {
 		return key, true
@@ -309,10 +329,14 @@ func (m *Manager) PublicKey(ctx context.Context, serial string) (*rsa.PublicKey,
 	if !started || serial == "" {
 		return nil, false
 	}
+	interval, last := m.opts.MissInterval, &m.lastMiss
+	if middleware.IsNotification(ctx) {
+		interval, last = m.opts.NotificationMissInterval, &m.lastNotificationMiss
+	}
 	m.flight.Lock()
-	allowed := m.running != nil || time.Since(m.lastMiss) >= m.opts.MissInterval
+	allowed := m.running != nil || interval > 0 && time.Since(*last) >= interval
 	if allowed && m.running == nil {
-		m.lastMiss = time.Now()
+		*last = time.Now()
 	}
 	m.flight.Unlock()
 	if allowed {

@@ -1,10 +1,14 @@
 package certificates_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +20,7 @@ import (
 	"github.com/wechatpay-chain/wechatpay/aesgcm"
 	"github.com/wechatpay-chain/wechatpay/certificates"
 	"github.com/wechatpay-chain/wechatpay/middleware"
+	"github.com/wechatpay-chain/wechatpay/notify"
 	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
 )
 
@@ -200,4 +205,67 @@ func TestManagerMixedWithPublicKey(t *testing.T) {
 func TestNewManagerChecksTheKey(t *testing.T) {
 	_, err := certificates.NewManager(certificates.Options{APIv3Key: "short"})
 	assert.EqualError(t, err, "certificates: Options.APIv3Key has 5 characters: the APIv3 key set in the merchant platform has 32")
+}
+
+// TestForgedNotificationsDoNotStarveRotation: anyone can POST a
+// notification naming a serial nobody knows. Such misses must not spend the
+// budget of on-miss downloads that answers from WeChat Pay (over TLS) rely
+// on when the platform certificate really rotates.
+func TestForgedNotificationsDoNotStarveRotation(t *testing.T) {
+	tests := []struct {
+		name string
+		opts certificates.Options
+		// downloads the flood of forged notifications causes
+		flood int
+	}{
+		{"notifications have their own budget", certificates.Options{MissInterval: time.Hour}, 1},
+		{"notifications never download", certificates.Options{MissInterval: time.Hour, NotificationMissInterval: -1}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := wechatpaytest.NewServer(wechatpaytest.WithIdentity(wechatpaytest.PlatformCertificate))
+			defer srv.Close()
+			b, mgr := managed(t, srv, tt.opts)
+			defer b.Client().GetClient().CloseIdleConnections()
+			defer mgr.Stop()
+			ctx := context.Background()
+			require.Equal(t, 1, downloads(srv))
+
+			parser := &notify.Parser{Keys: mgr, APIv3Key: srv.APIv3Key}
+			var accepted atomic.Int32
+			merchant := httptest.NewServer(parser.Handler(func(context.Context, *notify.Notification) error {
+				accepted.Add(1)
+				return nil
+			}))
+			defer merchant.Close()
+			for i := range 20 {
+				h, body, err := srv.Notification("TRANSACTION.SUCCESS", map[string]any{"out_trade_no": "T1"}, wechatpaytest.UnknownSerial)
+				require.NoError(t, err)
+				h.Set("Wechatpay-Serial", fmt.Sprintf("%040X", i+1)) // any serial a forger likes
+				req, err := http.NewRequestWithContext(ctx, http.MethodPost, merchant.URL, bytes.NewReader(body))
+				require.NoError(t, err)
+				req.Header = h
+				resp, err := http.DefaultClient.Do(req)
+				require.NoError(t, err)
+				resp.Body.Close()
+				assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+			}
+			assert.Equal(t, 1+tt.flood, downloads(srv), "the forged serials' downloads")
+			assert.Zero(t, accepted.Load())
+
+			// The real rotation, within the same MissInterval: an answer
+			// signed with the new certificate still verifies.
+			newSerial := srv.RotatePlatformCertificate()
+			require.NoError(t, unnamed(ctx, b))
+			assert.Equal(t, 2+tt.flood, downloads(srv))
+			assert.Contains(t, mgr.Serials(), newSerial)
+
+			// And so does a genuine notification signed with it.
+			resp, err := srv.Notify(ctx, nil, merchant.URL, "TRANSACTION.SUCCESS", map[string]any{"out_trade_no": "T1"}, wechatpaytest.NoFault)
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, http.StatusNoContent, resp.StatusCode)
+			assert.Equal(t, int32(1), accepted.Load())
+		})
+	}
 }

@@ -158,9 +158,10 @@ func (v *Verifier) Verify(resp *http.Response, body []byte) error {
 }
 
 // VerifyNotification checks a notification (callback) from its headers and
-// raw body, exactly as a response is checked.
+// raw body, exactly as a response is checked. The key lookup's context is
+// marked WithNotification: anyone can send one.
 func (v *Verifier) VerifyNotification(ctx context.Context, header http.Header, body []byte) error {
-	if err := v.Check(ctx, header, body); err != nil {
+	if err := v.Check(WithNotification(ctx), header, body); err != nil {
 		err.Subject = "notification"
 		return err
 	}
