@@ -3,6 +3,7 @@ package aesgcm_test
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"strings"
 	"testing"
 
@@ -29,14 +30,16 @@ func TestDecryptFailures(t *testing.T) {
 	require.NoError(t, err)
 	tests := []struct {
 		name, key, nonce, aad, ct, want string
+		decrypt                         bool // matches ErrDecrypt
 	}{
-		{"other key", strings.Repeat("k", 32), "61f9c719728a", "certificate", ct, "does not decrypt"},
-		{"other nonce", key, "61f9c719728b", "certificate", ct, "does not decrypt"},
-		{"other associated data", key, "61f9c719728a", "transaction", ct, "does not decrypt"},
-		{"altered", key, "61f9c719728a", "certificate", "A" + ct[1:], "does not decrypt"},
-		{"not base64", key, "61f9c719728a", "certificate", "***", "not base64"},
-		{"short key", "short", "61f9c719728a", "certificate", ct, "the APIv3 key has 5 bytes; it has 32"},
-		{"no nonce", key, "", "certificate", ct, "the nonce is empty"},
+		{"other key", strings.Repeat("k", 32), "61f9c719728a", "certificate", ct, "does not decrypt", true},
+		{"other nonce", key, "61f9c719728b", "certificate", ct, "does not decrypt", true},
+		{"other associated data", key, "61f9c719728a", "transaction", ct, "does not decrypt", true},
+		{"altered", key, "61f9c719728a", "certificate", "A" + ct[1:], "does not decrypt", true},
+		{"not base64", key, "61f9c719728a", "certificate", "***", "aesgcm: the ciphertext is not base64", true},
+		{"short key", "short", "61f9c719728a", "certificate", ct, "the APIv3 key has 5 bytes; it has 32", false},
+		{"short key, no nonce", "short", "", "certificate", ct, "the APIv3 key has 5 bytes; it has 32", false},
+		{"no nonce", key, "", "certificate", ct, "aesgcm: the nonce is empty", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -44,6 +47,7 @@ func TestDecryptFailures(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 			assert.NotContains(t, err.Error(), tt.key)
+			assert.Equal(t, tt.decrypt, errors.Is(err, aesgcm.ErrDecrypt), "errors.Is(%v, ErrDecrypt)", err)
 		})
 	}
 }

@@ -53,7 +53,10 @@ func (n *Notification) Decode(v any) error {
 // "out_trade_no" or "amount.total".
 func (n *Notification) Get(path string) gjson.Result { return gjson.GetBytes(n.Plaintext, path) }
 
-// Parser verifies and decrypts APIv3 notifications.
+// Parser verifies and decrypts APIv3 notifications. Build it with
+// NewParser, which checks the keys and the APIv3 key at start-up; a Parser
+// literal works too, but a wrong APIv3 key then shows only as every
+// notification failing with ErrConfig.
 type Parser struct {
 	// Keys are the WeChat Pay keys notifications are signed with; a
 	// Builder's PublicKeys, or a certificates.Manager.
@@ -65,19 +68,86 @@ type Parser struct {
 	Now func() time.Time
 }
 
-// ErrMalformed matches a notification that is not WeChat Pay's JSON.
-var ErrMalformed = errors.New("notify: not a WeChat Pay notification")
+// NewParser returns a Parser after checking that keys can verify something
+// (not nil, not an empty or nil-valued middleware.StaticKeys) and that
+// apiv3Key has the 32 characters of an APIv3 key. Its errors match
+// ErrConfig and never hold the key.
+func NewParser(keys middleware.PublicKeys, apiv3Key string) (*Parser, error) {
+	p := &Parser{Keys: keys, APIv3Key: apiv3Key}
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	if static, ok := keys.(middleware.StaticKeys); ok {
+		if len(static) == 0 {
+			return nil, fmt.Errorf("%w: no verification keys: expected the WeChat Pay public key or platform certificates", ErrConfig)
+		}
+		for _, serial := range static.Serials() {
+			if key := static[serial]; key == nil || key.N == nil {
+				return nil, fmt.Errorf("%w: the key for %q is nil: expected the WeChat Pay public key or platform certificate with that id", ErrConfig, serial)
+			}
+		}
+	}
+	return p, nil
+}
+
+// check finds what would fail every notification.
+func (p *Parser) check() error {
+	if p.Keys == nil {
+		return fmt.Errorf("%w: no verification keys: expected the WeChat Pay public key or platform certificates", ErrConfig)
+	}
+	if len(p.APIv3Key) != 32 {
+		// The length only: the key itself never goes into an error.
+		return fmt.Errorf("%w: the APIv3 key has %d characters: the APIv3 key set in the merchant platform has 32", ErrConfig, len(p.APIv3Key))
+	}
+	return nil
+}
+
+// The errors of Parse. Every failure matches exactly one of ErrConfig,
+// ErrVerification, ErrMalformed and ErrDecrypt (errors.Is); a verification
+// failure also matches one of the kinds below it.
+var (
+	// ErrConfig: the Parser itself is wrong (no keys, an APIv3 key that is
+	// not 32 characters), so every notification would fail.
+	ErrConfig = errors.New("notify: the Parser is misconfigured")
+	// ErrVerification: the signature headers are missing or wrong; the
+	// error is a *middleware.VerificationError. It is
+	// middleware.ErrVerification.
+	ErrVerification = middleware.ErrVerification
+	// ErrMalformed: correctly signed, but not a WeChat Pay notification
+	// (not JSON, no id or ciphertext, another algorithm).
+	ErrMalformed = errors.New("notify: not a WeChat Pay notification")
+	// ErrDecrypt: correctly signed, but the resource does not decrypt with
+	// the APIv3 key (another merchant's key, an altered or non-base64
+	// ciphertext, an empty nonce). It is aesgcm.ErrDecrypt.
+	ErrDecrypt = aesgcm.ErrDecrypt
+
+	// ErrMissingHeader: a Wechatpay-* header is missing (ErrVerification).
+	ErrMissingHeader = middleware.ErrMissingHeader
+	// ErrMalformedHeader: a Wechatpay-* header is malformed (ErrVerification).
+	ErrMalformedHeader = middleware.ErrMalformedHeader
+	// ErrClockSkew: the timestamp is more than 300 s away (ErrVerification).
+	ErrClockSkew = middleware.ErrClockSkew
+	// ErrUnknownSerial: signed with a key Parser.Keys does not have
+	// (ErrVerification).
+	ErrUnknownSerial = middleware.ErrUnknownSerial
+	// ErrBadSignature: the signature does not match (ErrVerification).
+	ErrBadSignature = middleware.ErrBadSignature
+	// ErrSignTest: WeChat Pay's WECHATPAY/SIGNTEST/ probe, never valid
+	// (ErrVerification).
+	ErrSignTest = middleware.ErrSignTest
+)
 
 // Parse verifies a notification from its headers and raw body (exactly the
 // bytes received: a body re-encoded by a framework fails), then decrypts its
-// resource. Verification failures are *middleware.VerificationError
-// (errors.Is middleware.ErrVerification; WeChat's WECHATPAY/SIGNTEST/ probe
-// is middleware.ErrSignTest); a resource that does not decrypt is
-// aesgcm.ErrDecrypt.
+// resource. Header names are matched in any case (lower-case maps from
+// HTTP/2 or API gateways work). Every error matches one of ErrConfig,
+// ErrVerification (then also its kind, such as ErrSignTest for WeChat
+// Pay's probe), ErrMalformed and ErrDecrypt.
 func (p *Parser) Parse(ctx context.Context, header http.Header, body []byte) (*Notification, error) {
-	if p.Keys == nil {
-		return nil, errors.New("notify: Parser.Keys is nil: expected the WeChat Pay public key or platform certificates")
+	if err := p.check(); err != nil {
+		return nil, err
 	}
+	header = canonical(header)
 	v := middleware.Verifier{Keys: p.Keys, Now: p.Now}
 	if err := v.VerifyNotification(ctx, header, body); err != nil {
 		return nil, fmt.Errorf("notify: %w", err)
@@ -98,6 +168,17 @@ func (p *Parser) Parse(ctx context.Context, header http.Header, body []byte) (*N
 	}
 	n.Plaintext, n.Serial = plain, header.Get("Wechatpay-Serial")
 	return &n, nil
+}
+
+// canonical returns h with its keys in canonical form, as http.Header.Get
+// expects them; h itself is left alone.
+func canonical(h http.Header) http.Header {
+	out := make(http.Header, len(h))
+	for k, v := range h {
+		ck := http.CanonicalHeaderKey(k)
+		out[ck] = append(out[ck], v...)
+	}
+	return out
 }
 
 // MaxBodySize bounds what Handler reads; real notifications are a few KB.

@@ -35,7 +35,10 @@ func run() error {
 	}
 
 	// The merchant's side: verify, decrypt, and do each event's work once.
-	parser := &notify.Parser{Keys: b.PublicKeys(), APIv3Key: wechat.APIv3Key}
+	parser, err := notify.NewParser(b.PublicKeys(), wechat.APIv3Key)
+	if err != nil {
+		return err
+	}
 	var mu sync.Mutex
 	done := map[string]bool{}
 	handler := parser.Handler(func(ctx context.Context, n *notify.Notification) error {
