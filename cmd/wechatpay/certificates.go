@@ -35,6 +35,10 @@ func certificatesCommand(ctx context.Context, e env, args []string) int {
 	if err == nil && c.apiv3Key == "" {
 		err = fmt.Errorf("the APIv3 key is missing: set -apiv3-key or $WECHATPAY_APIV3_KEY")
 	}
+	if err == nil && len(c.apiv3Key) != 32 {
+		// Checked before anything is sent; the length only, never the key.
+		err = fmt.Errorf("the APIv3 key has %d characters: the APIv3 key set in the merchant platform has 32 (-apiv3-key or $WECHATPAY_APIV3_KEY)", len(c.apiv3Key))
+	}
 	if err != nil {
 		fmt.Fprintln(e.stderr, "wechatpay certificates:", err)
 		return exitUsage

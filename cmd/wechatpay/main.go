@@ -22,7 +22,7 @@ import (
 const (
 	exitOK      = 0 // done
 	exitFailed  = 1 // the operation failed: an API error, a verification failure, the network
-	exitUsage   = 2 // the command line or the credentials are wrong
+	exitUsage   = 2 // the command line or the credentials are wrong; checked before anything is sent
 	exitNothing = 3 // endpoints: nothing matched
 )
 

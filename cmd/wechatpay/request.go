@@ -52,11 +52,18 @@ func requestCommand(ctx context.Context, e env, args []string) int {
 	if *verbose {
 		opts.Middleware = func(s *middleware.Stack) error { return s.Append(verboseStep(e.stderr)) }
 	}
-	b, stop, err := requestBuilder(ctx, c, strings.HasPrefix(strings.TrimPrefix(target, "/"), "v2/"))
+	b, mgr, err := requestBuilder(c, strings.HasPrefix(strings.TrimPrefix(target, "/"), "v2/"))
 	if err != nil {
 		return fail(exitUsage, err)
 	}
-	defer stop()
+	if mgr != nil {
+		// The credentials are fine; a download that fails (the network, the
+		// host, the answer) is the operation failing.
+		if err := mgr.Start(ctx, b); err != nil {
+			return fail(exitFailed, err)
+		}
+		defer mgr.Stop()
+	}
 
 	chain := b.Chain(target)
 	verbs := map[string]func(context.Context, ...wechatpay.Options) (*wechatpay.Response, error){
@@ -133,46 +140,43 @@ func requestOptions(e env, data string, query, path, header, xml listFlag) (wech
 	return o, nil
 }
 
-// requestBuilder builds the Builder the credentials allow; stop ends a
-// certificate manager when one was needed.
-func requestBuilder(ctx context.Context, c credentials, v2 bool) (*wechatpay.Builder, func(), error) {
-	noop := func() {}
+// requestBuilder builds the Builder the credentials allow, and the
+// certificate manager to start when only the APIv3 key verifies. Its
+// errors are the credentials' (exit 2): it sends nothing.
+func requestBuilder(c credentials, v2 bool) (*wechatpay.Builder, *certificates.Manager, error) {
 	cfg, err := c.signing()
 	if err != nil {
-		return nil, noop, err
+		return nil, nil, err
 	}
 	if v2 {
 		if c.secret == "" {
-			return nil, noop, errors.New("v2/ paths need the APIv2 key: set -secret or $WECHATPAY_SECRET")
+			return nil, nil, errors.New("v2/ paths need the APIv2 key: set -secret or $WECHATPAY_SECRET")
 		}
 		cfg.PrivateKey, cfg.Serial = nil, ""
 		b, err := wechatpay.NewBuilder(cfg)
-		return b, noop, err
+		return b, nil, err
 	}
 	if cfg.PrivateKey == nil {
-		return nil, noop, errors.New("the merchant API private key is missing: set -private-key or $WECHATPAY_PRIVATE_KEY")
+		return nil, nil, errors.New("the merchant API private key is missing: set -private-key or $WECHATPAY_PRIVATE_KEY")
 	}
 	if cfg.Certs, err = c.verification(); err != nil {
-		return nil, noop, err
+		return nil, nil, err
 	}
 	var mgr *certificates.Manager
 	if len(cfg.Certs) == 0 {
 		if c.apiv3Key == "" {
-			return nil, noop, errors.New("nothing to verify answers with: give -public-key and -public-key-id, -platform-cert, or -apiv3-key to download platform certificates")
+			return nil, nil, errors.New("nothing to verify answers with: give -public-key and -public-key-id, -platform-cert, or -apiv3-key to download platform certificates")
 		}
 		if mgr, err = certificates.NewManager(certificates.Options{APIv3Key: c.apiv3Key}); err != nil {
-			return nil, noop, err
+			return nil, nil, err
 		}
 		cfg.Keys = mgr
 	}
 	b, err := wechatpay.NewBuilder(cfg)
-	if err != nil || mgr == nil {
-		return b, noop, err
+	if err != nil {
+		return nil, nil, err
 	}
-	if err := mgr.Start(ctx, b); err != nil {
-		return nil, noop, err
-	}
-	return b, mgr.Stop, nil
+	return b, mgr, nil
 }
 
 var signaturePattern = regexp.MustCompile(`signature="([^"]{8})[^"]*"`)
