@@ -62,7 +62,11 @@ type Config struct {
 	Certs map[string]*rsa.PublicKey
 	// Keys is a source of verification keys that changes over time, such as
 	// a certificates.Manager that downloads platform certificates; it is
-	// asked after Certs. Public-key merchants need none.
+	// asked after Certs. Public-key merchants need none. NewBuilder refuses
+	// a Config with neither Certs nor Keys, since no response could be
+	// verified; a Builder used only for certificates.Download (which checks
+	// the download against the certificates it carries) or unsigned
+	// downloads sets Keys to an empty middleware.StaticKeys{}, saying so.
 	Keys middleware.PublicKeys
 	// WechatpaySerial is the key id sent in the Wechatpay-Serial request
 	// header (WeChat signs the response with the key it names, and
@@ -405,10 +409,15 @@ func (cfg *Config) checkAPIv3() error {
 			return fmt.Errorf("wechatpay: Config.Certs[%q] is the merchant's own public key: Certs holds what WeChat Pay signs with, the WeChat Pay public key or platform certificates", serial)
 		}
 	}
-	// Without any key every response would fail verification; say so now,
-	// before an order is placed. A Middleware edit may bring its own verifier.
+	// Without any key every response would fail verification: say so now,
+	// before an order is placed whose answer cannot be trusted, rather than
+	// after. A Middleware edit may bring its own verifier; a Builder that
+	// only downloads certificates says so with an empty StaticKeys.
 	if len(cfg.Certs) == 0 && cfg.Keys == nil && cfg.Middleware == nil {
-		return errors.New("wechatpay: Config.Certs is empty: expected the WeChat Pay public key (PUB_KEY_ID_... -> pub_key.pem) and/or WeChat Pay platform certificates (serial -> key), or a certificates.Manager in Config.Keys, to verify responses with")
+		return errors.New("wechatpay: Config.Certs is empty and Config.Keys is nil, so no response could be verified: " +
+			"set Config.Certs to the WeChat Pay public key (PUB_KEY_ID_... -> pub_key.pem) and/or WeChat Pay platform certificates (serial -> key), " +
+			"or Config.Keys to a certificates.Manager that downloads the platform certificates; " +
+			"a Builder only for certificates.Download (which verifies the download with the certificates it holds) sets Config.Keys: middleware.StaticKeys{}")
 	}
 	if cfg.WechatpaySerial != "" && cfg.Keys == nil {
 		if _, ok := cfg.Certs[cfg.WechatpaySerial]; !ok {

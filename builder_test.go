@@ -30,7 +30,7 @@ func TestNewBuilderNamesTheWrongField(t *testing.T) {
 		{"no key", func(c *wechatpay.Config) { c.PrivateKey = nil }, "Config.PrivateKey is nil: expected the merchant API private key apiclient_key.pem"},
 		{"two keys", func(c *wechatpay.Config) { c.SigningKey = failingKey{} }, "Config.PrivateKey and Config.SigningKey are both set"},
 		{"empty key", func(c *wechatpay.Config) { c.PrivateKey = &rsa.PrivateKey{} }, "Config.PrivateKey is an empty rsa.PrivateKey"},
-		{"no verification keys", func(c *wechatpay.Config) { c.Certs = nil }, "Config.Certs is empty: expected the WeChat Pay public key"},
+		{"no verification keys", func(c *wechatpay.Config) { c.Certs = nil }, "Config.Certs is empty and Config.Keys is nil, so no response could be verified: set Config.Certs to the WeChat Pay public key"},
 		{"bad cert id", func(c *wechatpay.Config) { c.Certs["platform"] = &srv.PlatformKey.PublicKey },
 			`Config.Certs key "platform" is neither a platform certificate serial (hex) nor a WeChat Pay public key id`},
 		{"nil cert", func(c *wechatpay.Config) { c.Certs[srv.PlatformSerial] = nil }, `Config.Certs["` + srv.PlatformSerial + `"] is nil`},

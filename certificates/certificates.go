@@ -48,7 +48,10 @@ const DefaultPath = "v3/certificates"
 // Download fetches the platform certificates through b (its host, its
 // signature), decrypts each with apiv3Key, and verifies the answer with the
 // certificates it holds: the certificate that signed it must be among them.
-// path empty means DefaultPath.
+// path empty means DefaultPath. b needs no verification key of its own: a
+// Builder made only for this sets Config.Keys to an empty
+// middleware.StaticKeys{} (NewBuilder refuses a Config with neither Certs
+// nor Keys).
 func Download(ctx context.Context, b *wechatpay.Builder, apiv3Key, path string) ([]Certificate, error) {
 	if path == "" {
 		path = DefaultPath
