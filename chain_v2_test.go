@@ -408,5 +408,5 @@ func TestCatalogConformanceAPIv2(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, 2*111, sent)
+	assert.Equal(t, 2*113, sent)
 }

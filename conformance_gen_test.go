@@ -65,6 +65,7 @@ var conformanceRows = []conformanceRow{
 	{"POST", "v2/pay/closeorder", func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Pay().Closeorder() }, func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Pay().Closeorder() }},
 	{"POST", "v2/pay/combinedorder", func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Pay().Combinedorder() }, func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Pay().Combinedorder() }},
 	{"POST", "v2/pay/contractorder", func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Pay().Contractorder() }, func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Pay().Contractorder() }},
+	{"POST", "v2/pay/downloadbill", func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Pay().Downloadbill() }, func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Pay().Downloadbill() }},
 	{"POST", "v2/pay/downloadfundflow", func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Pay().Downloadfundflow() }, func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Pay().Downloadfundflow() }},
 	{"POST", "v2/pay/facepayquery", func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Pay().Facepayquery() }, func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Pay().Facepayquery() }},
 	{"POST", "v2/pay/micropay", func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Pay().Micropay() }, func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Pay().Micropay() }},
@@ -109,6 +110,7 @@ var conformanceRows = []conformanceRow{
 	{"POST", "v2/secapi/pay/profitsharing", func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Secapi().Pay().Profitsharing() }, func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Secapi().Pay().Profitsharing() }},
 	{"POST", "v2/secapi/pay/profitsharingfinish", func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Secapi().Pay().Profitsharingfinish() }, func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Secapi().Pay().Profitsharingfinish() }},
 	{"POST", "v2/secapi/pay/profitsharingreturn", func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Secapi().Pay().Profitsharingreturn() }, func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Secapi().Pay().Profitsharingreturn() }},
+	{"POST", "v2/secapi/pay/refund", func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Secapi().Pay().Refund() }, func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Secapi().Pay().Refund() }},
 	{"POST", "v2/secapi/pay/refundv2", func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Secapi().Pay().Refundv2() }, func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Secapi().Pay().Refundv2() }},
 	{"POST", "v2/secapi/pay/reverse", func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Secapi().Pay().Reverse() }, func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Secapi().Pay().Reverse() }},
 	{"POST", "v2/secsvc/getrealnameinfo", func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Secsvc().Getrealnameinfo() }, func(b *wechatpay.Builder) *wechatpay.Chain { return b.V2().Secsvc().Getrealnameinfo() }},
@@ -1581,6 +1583,7 @@ var conformanceRows = []conformanceRow{
 	}},
 	{"GET", "v3/marketing/favor/callbacks", func(b *wechatpay.Builder) *wechatpay.Chain { return b.V3().Marketing().Favor().Callbacks() }, func(b *wechatpay.Builder) *wechatpay.Chain { return b.V3().Marketing().Favor().Callbacks() }},
 	{"POST", "v3/marketing/favor/coupon-stocks", func(b *wechatpay.Builder) *wechatpay.Chain { return b.V3().Marketing().Favor().CouponStocks() }, func(b *wechatpay.Builder) *wechatpay.Chain { return b.V3().Marketing().Favor().CouponStocks() }},
+	{"POST", "v3/marketing/favor/media/image-upload", func(b *wechatpay.Builder) *wechatpay.Chain { return b.V3().Marketing().Favor().Media().ImageUpload() }, func(b *wechatpay.Builder) *wechatpay.Chain { return b.V3().Marketing().Favor().Media().ImageUpload() }},
 	{"GET", "v3/marketing/favor/stocks", func(b *wechatpay.Builder) *wechatpay.Chain { return b.V3().Marketing().Favor().Stocks() }, func(b *wechatpay.Builder) *wechatpay.Chain { return b.V3().Marketing().Favor().Stocks() }},
 	{"GET", "v3/marketing/favor/stocks/{stock_id}", func(b *wechatpay.Builder) *wechatpay.Chain {
 		return b.V3().Marketing().Favor().Stocks().Seg("_stock_id_")
@@ -2754,6 +2757,11 @@ var conformanceRows = []conformanceRow{
 	{"POST", "v3/pay/transactions/codepay", func(b *wechatpay.Builder) *wechatpay.Chain { return b.V3().Pay().Transactions().Codepay() }, func(b *wechatpay.Builder) *wechatpay.Chain { return b.V3().Pay().Transactions().Codepay() }},
 	{"POST", "v3/pay/transactions/exposure", func(b *wechatpay.Builder) *wechatpay.Chain { return b.V3().Pay().Transactions().Exposure() }, func(b *wechatpay.Builder) *wechatpay.Chain { return b.V3().Pay().Transactions().Exposure() }},
 	{"POST", "v3/pay/transactions/h5", func(b *wechatpay.Builder) *wechatpay.Chain { return b.V3().Pay().Transactions().H5() }, func(b *wechatpay.Builder) *wechatpay.Chain { return b.V3().Pay().Transactions().H5() }},
+	{"GET", "v3/pay/transactions/id/{transaction_id}", func(b *wechatpay.Builder) *wechatpay.Chain {
+		return b.V3().Pay().Transactions().ID().Seg("_transaction_id_")
+	}, func(b *wechatpay.Builder) *wechatpay.Chain {
+		return b.V3().Pay().Transactions().ID().Value(sample("transaction_id"))
+	}},
 	{"POST", "v3/pay/transactions/jsapi", func(b *wechatpay.Builder) *wechatpay.Chain { return b.V3().Pay().Transactions().Jsapi() }, func(b *wechatpay.Builder) *wechatpay.Chain { return b.V3().Pay().Transactions().Jsapi() }},
 	{"POST", "v3/pay/transactions/jsapi-with-contract", func(b *wechatpay.Builder) *wechatpay.Chain { return b.V3().Pay().Transactions().JsapiWithContract() }, func(b *wechatpay.Builder) *wechatpay.Chain { return b.V3().Pay().Transactions().JsapiWithContract() }},
 	{"POST", "v3/pay/transactions/native", func(b *wechatpay.Builder) *wechatpay.Chain { return b.V3().Pay().Transactions().Native() }, func(b *wechatpay.Builder) *wechatpay.Chain { return b.V3().Pay().Transactions().Native() }},

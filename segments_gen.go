@@ -1162,6 +1162,11 @@ func (c *Chain) Domain() *Chain { return c.lit("domain") }
 //     https://pay.weixin.qq.com/doc/v3/merchant/4012791863
 func (c *Chain) Domestic() *Chain { return c.lit("domestic") }
 
+// Downloadbill appends the segment "downloadbill". Documented endpoints that use it:
+//   - POST v2/pay/downloadbill: 下载交易账单
+//     https://pay.weixin.qq.com/wiki/doc/api/micropay.php?chapter=9_6
+func (c *Chain) Downloadbill() *Chain { return c.lit("downloadbill") }
+
 // Downloadfundflow appends the segment "downloadfundflow". Documented endpoints that use it:
 //   - POST v2/pay/downloadfundflow: 下载资金账单
 //     https://pay.weixin.qq.com/wiki/doc/api/micropay.php?chapter=9_18&index=7
@@ -1577,6 +1582,11 @@ func (c *Chain) ID() *Chain { return c.lit("id") }
 //   - POST v3/marketing/partner/product-coupon/image-generation-tasks: 提交图片生成任务
 //     https://pay.weixin.qq.com/doc/v3/partner/4017327735
 func (c *Chain) ImageGenerationTasks() *Chain { return c.lit("image-generation-tasks") }
+
+// ImageUpload appends the segment "image-upload". Documented endpoints that use it:
+//   - POST v3/marketing/favor/media/image-upload: 图片上传(营销专用)
+//     https://pay.weixin.qq.com/doc/v3/merchant/4012557233
+func (c *Chain) ImageUpload() *Chain { return c.lit("image-upload") }
 
 // Images appends the segment "images". Documented endpoints that use it:
 //   - POST v3/merchant-service/images/upload: 商户上传反馈图片
@@ -3064,8 +3074,8 @@ func (c *Chain) Redeclare() *Chain { return c.lit("redeclare") }
 // Refund appends the segment "refund". Documented endpoints that use it:
 //   - POST v2/deposit/refund: 申请退款（押金）
 //     https://pay.weixin.qq.com/doc/v2/partner/4011987251
-//   - POST v3/refund/domestic/refunds: 申请退款
-//     https://pay.weixin.qq.com/doc/v3/merchant/4012791862
+//   - POST v2/secapi/pay/refund: 申请退款
+//     https://pay.weixin.qq.com/doc/v2/merchant/4011937624
 func (c *Chain) Refund() *Chain { return c.lit("refund") }
 
 // RefundFlow appends the segment "refund-flow". Documented endpoints that use it:
@@ -3320,10 +3330,10 @@ func (c *Chain) Search() *Chain { return c.lit("search") }
 func (c *Chain) SearchBanksByBankAccount() *Chain { return c.lit("search-banks-by-bank-account") }
 
 // Secapi appends the segment "secapi". Documented endpoints that use it:
+//   - POST v2/secapi/pay/refund: 申请退款
+//     https://pay.weixin.qq.com/doc/v2/merchant/4011937624
 //   - POST v2/secapi/pay/reverse: 撤销订单
 //     https://pay.weixin.qq.com/doc/v2/merchant/4011937361
-//   - POST v2/secapi/pay/refundv2: 申请退款（支持单品）
-//     https://pay.weixin.qq.com/doc/v2/partner/4011983308
 func (c *Chain) Secapi() *Chain { return c.lit("secapi") }
 
 // Secsvc appends the segment "secsvc". Documented endpoints that use it:

@@ -31,7 +31,7 @@ type Endpoint struct {
 	BaseURI  string // the host when it is not DefaultBaseURI, such as "https://apihk.mch.weixin.qq.com/"
 	API      string // "v2" or "v3"
 	Title    string // the official name of the operation
-	DocURL   string // the official documentation page
+	DocURL   string // the official documentation page; empty for the few operations without a public one
 	Flags    []string
 	Params   Params
 }

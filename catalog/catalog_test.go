@@ -13,7 +13,7 @@ import (
 
 func TestParsedCatalog(t *testing.T) {
 	all := catalog.All()
-	require.Len(t, all, 1027)
+	require.Len(t, all, 1031)
 	methods := map[string]bool{"GET": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true}
 	seen := map[string]bool{}
 	for _, e := range all {
