@@ -251,16 +251,26 @@ func TestV2MutualTLS(t *testing.T) {
 		assert.Nil(t, lastAccepted(t, srv).ClientCertificate)
 	})
 	t.Run("Options.Security for a path the catalog does not know", func(t *testing.T) {
-		_, err := b.Chain("v2/secapi/pay/refund").Post(ctx, refund)
+		_, err := b.Chain("v2/secapi/pay/facepayreverse").Post(ctx, refund)
 		var v2 *wechatpay.V2Error
 		require.ErrorAs(t, err, &v2, "without Security the server refuses")
 		assert.Contains(t, v2.ReturnMsg, "证书错误")
 
 		o := refund
 		o.Security = true
-		_, err = b.Chain("v2/secapi/pay/refund").Post(ctx, o)
+		_, err = b.Chain("v2/secapi/pay/facepayreverse").Post(ctx, o)
 		require.NoError(t, err)
 		assert.NotNil(t, lastV2(t, srv).ClientCertificate)
+	})
+	t.Run("v2/secapi/pay/refund is catalogued with its certificate", func(t *testing.T) {
+		for _, c := range []*wechatpay.Chain{b.Chain("v2/secapi/pay/refund"), b.V2().Secapi().Pay().Refund()} {
+			resp, err := c.Post(ctx, refund)
+			require.NoError(t, err)
+			assert.Equal(t, "/secapi/pay/refund", resp.Get("path").String())
+			got := lastV2(t, srv)
+			require.NotNil(t, got.ClientCertificate)
+			assert.Equal(t, srv.MerchantSerial, wechatpay.CertificateSerial(got.ClientCertificate))
+		}
 	})
 	t.Run("no certificate configured: refused before sending", func(t *testing.T) {
 		noCert := newBuilder(t, srv, func(c *wechatpay.Config) { c.TLSCertificate = nil })
