@@ -159,9 +159,13 @@ func TestManagerScheduledRefreshAndStop(t *testing.T) {
 	require.NoError(t, err)
 	cfg := srv.Config()
 	cfg.Keys = mgr
+	// Count the downloads the client starts: the server may still record
+	// one that Stop cancelled after Stop has returned.
+	started := &countingTransport{base: http.DefaultTransport.(*http.Transport).Clone()}
+	cfg.HTTPClient = &http.Client{Transport: started}
 	b, err := wechatpay.NewBuilder(cfg)
 	require.NoError(t, err)
-	defer b.Client().GetClient().CloseIdleConnections()
+	defer started.base.CloseIdleConnections()
 	require.NoError(t, mgr.Start(ctx, b))
 	assert.Error(t, mgr.Start(ctx, b), "a second Start is refused")
 
@@ -172,13 +176,24 @@ func TestManagerScheduledRefreshAndStop(t *testing.T) {
 	cancel() // the context ends the refreshing
 	mgr.Stop()
 	mgr.Stop() // twice is fine
-	n := downloads(srv)
-	time.Sleep(60 * time.Millisecond)
-	assert.Equal(t, n, downloads(srv), "nothing is downloaded after Stop")
+	n := started.n.Load()
+	time.Sleep(60 * time.Millisecond) // three intervals: a refresh that outlived Stop would start
+	assert.Equal(t, n, started.n.Load(), "nothing is downloaded after Stop")
 	assert.ErrorIs(t, mgr.Refresh(context.Background()), certificates.ErrStopped)
 	mu.Lock()
 	assert.Empty(t, bgErrs)
 	mu.Unlock()
+}
+
+// countingTransport counts the requests a client starts.
+type countingTransport struct {
+	base *http.Transport
+	n    atomic.Int64
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.base.RoundTrip(r)
 }
 
 func TestManagerMixedWithPublicKey(t *testing.T) {
