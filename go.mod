@@ -1,6 +1,6 @@
 module github.com/wechatpay-chain/wechatpay
 
-go 1.23.0
+go 1.26.0
 
 require (
 	github.com/go-resty/resty/v2 v2.17.2
@@ -14,6 +14,6 @@ require (
 	github.com/tidwall/match v1.1.1 // indirect
 	github.com/tidwall/pretty v1.3.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
-	golang.org/x/crypto v0.41.0 // indirect
-	golang.org/x/net v0.43.0 // indirect
+	golang.org/x/crypto v0.59.0 // indirect
+	golang.org/x/net v0.62.0 // indirect
 )
