@@ -78,7 +78,8 @@ type Config struct {
 	// HTTPClient is the client requests go through; nil means a client with
 	// connect, TLS and response-header timeouts (the whole request is bounded
 	// by the caller's context). The Builder uses a copy and never follows
-	// redirects.
+	// redirects; with Failover, a copy of its *http.Transport too (see
+	// Failover.ConnectTimeout).
 	HTTPClient *http.Client
 	// Middleware edits the Builder's APIv3 middleware stack once, at
 	// NewBuilder: replace the signer, add a logging step, and so on.
@@ -130,6 +131,7 @@ type Builder struct {
 	stackV2   *middleware.Stack // APIv2 steps
 	timeout   time.Duration     // for requests whose context has no deadline; 0: none
 	logger    *slog.Logger
+	failover  *failover // nil without Config.Failover
 }
 
 // NewBuilder checks cfg and returns a Builder. An error names the Config
@@ -182,6 +184,10 @@ func NewBuilder(cfg Config) (*Builder, error) {
 	}
 
 	hc := httpClient(cfg.HTTPClient)
+	if cfg.Failover != nil {
+		b.failover = newFailover(*cfg.Failover)
+		hc.Transport = budgetTransport(hc.Transport)
+	}
 	b.client = b.newClient(hc)
 	if cfg.TLSCertificate != nil {
 		t, err := ownTransport(hc.Transport)
@@ -192,10 +198,6 @@ func NewBuilder(cfg Config) (*Builder, error) {
 		tlsHC.Transport = t
 		b.tlsClient = b.newClient(&tlsHC).SetCertificates(*cfg.TLSCertificate)
 	}
-	var f *failover
-	if cfg.Failover != nil {
-		f = newFailover(*cfg.Failover)
-	}
 	for _, c := range []*resty.Client{b.client, b.tlsClient} {
 		if c == nil {
 			continue
@@ -203,10 +205,10 @@ func NewBuilder(cfg Config) (*Builder, error) {
 		if cfg.Retry != nil {
 			cfg.Retry.apply(c)
 		}
-		if f != nil {
+		if b.failover != nil {
 			// After SetCertificates: resty's TLS settings need the bare
 			// *http.Transport.
-			c.SetTransport(failoverTransport{failover: f, base: c.GetClient().Transport})
+			c.SetTransport(failoverTransport{failover: b.failover, base: c.GetClient().Transport, stack: b.stack})
 		}
 	}
 	return b, nil
