@@ -297,17 +297,24 @@ func (b *Builder) V2() *Chain { return b.Chain("v2") }
 // are kept, and {name} placeholders are filled from Options.Path. A full URL
 // (a download_url such as https://api.mch.weixin.qq.com/v3/billdownload/file?token=...)
 // is taken as it is, host included.
+// A full URL's query (a download_url's token) is sent as it is, but kept out
+// of Path, errors and logs.
 func (b *Builder) Chain(path string) *Chain {
-	var base string
+	var base, query string
 	if i := strings.Index(path, "://"); i > 0 && !strings.ContainsAny(path[:i], "/{") {
+		var hasQuery bool
+		path, query, hasQuery = strings.Cut(path, "?")
 		u, err := url.Parse(path)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			if hasQuery {
+				path += "?..."
+			}
 			return &Chain{b: b, err: fmt.Errorf("wechatpay: Chain(%q): not an http(s) URL", path)}
 		}
 		base = u.Scheme + "://" + u.Host + "/"
-		path = path[len(base):]
+		_, path, _ = strings.Cut(path[i+len("://"):], "/")
 	}
-	c := &Chain{b: b, base: base, path: strings.TrimPrefix(path, "/")}
+	c := &Chain{b: b, base: base, path: strings.TrimPrefix(path, "/"), query: query}
 	if b == nil {
 		c.err = errNoBuilder
 	} else if path == "" {

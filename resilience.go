@@ -304,8 +304,9 @@ func countAttempt(ctx context.Context) {
 // template, without values or query), status, Request-ID, attempts and
 // duration, and what failed. Never headers, bodies or keys: an API error
 // is logged by its code and message only, as its detail can quote the
-// signed message.
-func (b *Builder) logRequest(ctx context.Context, method, path string, start time.Time, attempts *atomic.Int32, resp *Response, err error) {
+// signed message. Any other error is logged as errText says it, without
+// URL values.
+func (b *Builder) logRequest(ctx context.Context, method, path string, start time.Time, attempts *atomic.Int32, resp *Response, err error, errText func() string) {
 	if b.logger == nil {
 		return
 	}
@@ -328,7 +329,7 @@ func (b *Builder) logRequest(ctx context.Context, method, path string, start tim
 		attrs = append(attrs, slog.String("error", verr.Error()))
 	default:
 		level = slog.LevelError
-		attrs = append(attrs, slog.String("error", err.Error()))
+		attrs = append(attrs, slog.String("error", errText()))
 	}
 	n := int64(0)
 	if attempts != nil {
