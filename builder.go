@@ -82,7 +82,8 @@ type Config struct {
 	// HTTPClient is the client requests go through; nil means a client with
 	// connect, TLS and response-header timeouts (the whole request is bounded
 	// by the caller's context). The Builder uses a copy and never follows
-	// redirects.
+	// redirects; with Failover, a copy of its *http.Transport too (see
+	// Failover.ConnectTimeout).
 	HTTPClient *http.Client
 	// Middleware edits the Builder's APIv3 middleware stack once, at
 	// NewBuilder: replace the signer, add a logging step, and so on.
@@ -134,6 +135,7 @@ type Builder struct {
 	stackV2   *middleware.Stack // APIv2 steps
 	timeout   time.Duration     // for requests whose context has no deadline; 0: none
 	logger    *slog.Logger
+	failover  *failover // nil without Config.Failover
 }
 
 // NewBuilder checks cfg and returns a Builder. An error names the Config
@@ -186,6 +188,10 @@ func NewBuilder(cfg Config) (*Builder, error) {
 	}
 
 	hc := httpClient(cfg.HTTPClient)
+	if cfg.Failover != nil {
+		b.failover = newFailover(*cfg.Failover)
+		hc.Transport = budgetTransport(hc.Transport)
+	}
 	b.client = b.newClient(hc)
 	if cfg.TLSCertificate != nil {
 		t, err := ownTransport(hc.Transport)
@@ -196,10 +202,6 @@ func NewBuilder(cfg Config) (*Builder, error) {
 		tlsHC.Transport = t
 		b.tlsClient = b.newClient(&tlsHC).SetCertificates(*cfg.TLSCertificate)
 	}
-	var f *failover
-	if cfg.Failover != nil {
-		f = newFailover(*cfg.Failover)
-	}
 	for _, c := range []*resty.Client{b.client, b.tlsClient} {
 		if c == nil {
 			continue
@@ -207,10 +209,10 @@ func NewBuilder(cfg Config) (*Builder, error) {
 		if cfg.Retry != nil {
 			cfg.Retry.apply(c)
 		}
-		if f != nil {
+		if b.failover != nil {
 			// After SetCertificates: resty's TLS settings need the bare
 			// *http.Transport.
-			c.SetTransport(failoverTransport{failover: f, base: c.GetClient().Transport})
+			c.SetTransport(failoverTransport{failover: b.failover, base: c.GetClient().Transport, stack: b.stack})
 		}
 	}
 	return b, nil
@@ -299,17 +301,24 @@ func (b *Builder) V2() *Chain { return b.Chain("v2") }
 // are kept, and {name} placeholders are filled from Options.Path. A full URL
 // (a download_url such as https://api.mch.weixin.qq.com/v3/billdownload/file?token=...)
 // is taken as it is, host included.
+// A full URL's query (a download_url's token) is sent as it is, but kept out
+// of Path, errors and logs.
 func (b *Builder) Chain(path string) *Chain {
-	var base string
+	var base, query string
 	if i := strings.Index(path, "://"); i > 0 && !strings.ContainsAny(path[:i], "/{") {
+		var hasQuery bool
+		path, query, hasQuery = strings.Cut(path, "?")
 		u, err := url.Parse(path)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			if hasQuery {
+				path += "?..."
+			}
 			return &Chain{b: b, err: fmt.Errorf("wechatpay: Chain(%q): not an http(s) URL", path)}
 		}
 		base = u.Scheme + "://" + u.Host + "/"
-		path = path[len(base):]
+		_, path, _ = strings.Cut(path[i+len("://"):], "/")
 	}
-	c := &Chain{b: b, base: base, path: strings.TrimPrefix(path, "/")}
+	c := &Chain{b: b, base: base, path: strings.TrimPrefix(path, "/"), query: query}
 	if b == nil {
 		c.err = errNoBuilder
 	} else if path == "" {

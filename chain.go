@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -20,10 +21,14 @@ import (
 // {name} placeholders. An invalid segment does not stop the chain: the first
 // such error is returned by the verb that would have sent the request.
 type Chain struct {
-	b    *Builder
-	base string // set when the chain began with a full URL
-	path string
-	err  error
+	b     *Builder
+	base  string // set when the chain began with a full URL
+	path  string
+	query string // the query of a full URL, sent verbatim, never shown
+	// masked is path with each Value segment written {value}, for logs;
+	// empty when the chain has none.
+	masked string
+	err    error
 }
 
 // Seg appends a segment named with wechatpay-php's rules (see PathSegment):
@@ -51,7 +56,13 @@ func (c *Chain) Value(v string) *Chain {
 	if v == "" {
 		return c.failed(fmt.Errorf("wechatpay: Value(\"\") after %s: a path value cannot be empty", c.path))
 	}
-	return c.with(escapeSegment(v))
+	masked := c.masked
+	if masked == "" {
+		masked = c.path
+	}
+	next := c.with(escapeSegment(v))
+	next.masked = masked + "/{value}"
+	return next
 }
 
 // Path returns the path template, such as
@@ -137,8 +148,40 @@ func (c *Chain) do(ctx context.Context, method string, opts []Options) (*Respons
 	start := time.Now()
 	ctx, attempts := c.b.withAttempts(ctx)
 	resp, err := c.send(ctx, method, opts)
-	c.b.logRequest(ctx, method, c.path, start, attempts, resp, err)
+	if c.b.logger != nil {
+		c.b.logRequest(ctx, method, c.logPath(), start, attempts, resp, err, func() string { return c.logError(method, err) })
+	}
 	return resp, err
+}
+
+// logError is err as a log record shows it: without the request line that
+// fail puts first (the record holds the method and the path template), and
+// without the URL, values and query included, that net/http puts in its
+// errors.
+func (c *Chain) logError(method string, err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return strings.TrimPrefix(err.Error(), "wechatpay: "+method+" "+c.path+": ")
+}
+
+// logPath is the path a log record shows: the template, never a value nor
+// a query. A path holding values (from Value, or a full URL such as a
+// download_url) shows the catalog's template when the catalog knows the
+// path, else its Value segments as {value}.
+func (c *Chain) logPath() string {
+	path, _, _ := strings.Cut(c.path, "?")
+	if c.masked == "" && c.base == "" {
+		return path
+	}
+	if eps := catalog.Match(path); len(eps) > 0 {
+		return eps[0].Path
+	}
+	if c.masked != "" {
+		path, _, _ = strings.Cut(c.masked, "?")
+	}
+	return path
 }
 
 // send builds and sends the request; do logs it.
@@ -242,17 +285,39 @@ func (c *Chain) lit(seg string) *Chain {
 
 // with returns a new chain with seg (already in path form) appended.
 func (c *Chain) with(seg string) *Chain {
-	return &Chain{b: c.b, base: c.base, path: c.path + "/" + seg}
+	next := &Chain{b: c.b, base: c.base, path: c.path + "/" + seg, query: c.query}
+	if c.masked != "" {
+		next.masked = c.masked + "/" + seg
+	}
+	return next
 }
 
 // failed returns a new chain that reports err from its verbs.
 func (c *Chain) failed(err error) *Chain {
-	return &Chain{b: c.b, base: c.base, path: c.path, err: err}
+	return &Chain{b: c.b, base: c.base, path: c.path, query: c.query, masked: c.masked, err: err}
 }
 
 // fail wraps err with the request it belongs to.
 func (c *Chain) fail(method string, err error) (*Response, error) {
-	return nil, fmt.Errorf("wechatpay: %s %s: %w", method, c.path, err)
+	return nil, fmt.Errorf("wechatpay: %s %s: %w", method, c.path, withoutQuery(err))
+}
+
+// withoutQuery drops the query from the URL net/http puts in its errors:
+// a download_url's token must not reach an error message or a log.
+func withoutQuery(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	u, _, _ := strings.Cut(ue.URL, "?")
+	if u == ue.URL {
+		return err
+	}
+	if err == error(ue) {
+		return &url.Error{Op: ue.Op, URL: u, Err: ue.Err}
+	}
+	ue.URL = u // inside another error, a new one per request
+	return err
 }
 
 // requestStack returns the stack a request runs: base, or a copy edited by
@@ -304,9 +369,12 @@ func (c *Chain) url(o Options) (string, error) {
 	// APIv2 paths are written with "v2/" but served without it.
 	path = strings.TrimPrefix(path, "v2/")
 	target := base + path
+	if c.query != "" {
+		target += "?" + c.query
+	}
 	if len(o.Query) > 0 {
 		sep := "?"
-		if strings.Contains(path, "?") {
+		if strings.Contains(target, "?") {
 			sep = "&"
 		}
 		target += sep + o.Query.Encode()

@@ -57,7 +57,9 @@ type Sink struct {
 	Writer io.Writer
 	// HashType ("SHA1" or "SHA256") and HashValue come from the step that
 	// gave the download_url (v3/bill/tradebill, v3/bill/fundflowbill, ...);
-	// empty skips the check. The digest covers the file decompressed.
+	// both empty skips the check, one without the other is an error. The
+	// digest covers the file decompressed. Builder.DownloadBill writes a
+	// bill to a file that exists only once the check has passed.
 	HashType, HashValue string
 	// Gunzip writes a gzip file decompressed.
 	Gunzip bool
@@ -397,3 +399,76 @@ func hashOf(open func() (io.ReadCloser, error)) (string, error) {
 }
 
 func escapeQuotes(s string) string { return strings.NewReplacer("\\", "\\\\", `"`, "\\\"").Replace(s) }
+
+// Bill is where a bill file is and what its digest is: the answer of
+// v3/bill/tradebill or v3/bill/fundflowbill, read with resp.Decode(&bill).
+type Bill struct {
+	DownloadURL string `json:"download_url"`
+	HashType    string `json:"hash_type"`  // SHA1 (or SHA256)
+	HashValue   string `json:"hash_value"` // hex, over the bill decompressed
+}
+
+// DownloadBill downloads bill to the file at path in one call: streamed
+// (memory does not grow with the bill) into a temporary file in the same
+// directory, which is synced and renamed to path only when the digest
+// matches. On any failure, ErrDigestMismatch included, the temporary file
+// is removed and whatever was at path is left as it was. A gzip bill
+// (tar_type GZIP) is written decompressed: the file is then exactly what
+// the digest covers. The digest is required: a Bill without HashType and
+// HashValue is refused before anything is sent.
+func (b *Builder) DownloadBill(ctx context.Context, bill Bill, path string) error {
+	fail := func(err error) error { return fmt.Errorf("wechatpay: DownloadBill: %w", err) }
+	switch {
+	case bill.DownloadURL == "":
+		return fail(errors.New("Bill.DownloadURL is empty: expected the download_url of the v3/bill/tradebill or v3/bill/fundflowbill answer"))
+	case bill.HashType == "" || bill.HashValue == "":
+		return fail(errors.New("Bill.HashType and Bill.HashValue are needed to check the file: expected the hash_type and hash_value of the v3/bill/tradebill or v3/bill/fundflowbill answer"))
+	case path == "":
+		return fail(errors.New("the file path is empty"))
+	}
+	if _, err := newDigest(bill.HashType); err != nil {
+		return fail(fmt.Errorf("Bill.HashType %q: expected SHA1 or SHA256", bill.HashType))
+	}
+	chain := b.Chain(bill.DownloadURL)
+	if err := chain.Err(); err != nil {
+		return err
+	}
+	dir, name := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+name+".*.part")
+	if err != nil {
+		return fail(err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	_, err = chain.Get(ctx, Options{Sink: &Sink{Writer: f, HashType: bill.HashType, HashValue: bill.HashValue, Gunzip: true}})
+	if err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		os.Remove(f.Name())
+		done = true
+		return fail(err)
+	}
+	done = true
+	// The rename lasts once the directory is synced; not every system can
+	// sync a directory, and the file is already whole, so this is best effort.
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}

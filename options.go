@@ -110,6 +110,13 @@ func (o *Options) checkStream(method string) error {
 		if _, err := newDigest(o.Sink.HashType); err != nil {
 			return err
 		}
+		switch {
+		case o.Sink.HashType == "" && o.Sink.HashValue != "":
+			// Without its type the digest would silently go unchecked.
+			return errors.New("Options.Sink.HashValue is set but HashType is empty: expected SHA1 or SHA256, the hash_type of the answer that gave the download_url")
+		case o.Sink.HashType != "" && o.Sink.HashValue == "":
+			return fmt.Errorf("Options.Sink.HashType is %s but HashValue is empty: expected the hash_value of the answer that gave the download_url", o.Sink.HashType)
+		}
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,19 +13,30 @@ import (
 	"time"
 
 	"github.com/go-resty/resty/v2"
+
+	"github.com/wechatpay-chain/wechatpay/middleware"
 )
 
 // Failover sends requests for the mainland primary host to the backup host
 // when the primary cannot be reached (Config.Failover; off by default). The
-// signature covers the path, not the host, so the same signed request is
-// valid there.
+// signature covers the path, not the host: the backup attempt is signed
+// anew, like every attempt, by the same middleware.
 type Failover struct {
 	// Primary and Backup are hosts ("host" or "host:port"); empty means
 	// api.mch.weixin.qq.com and api2.mch.weixin.qq.com.
 	Primary, Backup string
-	// Stay is how long requests keep going to the backup once it was
-	// needed, before the primary is tried again; 0 means 3 minutes.
+	// Stay is how long requests keep going to the backup once it answered
+	// in the primary's place, before the primary is tried again; 0 means
+	// 3 minutes. A backup that did not answer is not stayed on.
 	Stay time.Duration
+	// ConnectTimeout bounds connecting to the primary (DNS and TCP), so
+	// that a primary that drops packets leaves the backup time to answer
+	// within the request's deadline; 0 means 5 s. It is further capped at
+	// half the time the request's deadline leaves. It applies when the
+	// transport is an *http.Transport (the default, or Config.HTTPClient's,
+	// of which the Builder then uses a copy); another RoundTripper keeps its
+	// own dial timeouts.
+	ConnectTimeout time.Duration
 	// AllowResend also fails over after an error that may come after the
 	// request reached the primary (a reset, a timeout awaiting the answer).
 	// Only for requests that are safe to repeat: by default a request is
@@ -35,12 +45,17 @@ type Failover struct {
 	AllowResend bool
 }
 
+// defaultConnectTimeout is Failover.ConnectTimeout's default: long enough
+// for a slow network, short against the 30 s default request timeout.
+const defaultConnectTimeout = 5 * time.Second
+
 // failover is the shared state of the failover transports (one per HTTP
 // client: with and without the merchant certificate).
 type failover struct {
 	Failover
 	mu    sync.Mutex
 	until time.Time // requests go to the backup until then
+	now   func() time.Time
 }
 
 func newFailover(f Failover) *failover {
@@ -53,54 +68,159 @@ func newFailover(f Failover) *failover {
 	if f.Stay <= 0 {
 		f.Stay = 3 * time.Minute
 	}
-	return &failover{Failover: f}
+	if f.ConnectTimeout <= 0 {
+		f.ConnectTimeout = defaultConnectTimeout
+	}
+	return &failover{Failover: f, now: time.Now}
+}
+
+// onBackup reports whether requests go to the backup for now.
+func (f *failover) onBackup() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now().Before(f.until)
+}
+
+// stay keeps requests on the backup for Stay, from now.
+func (f *failover) stay() {
+	f.mu.Lock()
+	f.until = f.now().Add(f.Stay)
+	f.mu.Unlock()
 }
 
 // failoverTransport is the RoundTripper that applies a failover.
 type failoverTransport struct {
 	*failover
 	base http.RoundTripper
+	// stack signs the backup attempt of a request whose context carries no
+	// stack of its own (the Builder's APIv3 stack).
+	stack *middleware.Stack
 }
 
 func (t failoverTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Host != t.Primary {
 		return t.base.RoundTrip(req)
 	}
-	t.mu.Lock()
-	onBackup := time.Now().Before(t.until)
-	t.mu.Unlock()
-	if onBackup {
-		return t.base.RoundTrip(t.toBackup(req, req.Body))
+	if t.onBackup() {
+		r := req.Clone(req.Context())
+		r.URL.Host, r.Host = t.Backup, ""
+		return t.base.RoundTrip(r)
 	}
-	resp, err := t.base.RoundTrip(req)
+	resp, err := t.base.RoundTrip(t.withConnectBudget(req))
 	if err == nil || req.Context().Err() != nil || !(unreached(err) || t.AllowResend) {
 		return resp, err
 	}
-	body := req.Body
-	if req.Body != nil && req.Body != http.NoBody {
-		if req.GetBody == nil {
-			return nil, err // the body is gone and cannot be read again
-		}
-		if body, err = req.GetBody(); err != nil {
-			return nil, err
-		}
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+		return nil, err // the body is gone and cannot be read again
 	}
-	t.mu.Lock()
-	t.until = time.Now().Add(t.Stay)
-	t.mu.Unlock()
-	resp, err2 := t.base.RoundTrip(t.toBackup(req, body))
+	resp, err2 := t.toBackup(req)
 	if err2 != nil {
-		return nil, fmt.Errorf("primary host %s failed (%v), and so did backup host %s: %w", t.Primary, err, t.Backup, err2)
+		return nil, &FailoverError{Primary: t.Primary, Backup: t.Backup, PrimaryErr: err, BackupErr: err2}
 	}
+	// Only a backup that answered is worth staying on: after a moment with
+	// both hosts down, the next request tries the primary again.
+	t.stay()
 	return resp, nil
 }
 
-// toBackup copies req for the backup host; a RoundTripper must not change
-// the request it was given.
-func (t failoverTransport) toBackup(req *http.Request, body io.ReadCloser) *http.Request {
-	r := req.Clone(req.Context())
-	r.URL.Host, r.Host, r.Body = t.Backup, "", body
-	return r
+// toBackup sends a copy of req to the backup host as a new attempt: its
+// body read again and the request steps of its middleware stack run again
+// (a fresh signature, timestamp and nonce).
+func (t failoverTransport) toBackup(req *http.Request) (*http.Response, error) {
+	r := req.Clone(req.Context()) // a RoundTripper must not change the request it was given
+	r.URL.Host, r.Host = t.Backup, ""
+	if req.Body != nil && req.Body != http.NoBody {
+		body, err := req.GetBody()
+		if err != nil {
+			return nil, fmt.Errorf("reading the body again: %w", err)
+		}
+		r.Body = body
+	}
+	countAttempt(r.Context())
+	if err := stackFrom(r.Context(), t.stack).HandleRequest(r); err != nil {
+		if r.Body != nil {
+			r.Body.Close()
+		}
+		return nil, err
+	}
+	return t.base.RoundTrip(r)
+}
+
+// CloseIdleConnections closes the idle connections of the transport
+// underneath, as http.Client.CloseIdleConnections expects.
+func (t failoverTransport) CloseIdleConnections() {
+	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// FailoverError is a request that failed on the primary host and then on
+// the backup. errors.Is and errors.As see both causes.
+type FailoverError struct {
+	Primary, Backup       string // the hosts
+	PrimaryErr, BackupErr error
+}
+
+// Error names both hosts and both causes.
+func (e *FailoverError) Error() string {
+	return fmt.Sprintf("primary host %s failed (%v), and so did backup host %s: %v", e.Primary, e.PrimaryErr, e.Backup, e.BackupErr)
+}
+
+// Unwrap returns both causes.
+func (e *FailoverError) Unwrap() []error { return []error{e.PrimaryErr, e.BackupErr} }
+
+// connectBudgetKey carries how long connecting for a request may take.
+type connectBudgetKey struct{}
+
+// withConnectBudget gives the attempt on the primary its connect budget,
+// for the dialer (budgetDial) to apply.
+func (t failoverTransport) withConnectBudget(req *http.Request) *http.Request {
+	deadline, ok := req.Context().Deadline()
+	budget := connectBudget(t.ConnectTimeout, time.Now(), deadline, ok)
+	return req.WithContext(context.WithValue(req.Context(), connectBudgetKey{}, budget))
+}
+
+// connectBudget is how long connecting to the primary may take: limit,
+// but at most half of what the deadline leaves, the other half being the
+// backup's.
+func connectBudget(limit time.Duration, now, deadline time.Time, hasDeadline bool) time.Duration {
+	if limit <= 0 {
+		limit = defaultConnectTimeout
+	}
+	if hasDeadline {
+		if half := deadline.Sub(now) / 2; half < limit {
+			return half
+		}
+	}
+	return limit
+}
+
+// budgetTransport returns a copy of rt whose dials honour the connect
+// budget a failover transport puts in a request's context (the dial keeps
+// the request's context values), or rt itself when it is not an
+// *http.Transport or dials without a context.
+func budgetTransport(rt http.RoundTripper) http.RoundTripper {
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	t, ok := rt.(*http.Transport)
+	if !ok || t.DialContext == nil && t.Dial != nil {
+		return rt // a caller's deprecated Dial is left alone
+	}
+	t = t.Clone()
+	dial := t.DialContext
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	}
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if budget, ok := ctx.Value(connectBudgetKey{}).(time.Duration); ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, budget)
+			defer cancel()
+		}
+		return dial(ctx, network, addr)
+	}
+	return t
 }
 
 // unreached reports whether err certainly came before the request left:
@@ -184,8 +304,9 @@ func countAttempt(ctx context.Context) {
 // template, without values or query), status, Request-ID, attempts and
 // duration, and what failed. Never headers, bodies or keys: an API error
 // is logged by its code and message only, as its detail can quote the
-// signed message.
-func (b *Builder) logRequest(ctx context.Context, method, path string, start time.Time, attempts *atomic.Int32, resp *Response, err error) {
+// signed message. Any other error is logged as errText says it, without
+// URL values.
+func (b *Builder) logRequest(ctx context.Context, method, path string, start time.Time, attempts *atomic.Int32, resp *Response, err error, errText func() string) {
 	if b.logger == nil {
 		return
 	}
@@ -208,7 +329,7 @@ func (b *Builder) logRequest(ctx context.Context, method, path string, start tim
 		attrs = append(attrs, slog.String("error", verr.Error()))
 	default:
 		level = slog.LevelError
-		attrs = append(attrs, slog.String("error", err.Error()))
+		attrs = append(attrs, slog.String("error", errText()))
 	}
 	n := int64(0)
 	if attempts != nil {

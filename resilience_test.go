@@ -51,8 +51,8 @@ func TestFailover(t *testing.T) {
 		})
 	}
 
-	t.Run("a refused connection goes to the backup, which stays in use, then the primary again", func(t *testing.T) {
-		b := builder(wechatpay.Failover{Stay: time.Second})
+	t.Run("a refused connection goes to the backup, which stays in use (TestFailoverStay: until Stay has passed)", func(t *testing.T) {
+		b := builder(wechatpay.Failover{})
 		resp, err := b.Chain("v3/x").Post(ctx, wechatpay.Options{JSON: map[string]int{"n": 1}})
 		require.NoError(t, err, "sent again, body and signature included, to the backup")
 		assert.Equal(t, `{"n":1}`, resp.Get("body").String())
@@ -65,11 +65,6 @@ func TestFailover(t *testing.T) {
 		require.NoError(t, err)
 		assert.Empty(t, primary.Requests(), "requests stay on the backup for a while")
 		assert.Len(t, backup.Requests(), 2)
-
-		time.Sleep(1100 * time.Millisecond) // past Stay
-		_, err = b.Chain("v3/x").Get(ctx)
-		require.NoError(t, err)
-		assert.Len(t, primary.Requests(), 1, "then back to the primary")
 	})
 
 	t.Run("an upload fails over too", func(t *testing.T) {

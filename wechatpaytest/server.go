@@ -68,7 +68,7 @@ const (
 	RateLimited            // 429 FREQUENCY_LIMITED with Retry-After: 1
 	Accepted               // 202 with no body: accepted, not yet processed
 	Slow                   // the answer waits SetDelay's time (2 s unless set)
-	DropConnection         // the connection is closed once the request is read
+	DropConnection         // the connection is closed once the request is read (and, for APIv3, its signature checked)
 	ReturnCodeFail         // APIv2: return_code FAIL (a communication failure)
 	ResultCodeFail         // APIv2: result_code FAIL, err_code SYSTEMERROR (a business failure)
 	BrokenXML              // APIv2: the XML is cut off
@@ -118,6 +118,7 @@ type Server struct {
 	faultLeft  int // answers the fault still applies to; 0 means until changed
 	delay      time.Duration
 	nonces     map[string]time.Time
+	conns      int // connections opened by clients
 }
 
 // Option configures a Server.
@@ -164,6 +165,13 @@ func NewServer(opts ...Option) *Server {
 	s.platforms = []platform{{key: s.PlatformKey, cert: s.PlatformCert, serial: s.PlatformSerial}}
 	s.defaults = s.defaultHandlers()
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.srv.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			s.mu.Lock()
+			s.conns++
+			s.mu.Unlock()
+		}
+	}
 	// Clients that hang up during a TLS handshake are not news in tests.
 	s.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	if s.addr != "" {
@@ -264,6 +272,14 @@ func (s *Server) takeFault() (Fault, time.Duration) {
 	return f, delay
 }
 
+// Connections returns how many connections clients have opened so far, to
+// test that connections are reused, or closed when idle.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns
+}
+
 // Requests returns the requests received so far, oldest first.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
@@ -288,10 +304,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fault, delay := s.takeFault()
+	// APIv3 paths hold a v3 segment (v3/..., hk/v3/...); anything else under
+	// the base path is APIv2.
+	rest, inBase := strings.CutPrefix(r.URL.Path, s.basePath)
+	v3 := !inBase || strings.Contains("/"+rest, "/v3/")
 	switch fault {
 	case DropConnection:
+		// The request is checked as if it were processed, so that a test
+		// can tell that what it sent was valid (and its nonce is spent).
 		entry := received(r, body)
 		entry.Rejected = "dropped (DropConnection)"
+		if v3 {
+			if rejected, _ := s.check(r, body); rejected != nil {
+				entry.Rejected = rejected.issue + "; then dropped (DropConnection)"
+			}
+		}
 		s.record(entry)
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
@@ -306,9 +333,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	// APIv3 paths hold a v3 segment (v3/..., hk/v3/...); anything else under
-	// the base path is APIv2.
-	if rest, ok := strings.CutPrefix(r.URL.Path, s.basePath); ok && !strings.Contains("/"+rest, "/v3/") {
+	if !v3 {
 		s.serveV2(w, r, body, "/"+rest, fault)
 		return
 	}

@@ -1,7 +1,7 @@
 // Command billdownload asks the embedded fake WeChat Pay for a trade bill
-// (v3/bill/tradebill), then streams the gzip file from its download_url to
-// disk, decompressed, checking the SHA-1 WeChat gave: memory does not grow
-// with the file.
+// (v3/bill/tradebill), then downloads the gzip file from its download_url
+// with Builder.DownloadBill: streamed to disk decompressed (memory does not
+// grow with the file), and kept only when it matches the SHA-1 WeChat gave.
 //
 //	go run ./_examples/billdownload
 package main
@@ -42,36 +42,34 @@ func run() error {
 	ctx := context.Background()
 
 	// 1. The bill's download_url and digest.
-	bill, err := b.V3().Bill().Tradebill().Get(ctx, wechatpay.Options{
+	resp, err := b.V3().Bill().Tradebill().Get(ctx, wechatpay.Options{
 		Query: url.Values{"bill_date": {"2026-11-27"}, "bill_type": {"ALL"}, "tar_type": {"GZIP"}},
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("tradebill: %s %s\n", bill.Get("hash_type"), bill.Get("hash_value"))
+	var bill wechatpay.Bill
+	if err := resp.Decode(&bill); err != nil {
+		return err
+	}
+	fmt.Printf("tradebill: %s %s\n", bill.HashType, bill.HashValue)
 
-	// 2. The file itself, streamed to disk.
+	// 2. The file itself, streamed to disk: the file appears only once its
+	// digest matched.
 	dir, err := os.MkdirTemp("", "billdownload-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	file, err := os.Create(filepath.Join(dir, "tradebill-2026-11-27.csv"))
+	path := filepath.Join(dir, "tradebill-2026-11-27.csv")
+	if err := b.DownloadBill(ctx, bill, path); err != nil {
+		return err // ErrDigestMismatch: nothing was left at path
+	}
+	info, err := os.Stat(path)
 	if err != nil {
 		return err
 	}
-	defer file.Close()
-	_, err = b.Chain(bill.Get("download_url").String()).Get(ctx, wechatpay.Options{Sink: &wechatpay.Sink{
-		Writer: file, HashType: bill.Get("hash_type").String(), HashValue: bill.Get("hash_value").String(), Gunzip: true,
-	}})
-	if err != nil {
-		return err // ErrDigestMismatch: do not use the file
-	}
-	info, err := file.Stat()
-	if err != nil {
-		return err
-	}
-	fmt.Printf("downloaded %s: %d bytes, digest checked\n", filepath.Base(file.Name()), info.Size())
+	fmt.Printf("downloaded %s: %d bytes, digest checked\n", filepath.Base(path), info.Size())
 	return nil
 }
 
