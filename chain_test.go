@@ -756,7 +756,7 @@ func TestConcurrentUse(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				no := fmt.Sprintf("T%02d-%02d", w, i)
+				no := fmt.Sprintf("CONC-ORDER-%02d-%02d", w, i) // cannot be in another answer by chance
 				var resp *wechatpay.Response
 				var err error
 				if i%2 == 0 {
