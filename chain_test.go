@@ -60,6 +60,7 @@ func TestPathSegmentNamingRules(t *testing.T) {
 		{"v3", "v3", ""},
 		{"outTradeNo", "out-trade-no", ""},
 		{"_out_trade_no_", "{out_trade_no}", ""},
+		{"_outTradeNo_", "{outTradeNo}", ""}, // wechatpay-php: {out-trade-no}; ours keeps the Options.Path key
 		{"_transaction_id_", "{transaction_id}", ""},
 		{"_empty_", "{empty}", ""},
 		{"applyment4sub", "applyment4sub", ""},
