@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +30,23 @@ func downloads(srv *wechatpaytest.Server) int {
 	}
 	return n
 }
+
+// startedDownloads counts the certificate downloads the client starts.
+// Unlike the server's record, which a download cancelled in flight may
+// still reach after Stop has returned, it changes only when one begins.
+type startedDownloads struct {
+	n    atomic.Int64
+	base *http.Transport
+}
+
+func (s *startedDownloads) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.URL.Path, "/v3/certificates") {
+		s.n.Add(1)
+	}
+	return s.base.RoundTrip(r)
+}
+
+func (s *startedDownloads) CloseIdleConnections() { s.base.CloseIdleConnections() }
 
 func TestDownload(t *testing.T) {
 	srv := wechatpaytest.NewServer()
@@ -154,6 +172,8 @@ func TestManagerScheduledRefreshAndStop(t *testing.T) {
 	require.NoError(t, err)
 	cfg := srv.Config()
 	cfg.Keys = mgr
+	started := &startedDownloads{base: http.DefaultTransport.(*http.Transport).Clone()}
+	cfg.HTTPClient = &http.Client{Transport: started}
 	b, err := wechatpay.NewBuilder(cfg)
 	require.NoError(t, err)
 	defer b.Client().GetClient().CloseIdleConnections()
@@ -167,9 +187,9 @@ func TestManagerScheduledRefreshAndStop(t *testing.T) {
 	cancel() // the context ends the refreshing
 	mgr.Stop()
 	mgr.Stop() // twice is fine
-	n := downloads(srv)
-	time.Sleep(60 * time.Millisecond)
-	assert.Equal(t, n, downloads(srv), "nothing is downloaded after Stop")
+	n := started.n.Load()
+	time.Sleep(60 * time.Millisecond) // three refresh intervals
+	assert.Equal(t, n, started.n.Load(), "no download starts after Stop")
 	assert.ErrorIs(t, mgr.Refresh(context.Background()), certificates.ErrStopped)
 	mu.Lock()
 	assert.Empty(t, bgErrs)
