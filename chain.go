@@ -397,6 +397,10 @@ func stackFrom(ctx context.Context, def *middleware.Stack) *middleware.Stack {
 // and its lower case (jsapiPreEntrustSign -> jsapi-pre-entrust-sign,
 // complaintsV2 -> complaints-v2, V3 -> v3), digits and inner underscores stay
 // (applyment4sub, pay_bank), and _name_ becomes the placeholder {name}.
+// Unlike wechatpay-php, which applies the capital rule inside a placeholder
+// too (_outTradeNo_ -> {out-trade-no}), the name is kept as given
+// (_outTradeNo_ -> {outTradeNo}): it is the key the caller fills in
+// Options.Path.
 func PathSegment(name string) (string, error) {
 	if len(name) > 2 && name[0] == '_' && name[len(name)-1] == '_' {
 		inner := name[1 : len(name)-1]

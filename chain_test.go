@@ -60,6 +60,7 @@ func TestPathSegmentNamingRules(t *testing.T) {
 		{"v3", "v3", ""},
 		{"outTradeNo", "out-trade-no", ""},
 		{"_out_trade_no_", "{out_trade_no}", ""},
+		{"_outTradeNo_", "{outTradeNo}", ""}, // wechatpay-php: {out-trade-no}; ours keeps the Options.Path key
 		{"_transaction_id_", "{transaction_id}", ""},
 		{"_empty_", "{empty}", ""},
 		{"applyment4sub", "applyment4sub", ""},
@@ -756,7 +757,7 @@ func TestConcurrentUse(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				no := fmt.Sprintf("T%02d-%02d", w, i)
+				no := fmt.Sprintf("CONC-ORDER-%02d-%02d", w, i) // cannot be in another answer by chance
 				var resp *wechatpay.Response
 				var err error
 				if i%2 == 0 {
