@@ -81,7 +81,11 @@ func (c *Chain) doV2(ctx context.Context, method string, o Options) (*Response, 
 	req.Header.Set("Accept", acceptV2)
 	copyHeaders(req.Header, o.Headers)
 	if method != http.MethodGet {
-		req.SetBody(apiv2.Encode(params))
+		body, err := apiv2.Encode(params)
+		if err != nil {
+			return fail(err)
+		}
+		req.SetBody(body)
 		if req.Header.Get("Content-Type") == "" {
 			req.Header.Set("Content-Type", "text/xml")
 		}

@@ -82,8 +82,13 @@ func (s *Server) serveV2(w http.ResponseWriter, r *http.Request, body []byte, pa
 		writeHTMLPage(w)
 		return
 	}
+	out, err := apiv2.Encode(reply)
+	if err != nil {
+		http.Error(w, "wechatpaytest: the HandlerV2 answer cannot be sent as XML: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-	_, _ = w.Write(apiv2.Encode(reply))
+	_, _ = w.Write(out)
 }
 
 // downloads are the default answers of the plain-text download endpoints.
