@@ -102,7 +102,8 @@ type Config struct {
 
 	// TLSCertificate is the merchant API certificate with its private key,
 	// for the APIv2 endpoints that need mutual TLS (refunds, red packets,
-	// transfers: the catalog's "security" endpoints, or Options.Security).
+	// transfers: every v2/secapi/ path, the catalog's "security" endpoints,
+	// or Options.Security).
 	// See LoadPKCS12 (apiclient_cert.p12) and LoadTLSCertificate (PEM).
 	TLSCertificate *tls.Certificate
 }
@@ -292,7 +293,8 @@ func (b *Builder) V3() *Chain { return b.Chain("v3") }
 func (b *Builder) V2() *Chain { return b.Chain("v2") }
 
 // Chain starts a chain at path, taken verbatim: capitals and a trailing slash
-// are kept, and {name} placeholders are filled from Options.Path. A full URL
+// are kept (but a leading "V2/" is APIv2's "v2/", as in wechatpay-php), and
+// {name} placeholders are filled from Options.Path. A full URL
 // (a download_url such as https://api.mch.weixin.qq.com/v3/billdownload/file?token=...)
 // is taken as it is, host included.
 func (b *Builder) Chain(path string) *Chain {
@@ -306,6 +308,10 @@ func (b *Builder) Chain(path string) *Chain {
 		path = path[len(base):]
 	}
 	c := &Chain{b: b, base: base, path: strings.TrimPrefix(path, "/")}
+	if c.path == "V2" || strings.HasPrefix(c.path, "V2/") {
+		// wechatpay-php routes "V2/" to APIv2 too: it ignores the case.
+		c.path = "v2" + c.path[2:]
+	}
 	if b == nil {
 		c.err = errNoBuilder
 	} else if path == "" {
