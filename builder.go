@@ -107,7 +107,8 @@ type Config struct {
 
 	// TLSCertificate is the merchant API certificate with its private key,
 	// for the APIv2 endpoints that need mutual TLS (refunds, red packets,
-	// transfers: the catalog's "security" endpoints, or Options.Security).
+	// transfers: every v2/secapi/ path, the catalog's "security" endpoints,
+	// or Options.Security).
 	// See LoadPKCS12 (apiclient_cert.p12) and LoadTLSCertificate (PEM).
 	TLSCertificate *tls.Certificate
 }
@@ -298,7 +299,8 @@ func (b *Builder) V3() *Chain { return b.Chain("v3") }
 func (b *Builder) V2() *Chain { return b.Chain("v2") }
 
 // Chain starts a chain at path, taken verbatim: capitals and a trailing slash
-// are kept, and {name} placeholders are filled from Options.Path. A full URL
+// are kept (but a leading "V2/" is APIv2's "v2/", as in wechatpay-php), and
+// {name} placeholders are filled from Options.Path. A full URL
 // (a download_url such as https://api.mch.weixin.qq.com/v3/billdownload/file?token=...)
 // is taken as it is, host included.
 // A full URL's query (a download_url's token) is sent as it is, but kept out
@@ -319,6 +321,10 @@ func (b *Builder) Chain(path string) *Chain {
 		_, path, _ = strings.Cut(path[i+len("://"):], "/")
 	}
 	c := &Chain{b: b, base: base, path: strings.TrimPrefix(path, "/"), query: query}
+	if c.path == "V2" || strings.HasPrefix(c.path, "V2/") {
+		// wechatpay-php routes "V2/" to APIv2 too: it ignores the case.
+		c.path = "v2" + c.path[2:]
+	}
 	if b == nil {
 		c.err = errNoBuilder
 	} else if path == "" {

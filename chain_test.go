@@ -688,9 +688,12 @@ func TestOptionsErrorsSendNothing(t *testing.T) {
 		{"JSON on an APIv2 path", func() (*wechatpay.Response, error) {
 			return b.V2().Pay().Micropay().Post(ctx, wechatpay.Options{JSON: map[string]string{}})
 		}, "POST v2/pay/micropay: APIv2 parameters go in Options.XML, not Options.JSON or Options.Body"},
-		{"a Sink on an APIv2 path", func() (*wechatpay.Response, error) {
-			return b.V2().Pay().Downloadfundflow().Post(ctx, wechatpay.Options{Sink: &wechatpay.Sink{Writer: io.Discard}})
-		}, "Options.Media and Options.Sink are for APIv3 paths"},
+		{"a Sink on an APIv2 path that answers XML", func() (*wechatpay.Response, error) {
+			return b.V2().Pay().Orderquery().Post(ctx, wechatpay.Options{Sink: &wechatpay.Sink{Writer: io.Discard}})
+		}, "Options.Sink on an APIv2 path is for the file downloads"},
+		{"Media on an APIv2 path", func() (*wechatpay.Response, error) {
+			return b.V2().Pay().Orderquery().Post(ctx, wechatpay.Options{Media: &wechatpay.Media{Filename: "a.png", Reader: strings.NewReader("x")}})
+		}, "Options.Media is for APIv3 uploads"},
 		{"XML on an APIv3 path", func() (*wechatpay.Response, error) {
 			return b.V3().Pay().Transactions().Native().Post(ctx, wechatpay.Options{XML: map[string]string{}})
 		}, "Options.XML, Nonceless and Security are for APIv2 (v2/) paths"},

@@ -181,40 +181,54 @@ func (c *Chain) sink(ctx context.Context, stack *middleware.Stack, resp *http.Re
 		return err
 	}
 
-	in := bufio.NewReaderSize(resp.Body, 64<<10)
-	magic, _ := in.Peek(2)
-	raw := io.TeeReader(in, verifyTo) // the signature covers the bytes as received
-	out := &countingWriter{w: s.Writer}
-	isGzip := len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b
-	switch {
-	case isGzip && s.Gunzip:
-		err = gunzip(io.MultiWriter(out, digest), raw)
-	case isGzip && digest != nil:
-		// Write the gzip bytes as they are; the digest is of the file inside.
-		err = gunzip(digest, io.TeeReader(raw, out))
-	default:
-		w := io.Writer(out)
-		if digest != nil {
-			w = io.MultiWriter(out, digest)
-		}
-		_, err = io.Copy(w, raw)
-	}
-	if err == nil {
-		_, err = io.Copy(io.Discard, raw) // what follows a gzip stream still counts for the signature
-	}
+	n, err := copyToSink(bufio.NewReaderSize(resp.Body, 64<<10), verifyTo, s, digest)
 	if err != nil {
-		return fmt.Errorf("downloading (%d bytes written, incomplete: do not use them): %w", out.n, err)
+		return fmt.Errorf("downloading (%d bytes written, incomplete: do not use them): %w", n, err)
 	}
 	if verifyDone != nil {
 		if err := verifyDone(); err != nil {
 			err.Subject, err.StatusCode = "response", resp.StatusCode
-			err.Reason += fmt.Sprintf("; %d bytes were written to the Sink: do not use them", out.n)
+			err.Reason += fmt.Sprintf("; %d bytes were written to the Sink: do not use them", n)
 			return err
 		}
 	}
+	return checkDigest(digest, hashType, hashValue, n)
+}
+
+// copyToSink writes an answer's body to s as it arrives: as it came, or
+// decompressed when it is gzip and s.Gunzip is set. verifyTo sees every
+// byte as received (the signature covers them); digest, when not nil, sees
+// the file decompressed. It returns the bytes written.
+func copyToSink(in *bufio.Reader, verifyTo io.Writer, s *Sink, digest hash.Hash) (int64, error) {
+	magic, _ := in.Peek(2)
+	raw := io.TeeReader(in, verifyTo)
+	out := &countingWriter{w: s.Writer}
+	file := io.Writer(out) // where the decompressed file goes
+	if digest != nil {
+		file = io.MultiWriter(out, digest)
+	}
+	isGzip := len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b
+	var err error
+	switch {
+	case isGzip && s.Gunzip:
+		err = gunzip(file, raw)
+	case isGzip && digest != nil:
+		// Write the gzip bytes as they are; the digest is of the file inside.
+		err = gunzip(digest, io.TeeReader(raw, out))
+	default:
+		_, err = io.Copy(file, raw)
+	}
+	if err == nil {
+		_, err = io.Copy(io.Discard, raw) // what follows a gzip stream still counts for the signature
+	}
+	return out.n, err
+}
+
+// checkDigest compares the digest of a download with the expected one.
+func checkDigest(digest hash.Hash, hashType, hashValue string, written int64) error {
 	if digest != nil {
 		if got := hex.EncodeToString(digest.Sum(nil)); !strings.EqualFold(got, hashValue) {
-			return &DigestError{HashType: strings.ToUpper(hashType), Want: strings.ToLower(hashValue), Got: got, Written: out.n}
+			return &DigestError{HashType: strings.ToUpper(hashType), Want: strings.ToLower(hashValue), Got: got, Written: written}
 		}
 	}
 	return nil

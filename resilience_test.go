@@ -230,6 +230,7 @@ func TestLoggingLeavesSecretsOut(t *testing.T) {
 	srv := wechatpaytest.NewServer()
 	defer srv.Close()
 	srv.Handle("/", echo)
+	srv.HandleV2("/pay/orderquery", func(map[string]string) map[string]string { return nil }) // signed XML, not the echo
 	var logs bytes.Buffer
 	b := newBuilder(t, srv, func(c *wechatpay.Config) { c.Logger = testLogger(&logs, slog.LevelDebug) })
 	ctx := context.Background()

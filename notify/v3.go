@@ -181,17 +181,25 @@ func canonical(h http.Header) http.Header {
 	return out
 }
 
-// MaxBodySize bounds what Handler reads; real notifications are a few KB.
+// MaxBodySize bounds what Handler reads and what ParseV2 and ParseRefundV2
+// accept: real notifications are a few KB, and anyone can send one. Read
+// an APIv2 notification with http.MaxBytesReader(w, r.Body, MaxBodySize).
 const MaxBodySize = 1 << 20
 
 // Handler adapts fn to net/http. It reads the body once, parses it, and
 // calls fn with the request's context. It answers 204 when fn returns nil;
 // otherwise {"code":"FAIL","message":...} with 401 for a notification that
 // fails verification, 400 for one that is malformed or does not decrypt,
-// and 500 when fn fails, so that WeChat Pay delivers it again later.
+// 413 for a body over MaxBodySize (read no further), and 500 when fn
+// fails, so that WeChat Pay delivers it again later.
 func (p *Parser) Handler(fn func(ctx context.Context, n *Notification) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodySize))
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			fail(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than notify.MaxBodySize (%d bytes); WeChat Pay notifications are a few KB", MaxBodySize))
+			return
+		}
 		if err != nil {
 			fail(w, http.StatusBadRequest, "reading the body: "+err.Error())
 			return
