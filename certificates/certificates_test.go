@@ -188,7 +188,7 @@ func TestManagerScheduledRefreshAndStop(t *testing.T) {
 	assert.Eventually(t, func() bool { _, ok := mgr.PublicKey(ctx, newSerial); return ok && downloads(srv) >= 2 },
 		5*time.Second, 10*time.Millisecond, "the scheduled refresh finds the new certificate")
 
-	cancel() // the context ends the refreshing
+	cancel() // Start's context does not end the refreshing: Stop does
 	mgr.Stop()
 	mgr.Stop() // twice is fine
 	n := started.n.Load()
