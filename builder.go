@@ -292,26 +292,33 @@ func (b *Builder) V3() *Chain { return b.Chain("v3") }
 func (b *Builder) V2() *Chain { return b.Chain("v2") }
 
 // Chain starts a chain at path, taken verbatim: capitals and a trailing slash
-// are kept, and {name} placeholders are filled from Options.Path. A full URL
-// (a download_url such as https://api.mch.weixin.qq.com/v3/billdownload/file?token=...)
-// is taken as it is, host included.
+// are kept, and {name} placeholders are filled from Options.Path (escaped as
+// a path segment, or as a query value after "?"). A "." or ".." segment, in
+// any percent-encoded form, is an error: it would reach another endpoint.
+//
+// A full URL (a download_url such as
+// https://api.mch.weixin.qq.com/v3/billdownload/file?token=...) is taken as
+// it is, host included. It must be http(s)://host/path with an optional
+// query: no user info, no fragment, a path after the host.
 func (b *Builder) Chain(path string) *Chain {
+	given := path
 	var base string
-	if i := strings.Index(path, "://"); i > 0 && !strings.ContainsAny(path[:i], "/{") {
-		u, err := url.Parse(path)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return &Chain{b: b, err: fmt.Errorf("wechatpay: Chain(%q): not an http(s) URL", path)}
-		}
-		base = u.Scheme + "://" + u.Host + "/"
-		path = path[len(base):]
+	var err error
+	if hasScheme(path) {
+		base, path, err = splitURL(path)
 	}
 	c := &Chain{b: b, base: base, path: strings.TrimPrefix(path, "/")}
-	if b == nil {
+	switch {
+	case b == nil:
 		c.err = errNoBuilder
-	} else if path == "" {
-		c.err = errors.New("wechatpay: Chain(\"\"): the path is empty")
-	} else {
-		c.err = checkTemplate(c.path)
+	case err != nil:
+	case given == "":
+		err = errors.New("the path is empty")
+	default:
+		err = checkTemplate(c.path)
+	}
+	if err != nil {
+		c.err = fmt.Errorf("wechatpay: Chain(%q): %w", redactUserinfo(given), err)
 	}
 	return c
 }
