@@ -29,10 +29,13 @@ import (
 // with the file name and its SHA-256, then the "file" part; only the meta
 // is signed.
 type Media struct {
-	// Filename names the file in the meta and the file part.
+	// Filename names the file in the meta and the file part. Quotes and
+	// backslashes are escaped; a control character (CR, LF, ...) is an
+	// error, as it would add a header to the part.
 	Filename string
-	// ContentType of the file part; empty guesses from Filename
-	// (image/jpeg, image/png, video/mp4, ...).
+	// ContentType of the file part, a media type such as image/png (no
+	// control characters); empty guesses from Filename (image/jpeg,
+	// image/png, video/mp4, ...).
 	ContentType string
 	// Path reads the file from disk, streaming it (read twice: once to
 	// hash it, once to send it).
@@ -268,6 +271,23 @@ func (m *Media) multipart() (*upload, error) {
 	if m.Filename == "" {
 		return nil, errors.New("Filename is empty")
 	}
+	// Both go into part headers: a CR or LF would start a header of its own.
+	if err := checkHeaderText("Filename", m.Filename, "a file name such as logo.png"); err != nil {
+		return nil, err
+	}
+	if m.ContentType != "" {
+		if err := checkHeaderText("ContentType", m.ContentType, "a media type such as image/png"); err != nil {
+			return nil, err
+		}
+		// ParseMediaType also takes a bare word (it parses dispositions too).
+		mt, _, err := mime.ParseMediaType(m.ContentType)
+		if typ, sub, ok := strings.Cut(mt, "/"); err == nil && (!ok || typ == "" || sub == "") {
+			err = errors.New("no type/subtype")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ContentType %q is not a media type (%v): expected a media type such as image/png", m.ContentType, err)
+		}
+	}
 	if (m.Path == "") == (m.Reader == nil) {
 		return nil, errors.New("set Path or Reader, one of them")
 	}
@@ -396,4 +416,19 @@ func hashOf(open func() (io.ReadCloser, error)) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func escapeQuotes(s string) string { return strings.NewReplacer("\\", "\\\\", `"`, "\\\"").Replace(s) }
+// escapeQuotes escapes a file name for its quoted-string in the part's
+// Content-Disposition, as mime/multipart does.
+func escapeQuotes(s string) string { return quoteEscaper.Replace(s) }
+
+var quoteEscaper = strings.NewReplacer("\\", "\\\\", `"`, "\\\"")
+
+// checkHeaderText refuses control characters (CR and LF above all) in a
+// Media field that goes into a part header.
+func checkHeaderText(field, v, want string) error {
+	for i := 0; i < len(v); i++ {
+		if ch := v[i]; ch < 0x20 || ch == 0x7f {
+			return fmt.Errorf("%s %q holds the control character %q at byte %d: it would break or add part headers; expected %s, one line without control characters", field, v, ch, i, want)
+		}
+	}
+	return nil
+}
