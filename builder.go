@@ -304,7 +304,7 @@ func (b *Builder) Chain(path string) *Chain {
 	given := path
 	var base string
 	var err error
-	if hasScheme(path) {
+	if isURL(path) {
 		base, path, err = splitURL(path)
 	}
 	c := &Chain{b: b, base: base, path: strings.TrimPrefix(path, "/")}

@@ -617,23 +617,14 @@ func checkLiteralSegments(path string) error {
 // fullURLForm is what Chain expects of a full URL.
 const fullURLForm = "expected http(s)://host/path with an optional query, such as https://api.mch.weixin.qq.com/v3/billdownload/file?token=..."
 
-// hasScheme reports whether s starts with a URL scheme and ":" (RFC 3986
-// section 3.1): Chain then takes it as a full URL, never as a path.
-func hasScheme(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch ch := s[i]; {
-		case 'a' <= ch && ch <= 'z', 'A' <= ch && ch <= 'Z':
-		case '0' <= ch && ch <= '9', ch == '+', ch == '-', ch == '.':
-			if i == 0 {
-				return false
-			}
-		case ch == ':':
-			return i > 0
-		default:
-			return false
-		}
+// isURL reports whether Chain takes s as a full URL: its first segment holds
+// a ":" (as "https:" does). No WeChat Pay path has one, so a URL with a typo
+// (a leading space, "https:/host") is refused rather than sent as a path.
+func isURL(s string) bool {
+	if i := strings.IndexAny(s, "/?#"); i >= 0 {
+		s = s[:i]
 	}
-	return false
+	return strings.Contains(s, ":")
 }
 
 // splitURL splits a full URL given to Chain into its base

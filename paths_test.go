@@ -75,6 +75,8 @@ func TestChainFullURLs(t *testing.T) {
 			{"ftp://" + h + "/v3/x", `scheme "ftp"`},
 			{"http:/" + h + "/v3/x", "expected http(s)://host/path"},
 			{"http:" + h + "/v3/x", "expected http(s)://host/path"},
+			{" http://" + h + "/v3/x", "not a URL"},
+			{"1http://" + h + "/v3/x", "not a URL"},
 			{"http://[::1/v3/x", "not a URL"},
 			{"http://" + h + ":1:2/v3/x", "not a URL"},
 			{"http://" + h + "/v3/../close", `".."`},
