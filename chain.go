@@ -392,10 +392,14 @@ func isPlaceholderName(s string) bool {
 	return true
 }
 
-// checkTemplate reports a malformed {placeholder} in a Chain path, and a
-// literal segment that is "." or ".." (percent-encoded or not) or that
+// checkTemplate reports a "#" or a malformed {placeholder} in a Chain path,
+// and a literal segment that is "." or ".." (percent-encoded or not) or that
 // holds a malformed percent-escape.
 func checkTemplate(path string) error {
+	if strings.Contains(path, "#") {
+		// The HTTP client would cut it and what follows off the request.
+		return errors.New(`a path has no "#": expected segments and a query only; a "#" in a value goes through Options.Path or Value, which escape it`)
+	}
 	if err := checkLiteralSegments(path); err != nil {
 		return err
 	}

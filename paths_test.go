@@ -233,3 +233,28 @@ func TestQueryPlaceholdersAreQueryEscaped(t *testing.T) {
 		})
 	}
 }
+
+// TestTemplatesWithAFragmentAreRefused pins that a "#" in a Chain path is
+// an error: everything after it would be cut off the request unnoticed.
+// (Found by FuzzChainURL.)
+func TestTemplatesWithAFragmentAreRefused(t *testing.T) {
+	srv := wechatpaytest.NewServer()
+	defer srv.Close()
+	srv.Handle("/", echo)
+	b := newBuilder(t, srv, nil)
+	for _, template := range []string{"#000000000000000000000000000000", "v3/x#close", "v3/x/{a}#close", "v3/x?a=1#b", "v3/x#"} {
+		t.Run(template, func(t *testing.T) {
+			before := len(srv.Requests())
+			_, err := b.Chain(template).Get(context.Background(), wechatpay.Options{Path: map[string]string{"a": "1"}})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), fmt.Sprintf(`wechatpay: Chain(%q): a path has no "#"`, template))
+			assert.Contains(t, err.Error(), "expected")
+			assert.Len(t, srv.Requests(), before, "nothing was sent")
+		})
+	}
+	t.Run("a # in a value is escaped", func(t *testing.T) {
+		_, err := b.Chain("v3/x/{a}?t={b}").Get(context.Background(), wechatpay.Options{Path: map[string]string{"a": "1#2", "b": "3#4"}})
+		require.NoError(t, err)
+		assert.Equal(t, "/v3/x/1%232?t=3%234", lastAccepted(t, srv).RequestURI)
+	})
+}
