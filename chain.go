@@ -392,13 +392,19 @@ func isPlaceholderName(s string) bool {
 	return true
 }
 
-// checkTemplate reports a "#" or a malformed {placeholder} in a Chain path,
-// and a literal segment that is "." or ".." (percent-encoded or not) or that
-// holds a malformed percent-escape.
+// checkTemplate reports a "#", a control character or a malformed
+// {placeholder} in a Chain path, and a literal segment that is "." or ".."
+// (percent-encoded or not) or that holds a malformed percent-escape.
 func checkTemplate(path string) error {
 	if strings.Contains(path, "#") {
 		// The HTTP client would cut it and what follows off the request.
 		return errors.New(`a path has no "#": expected segments and a query only; a "#" in a value goes through Options.Path or Value, which escape it`)
+	}
+	for i := 0; i < len(path); i++ {
+		if ch := path[i]; ch < 0x20 || ch == 0x7f {
+			// net/url refuses them: the request could not be sent.
+			return fmt.Errorf("a path has no control characters: %q at byte %d; expected segments and a query only", ch, i)
+		}
 	}
 	if err := checkLiteralSegments(path); err != nil {
 		return err

@@ -234,20 +234,32 @@ func TestQueryPlaceholdersAreQueryEscaped(t *testing.T) {
 	}
 }
 
-// TestTemplatesWithAFragmentAreRefused pins that a "#" in a Chain path is
-// an error: everything after it would be cut off the request unnoticed.
-// (Found by FuzzChainURL.)
-func TestTemplatesWithAFragmentAreRefused(t *testing.T) {
+// TestTemplatesRefuseFragmentsAndControlCharacters pins that a "#" or a
+// control character in a Chain path is an error: everything after a "#"
+// would be cut off the request unnoticed, and a control character makes a
+// URL that does not parse. (Both found by FuzzChainURL.)
+func TestTemplatesRefuseFragmentsAndControlCharacters(t *testing.T) {
 	srv := wechatpaytest.NewServer()
 	defer srv.Close()
 	srv.Handle("/", echo)
 	b := newBuilder(t, srv, nil)
-	for _, template := range []string{"#000000000000000000000000000000", "v3/x#close", "v3/x/{a}#close", "v3/x?a=1#b", "v3/x#"} {
-		t.Run(template, func(t *testing.T) {
+	tests := []struct{ template, want string }{
+		{"#000000000000000000000000000000", `a path has no "#"`},
+		{"v3/x#close", `a path has no "#"`},
+		{"v3/x/{a}#close", `a path has no "#"`},
+		{"v3/x?a=1#b", `a path has no "#"`},
+		{"v3/x#", `a path has no "#"`},
+		{"\x00", `a path has no control characters: '\x00' at byte 0`},
+		{"v3/x\r\nHost: evil", `a path has no control characters: '\r' at byte 4`},
+		{"v3/x?a=\x7f", `a path has no control characters: '\x7f' at byte 7`},
+		{"v3/x\t", `a path has no control characters: '\t' at byte 4`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.template, func(t *testing.T) {
 			before := len(srv.Requests())
-			_, err := b.Chain(template).Get(context.Background(), wechatpay.Options{Path: map[string]string{"a": "1"}})
+			_, err := b.Chain(tt.template).Get(context.Background(), wechatpay.Options{Path: map[string]string{"a": "1"}})
 			require.Error(t, err)
-			assert.Contains(t, err.Error(), fmt.Sprintf(`wechatpay: Chain(%q): a path has no "#"`, template))
+			assert.Contains(t, err.Error(), fmt.Sprintf(`wechatpay: Chain(%q): `, tt.template)+tt.want)
 			assert.Contains(t, err.Error(), "expected")
 			assert.Len(t, srv.Requests(), before, "nothing was sent")
 		})
