@@ -676,6 +676,10 @@ func splitURL(raw string) (base, path string, err error) {
 	if end < 0 || rest[end] == '?' || end+1 == len(rest) || rest[end+1] == '?' {
 		return "", "", fmt.Errorf("the URL has no path after the host: %s", fullURLForm)
 	}
+	if rest[end+1] == '/' {
+		// An empty first segment; Chain would drop it.
+		return "", "", fmt.Errorf("the path starts with \"//\": %s", fullURLForm)
+	}
 	return u.Scheme + "://" + rest[:end] + "/", rest[end+1:], nil
 }
 

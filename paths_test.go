@@ -79,6 +79,8 @@ func TestChainFullURLs(t *testing.T) {
 			{"1http://" + h + "/v3/x", "not a URL"},
 			{"http://[::1/v3/x", "not a URL"},
 			{"http://" + h + ":1:2/v3/x", "not a URL"},
+			{"http://" + h + "//v3/x", `the path starts with "//"`},
+			{"http://" + h + "//", `the path starts with "//"`},
 			{"http://" + h + "/v3/../close", `".."`},
 			{"http://" + h + "/v3/%2e%2E/close", `".."`},
 			{"http://" + h + "/v3/./x", `"."`},
