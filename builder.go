@@ -299,7 +299,8 @@ func (b *Builder) V2() *Chain { return b.Chain("v2") }
 // A full URL (a download_url such as
 // https://api.mch.weixin.qq.com/v3/billdownload/file?token=...) is taken as
 // it is, host included. It must be http(s)://host/path with an optional
-// query: no user info, no fragment, a path after the host.
+// query: no user info, no fragment, a path after the host. It is an APIv3
+// request to exactly that URL ("v2/" is stripped from APIv2 paths only).
 func (b *Builder) Chain(path string) *Chain {
 	given := path
 	var base string

@@ -166,7 +166,7 @@ func (c *Chain) send(ctx context.Context, method string, opts []Options) (*Respo
 			defer cancel()
 		}
 	}
-	if strings.HasPrefix(c.path, "v2/") {
+	if c.v2() {
 		return c.doV2(ctx, method, o)
 	}
 	if !c.b.v3 {
@@ -309,8 +309,10 @@ func (c *Chain) url(o Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	// APIv2 paths are written with "v2/" but served without it.
-	path = strings.TrimPrefix(path, "v2/")
+	if c.v2() {
+		// APIv2 paths are written with "v2/" but served without it.
+		path = strings.TrimPrefix(path, "v2/")
+	}
 	target := base + path
 	if len(o.Query) > 0 {
 		sep := "?"
@@ -321,6 +323,10 @@ func (c *Chain) url(o Options) (string, error) {
 	}
 	return target, nil
 }
+
+// v2 reports whether the chain is an APIv2 one: a path (not a full URL)
+// that starts with "v2/". A full URL is APIv3, sent where it says.
+func (c *Chain) v2() bool { return c.base == "" && strings.HasPrefix(c.path, "v2/") }
 
 type stackKey struct{}
 

@@ -42,6 +42,21 @@ func TestChainFullURLs(t *testing.T) {
 		}
 	})
 
+	t.Run("a full URL goes where it says, as APIv3", func(t *testing.T) {
+		// "v2/" is stripped from APIv2 paths only (found by FuzzChainURL).
+		// The fake server takes /v2/x for APIv2 and leaves its answer
+		// unsigned: what matters here is the request.
+		before := len(srv.Requests())
+		_, _ = b.Chain("http://" + h + "/v2/x").Get(ctx)
+		reqs := srv.Requests()
+		require.Len(t, reqs, before+1)
+		assert.Equal(t, "/v2/x", reqs[before].RequestURI)
+		assert.True(t, strings.HasPrefix(reqs[before].Header.Get("Authorization"), "WECHATPAY2-SHA256-RSA2048 "))
+		got, err := b.Chain("https://api.mch.weixin.qq.com/v2/pay/micropay").URL()
+		require.NoError(t, err)
+		assert.Equal(t, "https://api.mch.weixin.qq.com/v2/pay/micropay", got)
+	})
+
 	t.Run("accepted, not sent", func(t *testing.T) {
 		tests := []struct{ in, want string }{
 			{"https://api.mch.weixin.qq.com/v3/billdownload/file?token=abc", "https://api.mch.weixin.qq.com/v3/billdownload/file?token=abc"},
