@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/wechatpay-chain/wechatpay/middleware"
 )
@@ -29,9 +30,9 @@ import (
 // with the file name and its SHA-256, then the "file" part; only the meta
 // is signed.
 type Media struct {
-	// Filename names the file in the meta and the file part. Quotes and
-	// backslashes are escaped; a control character (CR, LF, ...) is an
-	// error, as it would add a header to the part.
+	// Filename names the file in the meta and the file part, in UTF-8.
+	// Quotes and backslashes are escaped; a control character (CR, LF, ...)
+	// is an error, as it would add a header to the part.
 	Filename string
 	// ContentType of the file part, a media type such as image/png (no
 	// control characters); empty guesses from Filename (image/jpeg,
@@ -274,6 +275,10 @@ func (m *Media) multipart() (*upload, error) {
 	// Both go into part headers: a CR or LF would start a header of its own.
 	if err := checkHeaderText("Filename", m.Filename, "a file name such as logo.png"); err != nil {
 		return nil, err
+	}
+	if !utf8.ValidString(m.Filename) {
+		// The meta's JSON would carry U+FFFD, the part header the raw bytes.
+		return nil, fmt.Errorf("Filename %q is not UTF-8: expected a file name in UTF-8 text", m.Filename)
 	}
 	if m.ContentType != "" {
 		if err := checkHeaderText("ContentType", m.ContentType, "a media type such as image/png"); err != nil {

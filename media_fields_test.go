@@ -37,6 +37,9 @@ func TestMediaFieldsCannotInjectHeaders(t *testing.T) {
 		{"NUL in the file name", wechatpay.Media{Filename: "a\x00.png"}, "Filename", `'\x00'`},
 		{"tab in the file name", wechatpay.Media{Filename: "a\t.png"}, "Filename", `'\t'`},
 		{"DEL in the file name", wechatpay.Media{Filename: "a\x7f.png"}, "Filename", `'\x7f'`},
+		// JSON would send U+FFFD in the meta, the raw byte in the part
+		// header: two names for one file (found by FuzzMultipartFields).
+		{"a file name that is not UTF-8", wechatpay.Media{Filename: "\xff.png"}, "Filename", "is not UTF-8"},
 		{"CRLF in the content type", wechatpay.Media{Filename: "a.png", ContentType: "image/png\r\n" + injected}, "ContentType", `'\r'`},
 		{"LF in the content type", wechatpay.Media{Filename: "a.png", ContentType: "image/png\n" + injected}, "ContentType", `'\n'`},
 		{"a content type that is not one", wechatpay.Media{Filename: "a.png", ContentType: `image/png; name="a`}, "ContentType", "is not a media type"},
