@@ -299,38 +299,44 @@ func (b *Builder) V3() *Chain { return b.Chain("v3") }
 func (b *Builder) V2() *Chain { return b.Chain("v2") }
 
 // Chain starts a chain at path, taken verbatim: capitals and a trailing slash
-// are kept (but a leading "V2/" is APIv2's "v2/", as in wechatpay-php), and
-// {name} placeholders are filled from Options.Path. A full URL
-// (a download_url such as https://api.mch.weixin.qq.com/v3/billdownload/file?token=...)
-// is taken as it is, host included.
-// A full URL's query (a download_url's token) is sent as it is, but kept out
-// of Path, errors and logs.
+// are kept, and {name} placeholders are filled from Options.Path (escaped as
+// a path segment, or as a query value after "?"). A "." or ".." segment, in
+// any percent-encoded form, is an error: it would reach another endpoint.
+//
+// A full URL (a download_url such as
+// https://api.mch.weixin.qq.com/v3/billdownload/file?token=...) is taken as
+// it is, host included. It must be http(s)://host/path with an optional
+// query: no user info, no fragment, a path after the host. It is an APIv3
+// request to exactly that URL ("v2/" is stripped from APIv2 paths only).
+// Its query (a download_url's token) is sent as it is, but kept out of
+// Path, errors and logs.
+//
+// A leading "V2/" is APIv2's "v2/", as in wechatpay-php.
 func (b *Builder) Chain(path string) *Chain {
+	given := path
 	var base, query string
-	if i := strings.Index(path, "://"); i > 0 && !strings.ContainsAny(path[:i], "/{") {
-		var hasQuery bool
-		path, query, hasQuery = strings.Cut(path, "?")
-		u, err := url.Parse(path)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			if hasQuery {
-				path += "?..."
-			}
-			return &Chain{b: b, err: fmt.Errorf("wechatpay: Chain(%q): not an http(s) URL", path)}
+	var err error
+	if isURL(path) {
+		if base, path, err = splitURL(path); err == nil {
+			path, query, _ = strings.Cut(path, "?")
 		}
-		base = u.Scheme + "://" + u.Host + "/"
-		_, path, _ = strings.Cut(path[i+len("://"):], "/")
 	}
 	c := &Chain{b: b, base: base, path: strings.TrimPrefix(path, "/"), query: query}
-	if c.path == "V2" || strings.HasPrefix(c.path, "V2/") {
+	if base == "" && (c.path == "V2" || strings.HasPrefix(c.path, "V2/")) {
 		// wechatpay-php routes "V2/" to APIv2 too: it ignores the case.
 		c.path = "v2" + c.path[2:]
 	}
-	if b == nil {
+	switch {
+	case b == nil:
 		c.err = errNoBuilder
-	} else if path == "" {
-		c.err = errors.New("wechatpay: Chain(\"\"): the path is empty")
-	} else {
-		c.err = checkTemplate(c.path)
+	case err != nil:
+	case given == "":
+		err = errors.New("the path is empty")
+	default:
+		err = checkTemplate(c.path)
+	}
+	if err != nil {
+		c.err = fmt.Errorf("wechatpay: Chain(%q): %w", redactURL(given), err)
 	}
 	return c
 }

@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/wechatpay-chain/wechatpay/middleware"
 )
@@ -29,10 +30,13 @@ import (
 // with the file name and its SHA-256, then the "file" part; only the meta
 // is signed.
 type Media struct {
-	// Filename names the file in the meta and the file part.
+	// Filename names the file in the meta and the file part, in UTF-8.
+	// Quotes and backslashes are escaped; a control character (CR, LF, ...)
+	// is an error, as it would add a header to the part.
 	Filename string
-	// ContentType of the file part; empty guesses from Filename
-	// (image/jpeg, image/png, video/mp4, ...).
+	// ContentType of the file part, a media type such as image/png (no
+	// control characters); empty guesses from Filename (image/jpeg,
+	// image/png, video/mp4, ...).
 	ContentType string
 	// Path reads the file from disk, streaming it (read twice: once to
 	// hash it, once to send it).
@@ -284,6 +288,27 @@ func (m *Media) multipart() (*upload, error) {
 	if m.Filename == "" {
 		return nil, errors.New("Filename is empty")
 	}
+	// Both go into part headers: a CR or LF would start a header of its own.
+	if err := checkHeaderText("Filename", m.Filename, "a file name such as logo.png"); err != nil {
+		return nil, err
+	}
+	if !utf8.ValidString(m.Filename) {
+		// The meta's JSON would carry U+FFFD, the part header the raw bytes.
+		return nil, fmt.Errorf("Filename %q is not UTF-8: expected a file name in UTF-8 text", m.Filename)
+	}
+	if m.ContentType != "" {
+		if err := checkHeaderText("ContentType", m.ContentType, "a media type such as image/png"); err != nil {
+			return nil, err
+		}
+		// ParseMediaType also takes a bare word (it parses dispositions too).
+		mt, _, err := mime.ParseMediaType(m.ContentType)
+		if typ, sub, ok := strings.Cut(mt, "/"); err == nil && (!ok || typ == "" || sub == "") {
+			err = errors.New("no type/subtype")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ContentType %q is not a media type (%v): expected a media type such as image/png", m.ContentType, err)
+		}
+	}
 	if (m.Path == "") == (m.Reader == nil) {
 		return nil, errors.New("set Path or Reader, one of them")
 	}
@@ -412,8 +437,6 @@ func hashOf(open func() (io.ReadCloser, error)) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func escapeQuotes(s string) string { return strings.NewReplacer("\\", "\\\\", `"`, "\\\"").Replace(s) }
-
 // Bill is where a bill file is and what its digest is: the answer of
 // v3/bill/tradebill or v3/bill/fundflowbill, read with resp.Decode(&bill).
 type Bill struct {
@@ -483,6 +506,23 @@ func (b *Builder) DownloadBill(ctx context.Context, bill Bill, path string) erro
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()
 		d.Close()
+	}
+	return nil
+}
+
+// escapeQuotes escapes a file name for its quoted-string in the part's
+// Content-Disposition, as mime/multipart does.
+func escapeQuotes(s string) string { return quoteEscaper.Replace(s) }
+
+var quoteEscaper = strings.NewReplacer("\\", "\\\\", `"`, "\\\"")
+
+// checkHeaderText refuses control characters (CR and LF above all) in a
+// Media field that goes into a part header.
+func checkHeaderText(field, v, want string) error {
+	for i := 0; i < len(v); i++ {
+		if ch := v[i]; ch < 0x20 || ch == 0x7f {
+			return fmt.Errorf("%s %q holds the control character %q at byte %d: it would break or add part headers; expected %s, one line without control characters", field, v, ch, i, want)
+		}
 	}
 	return nil
 }

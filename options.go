@@ -25,7 +25,9 @@ type Options struct {
 	Query url.Values
 	// Path fills the {name} placeholders of the chain. Each value is escaped
 	// as one segment ("/" -> %2F); a valid %XX triplet is taken as already
-	// escaped and sent as it is.
+	// escaped and sent as it is. A value that is, or holds between "/", "."
+	// or ".." once percent-decoded is an error. A placeholder after "?" is
+	// a query value, escaped with url.QueryEscape.
 	Path map[string]string
 	// Headers are added to the request, e.g. Wechatpay-Serial for a body with
 	// encrypted fields.
