@@ -10,7 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"software.sslmate.com/src/go-pkcs12"
 )
@@ -99,7 +103,7 @@ func LoadCertificate(s string) (*x509.Certificate, error) {
 func parseCertificate(b *pem.Block) (*x509.Certificate, error) {
 	cert, err := x509.ParseCertificate(b.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("the CERTIFICATE block does not parse (%v)", err)
+		return nil, fmt.Errorf("the CERTIFICATE block does not parse (%s)", errDetail(err))
 	}
 	return cert, nil
 }
@@ -178,9 +182,10 @@ func LoadTLSCertificate(cert, key string) (*tls.Certificate, error) {
 // for Config.TLSCertificate. Its password is the merchant id unless the
 // merchant changed it.
 func LoadPKCS12(path, password string) (*tls.Certificate, error) {
-	data, err := os.ReadFile(strings.TrimPrefix(path, "file://"))
+	path = strings.TrimPrefix(path, "file://")
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("wechatpay: LoadPKCS12: reading %s", redactPath(err))
+		return nil, fmt.Errorf("wechatpay: LoadPKCS12: reading %s", readError(path, err))
 	}
 	return ParsePKCS12(data, password)
 }
@@ -193,7 +198,7 @@ func ParsePKCS12(data []byte, password string) (*tls.Certificate, error) {
 			// The password is never repeated back.
 			return nil, errors.New("wechatpay: ParsePKCS12: the password is wrong: the apiclient_cert.p12 password is the merchant id unless it was changed")
 		}
-		return nil, fmt.Errorf("wechatpay: ParsePKCS12: expected the apiclient_cert.p12 bundle (PKCS#12): %v", err)
+		return nil, fmt.Errorf("wechatpay: ParsePKCS12: expected the apiclient_cert.p12 bundle (PKCS#12): %s", errDetail(err))
 	}
 	rsaKey, ok := key.(*rsa.PrivateKey)
 	if !ok {
@@ -257,20 +262,44 @@ func pemSource(s, derScheme string) (text []byte, source string, err error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		if !isURI && os.IsNotExist(err) {
-			return nil, "", fmt.Errorf("%q is not PEM text (-----BEGIN ...) and no file has that path", path)
+			return nil, "", fmt.Errorf("%s is not PEM text (-----BEGIN ...) and no file has that path", showPath(path))
 		}
-		return nil, "", fmt.Errorf("reading %s", redactPath(err))
+		return nil, "", fmt.Errorf("reading %s", readError(path, err))
 	}
 	return b, fmt.Sprintf("file %q", path), nil
 }
 
-// redactPath keeps an os error's operation and reason (the path is ours).
-func redactPath(err error) string {
+// readError is an os error reading path, with path shown as showPath does.
+func readError(path string, err error) string {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
-		return fmt.Sprintf("%q: %v", pe.Path, pe.Err)
+		err = pe.Err
 	}
-	return err.Error()
+	return fmt.Sprintf("%s: %v", showPath(path), err)
+}
+
+// showPath quotes path for an error when it is evidently a file name: it
+// exists, or it ends in an extension key and certificate files have. Any
+// other text may be a secret given by mistake (an APIv3 key where a key
+// file belongs) and is only counted.
+func showPath(path string) string {
+	if !strings.ContainsFunc(path, unicode.IsControl) && len(path) <= 4096 {
+		if _, err := os.Lstat(path); err == nil || keyFileExt[strings.ToLower(filepath.Ext(path))] {
+			return strconv.Quote(path)
+		}
+	}
+	return fmt.Sprintf("the input (%d characters, not shown as it may be key material)", len(path))
+}
+
+var keyFileExt = map[string]bool{".pem": true, ".key": true, ".crt": true, ".cer": true, ".der": true, ".p12": true, ".pfx": true}
+
+// errDetail is err's text for an error message, unless it may quote what
+// it parsed (x509 quotes a name it cannot parse).
+func errDetail(err error) string {
+	if msg := err.Error(); len(msg) <= 200 && !strings.ContainsAny(msg, "\"`") {
+		return msg
+	}
+	return "the bytes do not parse"
 }
 
 // parsePrivateDER accepts PKCS#8 or PKCS#1: the bytes say which they are,
@@ -318,5 +347,13 @@ func describeBlock(typ string) string {
 	case "EC PRIVATE KEY":
 		return "an EC PRIVATE KEY (not RSA)"
 	}
-	return fmt.Sprintf("a %q block", typ)
+	if pemLabel.MatchString(typ) && (len(typ) <= 12 || strings.Contains(typ, " ")) {
+		return fmt.Sprintf("a %q block", typ)
+	}
+	// A label that reads like no PEM label may be a secret pasted by mistake.
+	return "a PEM block of another type"
 }
+
+// pemLabel is what real PEM labels look like ("OPENSSH PRIVATE KEY",
+// "CERTIFICATE REQUEST", "PKCS7").
+var pemLabel = regexp.MustCompile(`^[A-Z0-9 ]{1,30}$`)
