@@ -138,6 +138,9 @@ func NewBuilder(cfg Config) (*Builder, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
+	if err := cfg.checkKeySizes(); err != nil {
+		return nil, err
+	}
 	base := DefaultBaseURL
 	if cfg.BaseURL != "" {
 		var err error

@@ -17,6 +17,8 @@ import (
 	"unicode"
 
 	"software.sslmate.com/src/go-pkcs12"
+
+	"github.com/wechatpay-chain/wechatpay/internal/rsakey"
 )
 
 // LoadPrivateKey reads the merchant API private key (apiclient_key.pem) from
@@ -28,8 +30,9 @@ import (
 //     "private.pkcs1://<base64 DER>".
 //
 // Either DER form is accepted under either label, since mislabelled files
-// are common. An error says what was found and what was expected; it never
-// contains the key material.
+// are common. A key under 2048 bits is refused (ErrWeakKey). An error says
+// what was found and what was expected; it never contains the key material,
+// nor the input unless it is evidently a file name.
 func LoadPrivateKey(s string) (*rsa.PrivateKey, error) {
 	return loader[*rsa.PrivateKey]{
 		name:     "LoadPrivateKey",
@@ -54,7 +57,8 @@ func LoadPrivateKey(s string) (*rsa.PrivateKey, error) {
 // key (pub_key.pem, "-----BEGIN PUBLIC KEY-----"), a PKCS#1 "RSA PUBLIC KEY",
 // or the key of an X.509 platform certificate ("-----BEGIN CERTIFICATE-----"),
 // as PEM text, "file://..." or a path, or wechatpay-php's
-// "public.spki://<base64 DER>" and "public.pkcs1://<base64 DER>".
+// "public.spki://<base64 DER>" and "public.pkcs1://<base64 DER>". A key
+// under 2048 bits is refused (ErrWeakKey).
 func LoadPublicKey(s string) (*rsa.PublicKey, error) {
 	return loader[*rsa.PublicKey]{
 		name:     "LoadPublicKey",
@@ -76,7 +80,7 @@ func LoadPublicKey(s string) (*rsa.PublicKey, error) {
 				if !ok {
 					return nil, true, fmt.Errorf("the certificate holds a %T key; expected RSA", cert.PublicKey)
 				}
-				return key, true, nil
+				return key, true, rsakey.Check(rsakey.Platform, key)
 			}
 			return nil, false, nil
 		},
@@ -85,7 +89,8 @@ func LoadPublicKey(s string) (*rsa.PublicKey, error) {
 
 // LoadCertificate reads an X.509 certificate (the merchant API certificate
 // apiclient_cert.pem, or a WeChat Pay platform certificate) from PEM text,
-// "file://..." or a path. CertificateSerial gives its serial.
+// "file://..." or a path. CertificateSerial gives its serial. A certificate
+// whose RSA key has under 2048 bits is refused (ErrWeakKey).
 func LoadCertificate(s string) (*x509.Certificate, error) {
 	return loader[*x509.Certificate]{
 		name:     "LoadCertificate",
@@ -95,6 +100,11 @@ func LoadCertificate(s string) (*x509.Certificate, error) {
 				return nil, false, nil
 			}
 			cert, err := parseCertificate(b)
+			if err == nil {
+				if key, ok := cert.PublicKey.(*rsa.PublicKey); ok {
+					err = rsakey.Check("the key of certificate "+CertificateSerial(cert), key)
+				}
+			}
 			return cert, true, err
 		},
 	}.load(s)
@@ -132,7 +142,7 @@ func (l loader[K]) load(s string) (K, error) {
 			}
 			key, err := l.der(der)
 			if err != nil {
-				return fail("%s value: %v", scheme, err)
+				return fail("%s value: %w", scheme, err)
 			}
 			return key, nil
 		}
@@ -150,7 +160,7 @@ func (l loader[K]) load(s string) (K, error) {
 		}
 		key, ok, err := l.block(block)
 		if err != nil {
-			return fail("%s: the %s block: %v", source, block.Type, err)
+			return fail("%s: the %s block: %w", source, block.Type, err)
 		}
 		if ok {
 			return key, nil
@@ -203,6 +213,9 @@ func ParsePKCS12(data []byte, password string) (*tls.Certificate, error) {
 	rsaKey, ok := key.(*rsa.PrivateKey)
 	if !ok {
 		return nil, fmt.Errorf("wechatpay: ParsePKCS12: the bundle holds a %T key; expected the merchant's RSA key", key)
+	}
+	if err := rsakey.Check(rsakey.Merchant, &rsaKey.PublicKey); err != nil {
+		return nil, fmt.Errorf("wechatpay: ParsePKCS12: %w", err)
 	}
 	return tlsCertificate(cert, rsaKey, "wechatpay: ParsePKCS12")
 }
@@ -303,8 +316,17 @@ func errDetail(err error) string {
 }
 
 // parsePrivateDER accepts PKCS#8 or PKCS#1: the bytes say which they are,
-// and files labelled one way but holding the other are common.
+// and files labelled one way but holding the other are common. The key
+// must have 2048 bits or more.
 func parsePrivateDER(der []byte) (*rsa.PrivateKey, error) {
+	key, err := parsePrivateDERAnySize(der)
+	if err != nil {
+		return nil, err
+	}
+	return key, rsakey.Check(rsakey.Merchant, &key.PublicKey)
+}
+
+func parsePrivateDERAnySize(der []byte) (*rsa.PrivateKey, error) {
 	if key, err := x509.ParsePKCS1PrivateKey(der); err == nil {
 		return key, nil
 	}
@@ -319,8 +341,17 @@ func parsePrivateDER(der []byte) (*rsa.PrivateKey, error) {
 	return rsaKey, nil
 }
 
-// parsePublicDER accepts SPKI or PKCS#1, like parsePrivateDER.
+// parsePublicDER accepts SPKI or PKCS#1, like parsePrivateDER, of 2048
+// bits or more.
 func parsePublicDER(der []byte) (*rsa.PublicKey, error) {
+	key, err := parsePublicDERAnySize(der)
+	if err != nil {
+		return nil, err
+	}
+	return key, rsakey.Check(rsakey.Public, key)
+}
+
+func parsePublicDERAnySize(der []byte) (*rsa.PublicKey, error) {
 	if key, err := x509.ParsePKCS1PublicKey(der); err == nil {
 		return key, nil
 	}
