@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -200,24 +201,47 @@ func LoadPKCS12(path, password string) (*tls.Certificate, error) {
 	return ParsePKCS12(data, password)
 }
 
-// ParsePKCS12 is LoadPKCS12 for bytes already in memory.
+// ParsePKCS12 is LoadPKCS12 for bytes already in memory. The bundle may
+// carry the CA chain: the leaf is the certificate of the private key,
+// wherever it is in the bundle, and the rest of the chain follows it in
+// the result. A bundle whose MAC or encryption asks for more than
+// MaxPKCS12Iterations rounds is refused before any is computed, and a key
+// under 2048 bits is refused (ErrWeakKey).
 func ParsePKCS12(data []byte, password string) (*tls.Certificate, error) {
-	key, cert, err := pkcs12.Decode(data, password)
+	const op = "wechatpay: ParsePKCS12"
+	if err := checkPKCS12Iterations(data); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	key, first, rest, err := pkcs12.DecodeChain(data, password)
 	if err != nil {
 		if errors.Is(err, pkcs12.ErrIncorrectPassword) {
 			// The password is never repeated back.
-			return nil, errors.New("wechatpay: ParsePKCS12: the password is wrong: the apiclient_cert.p12 password is the merchant id unless it was changed")
+			return nil, errors.New(op + ": the password is wrong: the apiclient_cert.p12 password is the merchant id unless it was changed")
 		}
-		return nil, fmt.Errorf("wechatpay: ParsePKCS12: expected the apiclient_cert.p12 bundle (PKCS#12): %s", errDetail(err))
+		return nil, fmt.Errorf("%s: expected the apiclient_cert.p12 bundle (PKCS#12): %s", op, errDetail(err))
 	}
 	rsaKey, ok := key.(*rsa.PrivateKey)
 	if !ok {
-		return nil, fmt.Errorf("wechatpay: ParsePKCS12: the bundle holds a %T key; expected the merchant's RSA key", key)
+		return nil, fmt.Errorf("%s: the bundle holds a %T key; expected the merchant's RSA key", op, key)
 	}
 	if err := rsakey.Check(rsakey.Merchant, &rsaKey.PublicKey); err != nil {
-		return nil, fmt.Errorf("wechatpay: ParsePKCS12: %w", err)
+		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	return tlsCertificate(cert, rsaKey, "wechatpay: ParsePKCS12")
+	certs := append([]*x509.Certificate{first}, rest...)
+	leaf := slices.IndexFunc(certs, func(c *x509.Certificate) bool { return rsaKey.PublicKey.Equal(c.PublicKey) })
+	if leaf < 0 {
+		return tlsCertificate(first, rsaKey, op) // says that the key is not the certificate's
+	}
+	tc, err := tlsCertificate(certs[leaf], rsaKey, op)
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range certs {
+		if i != leaf {
+			tc.Certificate = append(tc.Certificate, c.Raw)
+		}
+	}
+	return tc, nil
 }
 
 func tlsCertificate(cert *x509.Certificate, key *rsa.PrivateKey, op string) (*tls.Certificate, error) {
