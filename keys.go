@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -194,7 +195,7 @@ func LoadTLSCertificate(cert, key string) (*tls.Certificate, error) {
 // merchant changed it.
 func LoadPKCS12(path, password string) (*tls.Certificate, error) {
 	path = strings.TrimPrefix(path, "file://")
-	data, err := os.ReadFile(path)
+	data, err := readKeyFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("wechatpay: LoadPKCS12: reading %s", readError(path, err))
 	}
@@ -296,7 +297,7 @@ func pemSource(s, derScheme string) (text []byte, source string, err error) {
 	if path == "" {
 		return nil, "", errors.New("the input is empty: expected PEM text, a file:// URI or a file path")
 	}
-	b, err := os.ReadFile(path)
+	b, err := readKeyFile(path)
 	if err != nil {
 		if !isURI && os.IsNotExist(err) {
 			return nil, "", fmt.Errorf("%s is not PEM text (-----BEGIN ...) and no file has that path", showPath(path))
@@ -304,6 +305,37 @@ func pemSource(s, derScheme string) (text []byte, source string, err error) {
 		return nil, "", fmt.Errorf("reading %s", readError(path, err))
 	}
 	return b, fmt.Sprintf("file %q", path), nil
+}
+
+// maxKeyFile bounds what the loaders read: key, certificate and p12 files
+// are a few KB.
+const maxKeyFile = 1 << 20
+
+var (
+	errNotRegular = errors.New("not a regular file: expected a key or certificate file")
+	errTooLarge   = errors.New("larger than 1 MiB: key and certificate files are a few KB")
+)
+
+// readKeyFile reads a regular file of at most maxKeyFile bytes: a device,
+// a pipe or a huge file given by mistake would be read for ever.
+func readKeyFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errNotRegular
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+	if err == nil && len(b) > maxKeyFile {
+		err = errTooLarge
+	}
+	return b, err
 }
 
 // readError is an os error reading path, with path shown as showPath does.
