@@ -51,7 +51,8 @@ type Config struct {
 	// Serial is the serial number of the merchant API certificate
 	// (apiclient_cert.pem), upper-case hex; see CertificateSerial.
 	Serial string
-	// PrivateKey is the merchant API private key (apiclient_key.pem).
+	// PrivateKey is the merchant API private key (apiclient_key.pem), RSA
+	// of 2048 bits or more (shorter keys are refused: ErrWeakKey).
 	PrivateKey *rsa.PrivateKey
 	// SigningKey replaces PrivateKey when the key lives in an HSM or KMS.
 	SigningKey middleware.SigningKey
@@ -143,6 +144,9 @@ type Builder struct {
 // field that is wrong and says what was expected.
 func NewBuilder(cfg Config) (*Builder, error) {
 	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	if err := cfg.checkKeySizes(); err != nil {
 		return nil, err
 	}
 	base := DefaultBaseURL

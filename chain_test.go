@@ -479,7 +479,7 @@ func TestAPIErrors(t *testing.T) {
 		_, _ = w.Write([]byte("<html><body>502 Bad Gateway</body></html>"))
 	})
 	ctx := context.Background()
-	otherKey, err := rsa.GenerateKey(rand.Reader, 1024)
+	otherKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
 
 	tests := []struct {
