@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -75,11 +76,12 @@ func TestHandlerBodyLimit(t *testing.T) {
 	p := &Parser{Keys: middleware.StaticKeys{}, APIv3Key: strings.Repeat("k", 32)}
 	called := false
 	h := p.Handler(func(context.Context, *Notification) error { called = true; return nil })
+	h.Logger = slog.New(slog.DiscardHandler)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/notify", strings.NewReader(strings.Repeat("x", MaxBodySize+1))))
 	assert.Equal(t, http.StatusRequestEntityTooLarge, rec.Code)
 	var reply map[string]string
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &reply))
-	assert.Equal(t, map[string]string{"code": "FAIL", "message": "the body is larger than notify.MaxBodySize (1048576 bytes); WeChat Pay notifications are a few KB"}, reply)
+	assert.Equal(t, map[string]string{"code": "FAIL", "message": "notification too large"}, reply)
 	assert.False(t, called)
 }

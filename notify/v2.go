@@ -116,7 +116,10 @@ func decryptECB(b64 string, key []byte) ([]byte, error) {
 }
 
 // ReplyV2 is the body to answer an APIv2 notification with: SUCCESS/OK
-// when err is nil, else FAIL with err's message (keep it free of secrets).
+// when err is nil, else FAIL with err's message. Anyone can POST to a
+// notify_url: log the details and pass a generic error, such as
+// errors.New("notification not processed"), rather than a parse error or
+// your own (WeChat Pay goes by return_code, not the message).
 func ReplyV2(err error) []byte {
 	code, msg := "SUCCESS", "OK"
 	if err != nil {
