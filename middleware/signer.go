@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -33,17 +34,26 @@ type SigningKey interface {
 // *rsa.PrivateKey, or an HSM or KMS handle that implements crypto.Signer).
 // A key under 2048 bits signs nothing (errors.Is ErrWeakKey).
 func FromCryptoSigner(s crypto.Signer) SigningKey {
-	if s == nil {
+	if s == nil || nilPointer(s) {
 		return cryptoKey{err: errors.New("middleware: the signing key is nil: expected the merchant API private key (apiclient_key.pem)")}
 	}
 	// Checked once here: Public may be a remote call for a KMS key.
 	k := cryptoKey{signer: s, pub: s.Public()}
 	if pub, ok := k.pub.(*rsa.PublicKey); !ok {
 		k.err = fmt.Errorf("middleware: the signing key holds a %T, expected the merchant's RSA API private key", k.pub)
+	} else if pub.N == nil {
+		k.err = errors.New("middleware: the signing key is an empty RSA key: expected the merchant API private key (apiclient_key.pem)")
 	} else if err := rsakey.Check(rsakey.Merchant, pub); err != nil {
 		k.err = fmt.Errorf("middleware: %w", err)
 	}
 	return k
+}
+
+// nilPointer reports whether s is a nil pointer in a non-nil interface, such
+// as a nil *rsa.PrivateKey: its Public would crash.
+func nilPointer(s crypto.Signer) bool {
+	v := reflect.ValueOf(s)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }
 
 type cryptoKey struct {
@@ -91,6 +101,12 @@ func WithSignedBody(ctx context.Context, body []byte) context.Context {
 // req.GetBody (or takes the one WithSignedBody gave) and leaves req.Body
 // untouched.
 func (s *Signer) Sign(req *http.Request) error {
+	switch {
+	case s == nil:
+		return errors.New("middleware: the Signer is nil: create it as &Signer{MchID: ..., Serial: ..., Key: ...}")
+	case s.Key == nil:
+		return errors.New("middleware: Signer.Key is nil: expected the merchant API private key (see FromCryptoSigner)")
+	}
 	body, ok := req.Context().Value(signedBodyKey{}).([]byte)
 	if !ok {
 		var err error
@@ -216,6 +232,9 @@ func (h *Headers) Step() Step { return Step{Name: HeadersStep, Request: h.Apply}
 
 // Apply sets the missing headers on req.
 func (h *Headers) Apply(req *http.Request) error {
+	if h == nil {
+		return errors.New("middleware: the Headers step is nil: create it as &Headers{UserAgent: ...}")
+	}
 	if req.Header.Get("Accept") == "" {
 		accept := h.Accept
 		if accept == "" {

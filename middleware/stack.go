@@ -45,6 +45,8 @@ type Step struct {
 
 // Stack is an ordered list of uniquely named steps. A Builder keeps one and
 // never changes it after construction; per-request edits work on a Clone.
+// A Stack{} is empty and ready to use; a nil *Stack reads as empty, but
+// adding to it or running it is an error.
 type Stack struct {
 	steps []Step
 }
@@ -60,13 +62,24 @@ func NewStack(steps ...Step) (*Stack, error) {
 	return s, nil
 }
 
-// Clone returns a copy that can be edited without touching s.
+// errNilStack is the error of a nil *Stack: it cannot hold a step, and
+// running it would send a request unsigned or take an answer unverified.
+var errNilStack = errors.New("middleware: the Stack is nil: create it with NewStack (a Stack{} is an empty stack)")
+
+// Clone returns a copy that can be edited without touching s; an empty
+// stack for a nil s.
 func (s *Stack) Clone() *Stack {
+	if s == nil {
+		return &Stack{}
+	}
 	return &Stack{steps: append([]Step(nil), s.steps...)}
 }
 
 // Names lists the steps in order.
 func (s *Stack) Names() []string {
+	if s == nil {
+		return []string{}
+	}
 	names := make([]string, len(s.steps))
 	for i, step := range s.steps {
 		names[i] = step.Name
@@ -79,6 +92,9 @@ func (s *Stack) Has(name string) bool { return s.index(name) >= 0 }
 
 // Append adds step at the end.
 func (s *Stack) Append(step Step) error {
+	if s == nil {
+		return errNilStack
+	}
 	return s.insert(len(s.steps), step)
 }
 
@@ -127,8 +143,12 @@ func (s *Stack) Remove(name string) error {
 	return nil
 }
 
-// HandleRequest runs every Request func in order and stops at the first error.
+// HandleRequest runs every Request func in order and stops at the first
+// error. A nil stack is an error: the request would go unsigned.
 func (s *Stack) HandleRequest(req *http.Request) error {
+	if s == nil {
+		return errNilStack
+	}
 	for _, step := range s.steps {
 		if step.Request != nil {
 			if err := step.Request(req); err != nil {
@@ -139,8 +159,12 @@ func (s *Stack) HandleRequest(req *http.Request) error {
 	return nil
 }
 
-// HandleResponse runs every Response func in order and stops at the first error.
+// HandleResponse runs every Response func in order and stops at the first
+// error. A nil stack is an error: the answer would go unverified.
 func (s *Stack) HandleResponse(resp *http.Response, body []byte) error {
+	if s == nil {
+		return errNilStack
+	}
 	for _, step := range s.steps {
 		if step.Response != nil {
 			if err := step.Response(resp, body); err != nil {
@@ -167,6 +191,9 @@ func Without(names ...string) func(*Stack) error {
 }
 
 func (s *Stack) index(name string) int {
+	if s == nil {
+		return -1
+	}
 	for i, step := range s.steps {
 		if step.Name == name {
 			return i
@@ -176,6 +203,9 @@ func (s *Stack) index(name string) int {
 }
 
 func (s *Stack) find(name string) (int, error) {
+	if s == nil {
+		return -1, errNilStack
+	}
 	if i := s.index(name); i >= 0 {
 		return i, nil
 	}

@@ -60,11 +60,19 @@ type VerificationError struct {
 
 // Error names the subject and what exactly failed.
 func (e *VerificationError) Error() string {
+	if e == nil {
+		return ErrVerification.Error() + ": a nil *VerificationError"
+	}
 	return e.Subject + " " + ErrVerification.Error() + ": " + e.Reason
 }
 
 // Unwrap lets errors.Is match both ErrVerification and the kind.
-func (e *VerificationError) Unwrap() []error { return []error{ErrVerification, e.Kind} }
+func (e *VerificationError) Unwrap() []error {
+	if e == nil {
+		return nil
+	}
+	return []error{ErrVerification, e.Kind}
+}
 
 // PublicKeys finds the WeChat Pay key a response was signed with.
 type PublicKeys interface {
@@ -109,6 +117,9 @@ type MultiKeys []PublicKeys
 // PublicKey returns the first source's key for serial.
 func (m MultiKeys) PublicKey(ctx context.Context, serial string) (*rsa.PublicKey, bool) {
 	for _, k := range m {
+		if k == nil {
+			continue
+		}
 		if key, ok := k.PublicKey(ctx, serial); ok {
 			return key, true
 		}
@@ -120,6 +131,9 @@ func (m MultiKeys) PublicKey(ctx context.Context, serial string) (*rsa.PublicKey
 func (m MultiKeys) Serials() []string {
 	var out []string
 	for _, k := range m {
+		if k == nil {
+			continue
+		}
 		out = append(out, k.Serials()...)
 	}
 	sort.Strings(out)
@@ -131,6 +145,8 @@ func (m MultiKeys) Serials() []string {
 // downloads ([Unsigned]). Other statuses pass through untouched; the Builder
 // turns them into API errors.
 type Verifier struct {
+	// Keys are the keys answers may be signed with. Without them (a
+	// Verifier{} or nil *Verifier) every check fails with ErrUnknownSerial.
 	Keys PublicKeys
 	// Now gives the local time; nil means time.Now.
 	Now func() time.Time
@@ -238,6 +254,13 @@ func (v *Verifier) prepare(ctx context.Context, h http.Header, body []byte) (*pr
 	signature, serial := h.Get("Wechatpay-Signature"), h.Get("Wechatpay-Serial")
 	fail := func(kind error, format string, args ...any) *VerificationError {
 		return &VerificationError{Kind: kind, Reason: fmt.Sprintf(format, args...), Serial: serial, Header: h, Body: body}
+	}
+	// Without keys nothing verifies: fail closed, saying what to set.
+	switch {
+	case v == nil:
+		return nil, fail(ErrUnknownSerial, "the Verifier is nil, so no verification key is configured: create it as &Verifier{Keys: ...} with the WeChat Pay public key or platform certificates")
+	case v.Keys == nil:
+		return nil, fail(ErrUnknownSerial, "Verifier.Keys is nil, so no verification key is configured: set it to the WeChat Pay public key or platform certificates (StaticKeys), or a certificates.Manager")
 	}
 
 	var missing []string
