@@ -115,7 +115,10 @@ type Config struct {
 }
 
 // Builder sends requests for one merchant. It is safe for concurrent use and
-// never changes after NewBuilder; chains branch from it freely.
+// never changes after NewBuilder; chains branch from it freely. A Builder{}
+// or nil *Builder has nothing to send with: its chains, Encrypt, Decrypt,
+// DownloadBill and payment parameters return an error saying to use
+// NewBuilder.
 type Builder struct {
 	mchID   string
 	baseURL string // absolute, ends in "/"
@@ -331,8 +334,9 @@ func (b *Builder) Chain(path string) *Chain {
 		c.path = "v2" + c.path[2:]
 	}
 	switch {
-	case b == nil:
-		c.err = errNoBuilder
+	case b.ready() != nil:
+		c.err = errNotBuilt
+		return c
 	case err != nil:
 	case given == "":
 		err = errors.New("the path is empty")
@@ -357,6 +361,9 @@ func (b *Builder) Lookup(path string) (c *Chain, ok bool) {
 // Endpoint is Lookup with an error that names the nearest documented paths
 // when path is not in the catalog.
 func (b *Builder) Endpoint(path string) (*Chain, error) {
+	if err := b.ready(); err != nil {
+		return nil, err
+	}
 	c, ok := b.Lookup(path)
 	if !ok {
 		return nil, fmt.Errorf("wechatpay: %w", &catalog.NotDocumentedError{Path: path, Nearest: catalog.Nearest(path, 3)})
@@ -364,13 +371,38 @@ func (b *Builder) Endpoint(path string) (*Chain, error) {
 	return c, nil
 }
 
-// Stack returns a copy of the Builder's middleware stack, for inspection.
-func (b *Builder) Stack() *middleware.Stack { return b.stack.Clone() }
+// Stack returns a copy of the Builder's middleware stack, for inspection;
+// an empty one for a Builder not made by NewBuilder.
+func (b *Builder) Stack() *middleware.Stack {
+	if b == nil {
+		return &middleware.Stack{}
+	}
+	return b.stack.Clone()
+}
 
 // Client returns the underlying resty client, for transport settings such as
 // a proxy or retries. Configure it before sending requests, and leave its
-// PreRequestHook alone: the middleware stack runs there.
-func (b *Builder) Client() *resty.Client { return b.client }
+// PreRequestHook alone: the middleware stack runs there. It is nil for a
+// Builder not made by NewBuilder.
+func (b *Builder) Client() *resty.Client {
+	if b == nil {
+		return nil
+	}
+	return b.client
+}
+
+// errNotBuilt is the error of every request through a Builder that
+// NewBuilder did not make (a nil pointer, or a Builder{} literal): it has
+// no credentials, no client and no middleware to send with.
+var errNotBuilt = errors.New("wechatpay: the Builder is not initialised: create it with NewBuilder")
+
+// ready returns errNotBuilt for a Builder that NewBuilder did not make.
+func (b *Builder) ready() error {
+	if b == nil || b.client == nil {
+		return errNotBuilt
+	}
+	return nil
+}
 
 var (
 	mchIDPattern     = regexp.MustCompile(`^[0-9]{1,32}$`)

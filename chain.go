@@ -83,9 +83,10 @@ func (c *Chain) Err() error { return c.usable().err }
 var errNoBuilder = errors.New("wechatpay: this Chain was not made by a Builder: start chains with Builder.V3, V2 or Chain")
 
 // usable returns c, or a chain holding errNoBuilder when c is nil or was
-// not made by a Builder, so that misuse is an error rather than a panic.
+// not made by a Builder, so that misuse is an error rather than a panic. A
+// chain of a Builder that NewBuilder did not make holds errNotBuilt.
 func (c *Chain) usable() *Chain {
-	if c == nil || c.b == nil {
+	if c == nil || c.b == nil && c.err == nil {
 		return &Chain{err: errNoBuilder}
 	}
 	return c

@@ -802,11 +802,15 @@ func TestMisuseIsAnErrorNotAPanic(t *testing.T) {
 		"nil builder": nilBuilder.V3().Seg("pay"),
 		"seg on nil":  nilChain.Seg("pay").Value("1"),
 	} {
+		want := "this Chain was not made by a Builder"
+		if name == "nil builder" {
+			want = "the Builder is not initialised: create it with NewBuilder"
+		}
 		t.Run(name, func(t *testing.T) {
 			_, err := c.Get(ctx)
-			assert.ErrorContains(t, err, "this Chain was not made by a Builder")
+			assert.ErrorContains(t, err, want)
 			_, err = c.PostAsync(ctx).Wait()
-			assert.ErrorContains(t, err, "this Chain was not made by a Builder")
+			assert.ErrorContains(t, err, want)
 			assert.Error(t, c.Err())
 		})
 	}

@@ -336,6 +336,9 @@ func newV2Error(method, path string, fields map[string]string, body []byte) *V2E
 
 // Error gives the failing code and WeChat's message.
 func (e *V2Error) Error() string {
+	if e == nil {
+		return "wechatpay: a nil *V2Error"
+	}
 	msg := fmt.Sprintf("wechatpay: %s %s: ", e.Method, e.Path)
 	if e.ReturnCode != "SUCCESS" {
 		return msg + "return_code " + e.ReturnCode + ": " + e.ReturnMsg

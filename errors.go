@@ -75,6 +75,9 @@ var hints = map[string]string{
 // Error gives the request, status, code, message, detail and Request-ID,
 // and what to check for codes with a usual cause.
 func (e *APIError) Error() string {
+	if e == nil {
+		return "wechatpay: a nil *APIError"
+	}
 	var b strings.Builder
 	b.WriteString("wechatpay: ")
 	b.WriteString(e.Method)

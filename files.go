@@ -81,6 +81,9 @@ type DigestError struct {
 
 // Error says the digest did not match and how much was written.
 func (e *DigestError) Error() string {
+	if e == nil {
+		return ErrDigestMismatch.Error() + " (a nil *DigestError)"
+	}
 	return fmt.Sprintf("%v (%s %s, expected %s; %d bytes written)", ErrDigestMismatch, e.HashType, e.Got, e.Want, e.Written)
 }
 
@@ -456,6 +459,8 @@ type Bill struct {
 func (b *Builder) DownloadBill(ctx context.Context, bill Bill, path string) error {
 	fail := func(err error) error { return fmt.Errorf("wechatpay: DownloadBill: %w", err) }
 	switch {
+	case b.ready() != nil:
+		return errNotBuilt
 	case bill.DownloadURL == "":
 		return fail(errors.New("Bill.DownloadURL is empty: expected the download_url of the v3/bill/tradebill or v3/bill/fundflowbill answer"))
 	case bill.HashType == "" || bill.HashValue == "":

@@ -6,7 +6,8 @@ import (
 )
 
 // Future is the result of an ...Async call, available once the request ends.
-// Cancel the context given to the call to stop the request early.
+// Cancel the context given to the call to stop the request early. A
+// Future{} or nil *Future is done at once, with an error.
 type Future struct {
 	done chan struct{}
 	resp *Response
@@ -30,14 +31,31 @@ func goFuture(fn func() (*Response, error)) *Future {
 	return f
 }
 
+// errNoFuture is the result of a Future that no ...Async verb made: there
+// is no request whose end it could wait for.
+var errNoFuture = errors.New("wechatpay: this Future was not made by an ...Async verb (GetAsync, PostAsync, ...) or Then: it has no request to wait for")
+
+// closed is the Done channel of a Future that no ...Async verb made: its
+// (error) result is ready at once.
+var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
 // Wait blocks until the request ends and returns its result.
 func (f *Future) Wait() (*Response, error) {
+	if f == nil || f.done == nil {
+		return nil, errNoFuture
+	}
 	<-f.done
 	return f.resp, f.err
 }
 
-// Done is closed when the result is ready, for use in select.
-func (f *Future) Done() <-chan struct{} { return f.done }
+// Done is closed when the result is ready, for use in select; at once for
+// a Future that no ...Async verb made.
+func (f *Future) Done() <-chan struct{} {
+	if f == nil || f.done == nil {
+		return closed
+	}
+	return f.done
+}
 
 // Then returns a future for fn applied to this future's response. fn runs
 // only on success (in its own goroutine, so it may send requests with the

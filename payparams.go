@@ -65,6 +65,8 @@ func (b *Builder) APPParams(ctx context.Context, appID, prepayID string) (*APPPa
 
 func (b *Builder) paySignInputs(appID, prepayID string) (timestamp, nonce string, err error) {
 	switch {
+	case b.ready() != nil:
+		return "", "", errNotBuilt
 	case b.signer == nil:
 		return "", "", errors.New("wechatpay: client payment parameters need the merchant API private key (Config.PrivateKey or Config.SigningKey)")
 	case appID == "" || prepayID == "":

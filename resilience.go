@@ -163,11 +163,19 @@ type FailoverError struct {
 
 // Error names both hosts and both causes.
 func (e *FailoverError) Error() string {
+	if e == nil {
+		return "wechatpay: a nil *FailoverError"
+	}
 	return fmt.Sprintf("primary host %s failed (%v), and so did backup host %s: %v", e.Primary, e.PrimaryErr, e.Backup, e.BackupErr)
 }
 
 // Unwrap returns both causes.
-func (e *FailoverError) Unwrap() []error { return []error{e.PrimaryErr, e.BackupErr} }
+func (e *FailoverError) Unwrap() []error {
+	if e == nil {
+		return nil
+	}
+	return []error{e.PrimaryErr, e.BackupErr}
+}
 
 // connectBudgetKey carries how long connecting for a request may take.
 type connectBudgetKey struct{}

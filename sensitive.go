@@ -14,13 +14,19 @@ import (
 )
 
 // PublicKeys returns the keys the Builder verifies with (Config.Certs, then
-// Config.Keys), for a notify.Parser that should trust the same keys.
-func (b *Builder) PublicKeys() middleware.PublicKeys { return b.keys }
+// Config.Keys), for a notify.Parser that should trust the same keys; nil
+// for a Builder not made by NewBuilder.
+func (b *Builder) PublicKeys() middleware.PublicKeys {
+	if b == nil {
+		return nil
+	}
+	return b.keys
+}
 
 // WechatpaySerial is the key id this Builder's requests name in
 // Wechatpay-Serial, and the key Encrypt uses.
 func (b *Builder) WechatpaySerial() string {
-	if b.serial == nil {
+	if b == nil || b.serial == nil {
 		return ""
 	}
 	return b.serial()
@@ -31,6 +37,9 @@ func (b *Builder) WechatpaySerial() string {
 // WechatpaySerial, which every request of this Builder carries in its
 // Wechatpay-Serial header, so the two always match. At most 214 bytes.
 func (b *Builder) Encrypt(plaintext string) (string, error) {
+	if err := b.ready(); err != nil {
+		return "", err
+	}
 	serial := b.WechatpaySerial()
 	if serial == "" {
 		return "", errors.New("wechatpay: Encrypt: this Builder has no WeChat Pay key to encrypt with (Config.Certs or Config.Keys)")
@@ -54,6 +63,9 @@ func (b *Builder) Encrypt(plaintext string) (string, error) {
 // Decrypt reads a sensitive field WeChat Pay encrypted for the merchant
 // (RSA-OAEP with SHA-1, base64) with Config.PrivateKey.
 func (b *Builder) Decrypt(ciphertext string) (string, error) {
+	if err := b.ready(); err != nil {
+		return "", err
+	}
 	if b.private == nil {
 		return "", errors.New("wechatpay: Decrypt: needs Config.PrivateKey (a Config.SigningKey cannot decrypt)")
 	}
