@@ -152,6 +152,20 @@ var ErrUntrusted = errors.New("not a WeChat Pay platform certificate")
 // ErrStopped is Refresh's answer once the Manager is stopped.
 var ErrStopped = errors.New("certificates: the Manager is stopped")
 
+// errNotInitialised is the answer of a Manager that NewManager did not
+// make (a nil pointer, or a Manager{} literal): it has no APIv3 key to
+// decrypt with and nothing to stop its refreshing with.
+var errNotInitialised = errors.New("certificates: the Manager is not initialised: create it with NewManager")
+
+// ready returns errNotInitialised for a Manager that NewManager did not
+// make.
+func (m *Manager) ready() error {
+	if m == nil || m.cancel == nil {
+		return errNotInitialised
+	}
+	return nil
+}
+
 // Options configure a Manager.
 type Options struct {
 	// APIv3Key decrypts the certificates (32 characters).
@@ -184,7 +198,9 @@ type Options struct {
 
 // Manager keeps the platform certificates WeChat Pay lists, by serial, and
 // serves them to a Builder's verifier (Config.Keys) and to notify.Parser.
-// It is safe for concurrent use.
+// It is safe for concurrent use. Create it with NewManager: a Manager{} or
+// nil *Manager knows no certificate, and its Start and Refresh return an
+// error saying so.
 type Manager struct {
 	opts Options
 
@@ -249,6 +265,9 @@ func (m *Manager) now() time.Time {
 // request's or a start-up timeout's context is fine here. Downloads carry
 // ctx's values.
 func (m *Manager) Start(ctx context.Context, b *wechatpay.Builder) error {
+	if err := m.ready(); err != nil {
+		return err
+	}
 	if b == nil {
 		return errors.New("certificates: Start needs the Builder to download through")
 	}
@@ -300,8 +319,12 @@ func (m *Manager) loop(done chan struct{}) {
 }
 
 // Stop ends the refreshing, cancels a download in progress, and waits for
-// both to end: no goroutine of the Manager outlives Stop.
+// both to end: no goroutine of the Manager outlives Stop. A Manager that
+// NewManager did not make has nothing to stop.
 func (m *Manager) Stop() {
+	if m.ready() != nil {
+		return
+	}
 	// Under flight, so that no download starts (runs.Add) and no refreshing
 	// begins after this.
 	m.flight.Lock()
@@ -318,6 +341,9 @@ func (m *Manager) Stop() {
 // Refresh downloads the certificates now, or waits for the download in
 // progress: there is never more than one at a time.
 func (m *Manager) Refresh(ctx context.Context) error {
+	if err := m.ready(); err != nil {
+		return err
+	}
 	m.flight.Lock()
 	if m.stopped {
 		m.flight.Unlock()
@@ -383,6 +409,9 @@ func (m *Manager) keep(certs []Certificate) {
 // per Options.MissInterval, or per Options.NotificationMissInterval when
 // ctx is a notification's) and looks once more.
 func (m *Manager) PublicKey(ctx context.Context, serial string) (*rsa.PublicKey, bool) {
+	if m.ready() != nil {
+		return nil, false
+	}
 	if key, ok := m.lookup(serial); ok {
 		return key, true
 	}
@@ -420,6 +449,9 @@ func (m *Manager) lookup(serial string) (*rsa.PublicKey, bool) {
 
 // Serials lists the known serials, sorted.
 func (m *Manager) Serials() []string {
+	if m == nil {
+		return []string{}
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	out := make([]string, 0, len(m.certs))
@@ -433,6 +465,9 @@ func (m *Manager) Serials() []string {
 // CurrentSerial is the newest certificate already in effect: what requests
 // name in Wechatpay-Serial and what sensitive fields are encrypted with.
 func (m *Manager) CurrentSerial() string {
+	if m == nil {
+		return ""
+	}
 	now := m.now()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -451,6 +486,9 @@ func (m *Manager) CurrentSerial() string {
 
 // Certificates returns the known certificates, sorted by serial.
 func (m *Manager) Certificates() []Certificate {
+	if m == nil {
+		return []Certificate{}
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	out := make([]Certificate, 0, len(m.certs))
