@@ -89,7 +89,7 @@ func (p *Parser) Handler(fn func(ctx context.Context, n *Notification) error) *H
 }
 
 func (h *Handler) logger() *slog.Logger {
-	if h.Logger != nil {
+	if h != nil && h.Logger != nil {
 		return h.Logger
 	}
 	return slog.Default()
@@ -120,6 +120,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if r.Method != http.MethodPost {
 		refuse(slog.LevelInfo, http.StatusMethodNotAllowed, msgMethod, "refused a "+r.Method+" request: WeChat Pay POSTs notifications", nil)
+		return
+	}
+	if h == nil {
+		refuse(slog.LevelError, http.StatusInternalServerError, msgNotDone, "notify.Handler is nil: build it with Parser.Handler", nil)
 		return
 	}
 	if h.Parser == nil || h.Func == nil {
@@ -338,8 +342,15 @@ func (m *MemoryDeduper) maxEntries() int {
 	return DefaultDedupEntries
 }
 
+// errNilDeduper is the answer of a nil *MemoryDeduper, which has nowhere
+// to remember an id.
+var errNilDeduper = errors.New("notify: the MemoryDeduper is nil: use &MemoryDeduper{} (its zero value is ready to use)")
+
 // Claim implements Deduper.
 func (m *MemoryDeduper) Claim(_ context.Context, id string) (ClaimResult, error) {
+	if m == nil {
+		return Claimed, errNilDeduper
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.expire(m.now())
@@ -358,6 +369,9 @@ func (m *MemoryDeduper) Claim(_ context.Context, id string) (ClaimResult, error)
 
 // Done implements Deduper.
 func (m *MemoryDeduper) Done(_ context.Context, id string) error {
+	if m == nil {
+		return errNilDeduper
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
@@ -376,6 +390,9 @@ func (m *MemoryDeduper) Done(_ context.Context, id string) error {
 
 // Release implements Deduper.
 func (m *MemoryDeduper) Release(_ context.Context, id string) error {
+	if m == nil {
+		return errNilDeduper
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.busy, id)
@@ -384,6 +401,9 @@ func (m *MemoryDeduper) Release(_ context.Context, id string) error {
 
 // Len returns how many processed ids are remembered.
 func (m *MemoryDeduper) Len() int {
+	if m == nil {
+		return 0
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.expire(m.now())

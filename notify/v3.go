@@ -42,6 +42,9 @@ type Resource struct {
 
 // Decode unmarshals the decrypted resource into v.
 func (n *Notification) Decode(v any) error {
+	if n == nil {
+		return fmt.Errorf("notify: decoding the resource into %T: the Notification is nil (Parse returned an error)", v)
+	}
 	if err := json.Unmarshal(n.Plaintext, v); err != nil {
 		return fmt.Errorf("notify: decoding the resource into %T: %w", v, err)
 	}
@@ -49,8 +52,14 @@ func (n *Notification) Decode(v any) error {
 }
 
 // Get returns a value of the decrypted resource at a gjson path, such as
-// "out_trade_no" or "amount.total".
-func (n *Notification) Get(path string) gjson.Result { return gjson.GetBytes(n.Plaintext, path) }
+// "out_trade_no" or "amount.total"; a Result that does not exist for a
+// nil Notification.
+func (n *Notification) Get(path string) gjson.Result {
+	if n == nil {
+		return gjson.Result{}
+	}
+	return gjson.GetBytes(n.Plaintext, path)
+}
 
 // Parser verifies and decrypts APIv3 notifications. Build it with
 // NewParser, which checks the keys and the APIv3 key at start-up; a Parser
@@ -91,6 +100,9 @@ func NewParser(keys middleware.PublicKeys, apiv3Key string) (*Parser, error) {
 
 // check finds what would fail every notification.
 func (p *Parser) check() error {
+	if p == nil {
+		return fmt.Errorf("%w: the Parser is nil: create it with NewParser", ErrConfig)
+	}
 	if p.Keys == nil {
 		return fmt.Errorf("%w: no verification keys: expected the WeChat Pay public key or platform certificates", ErrConfig)
 	}
