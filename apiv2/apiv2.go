@@ -148,7 +148,12 @@ type FieldError struct {
 }
 
 // Error says which field and what is wrong with it.
-func (e *FieldError) Error() string { return "apiv2: " + e.Reason }
+func (e *FieldError) Error() string {
+	if e == nil {
+		return "apiv2: a field is wrong (a nil *FieldError)"
+	}
+	return "apiv2: " + e.Reason
+}
 
 // checkField refuses a name that is not an APIv2 field name and a value
 // XML 1.0 cannot carry.

@@ -27,7 +27,12 @@ type DecodeError struct {
 }
 
 // Error says why the body is not APIv2 XML.
-func (e *DecodeError) Error() string { return "apiv2: not an APIv2 XML document: " + e.Reason }
+func (e *DecodeError) Error() string {
+	if e == nil {
+		return "apiv2: not an APIv2 XML document (a nil *DecodeError)"
+	}
+	return "apiv2: not an APIv2 XML document: " + e.Reason
+}
 
 // Decode reads a body with Decoder's default limits (MaxSize, MaxDepth,
 // MaxFields).

@@ -351,6 +351,9 @@ type NotDocumentedError struct {
 
 // Error names the path and the nearest documented ones.
 func (e *NotDocumentedError) Error() string {
+	if e == nil {
+		return "not a documented WeChat Pay path (a nil *NotDocumentedError)"
+	}
 	msg := fmt.Sprintf("%s is not a documented WeChat Pay path", e.Path)
 	if len(e.Nearest) > 0 {
 		msg += "; did you mean " + strings.Join(e.Nearest, " or ") + "?"
