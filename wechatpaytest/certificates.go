@@ -29,7 +29,12 @@ const signerHint = "Wechatpaytest-Signer"
 // does about a day before it starts using it: /v3/certificates lists both,
 // and answers that follow the platform identity are signed with the new
 // one. It returns the new serial. Key generation makes it take a moment.
+// A Server that NewServer did not start has no CA to issue one: it returns
+// "".
 func (s *Server) RotatePlatformCertificate() string {
+	if !s.running() {
+		return ""
+	}
 	key, cert := newPlatform(s.PlatformCA, s.platformCAKey)
 	return s.AddPlatformCertificate(key, cert)
 }
@@ -39,8 +44,12 @@ func (s *Server) RotatePlatformCertificate() string {
 // with it, and so are answers that follow the platform identity. Any
 // certificate goes, so that tests can offer what a client must refuse
 // (self-signed, a short key, expired; see IssuePlatformCertificate). It
-// returns cert's serial.
+// returns cert's serial; "" and nothing listed for a nil cert or key, or
+// a Server that NewServer did not start.
 func (s *Server) AddPlatformCertificate(key *rsa.PrivateKey, cert *x509.Certificate) string {
+	if !s.running() || key == nil || cert == nil {
+		return ""
+	}
 	p := platform{key: key, cert: cert, serial: serialOf(cert)}
 	s.mu.Lock()
 	s.platforms = append(s.platforms, p)
@@ -53,6 +62,9 @@ func (s *Server) AddPlatformCertificate(key *rsa.PrivateKey, cert *x509.Certific
 // uses. It reports whether the server listed it; the last certificate
 // stays, since the server always lists one.
 func (s *Server) RemovePlatformCertificate(serial string) bool {
+	if s == nil {
+		return false
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, p := range s.platforms {
@@ -67,6 +79,9 @@ func (s *Server) RemovePlatformCertificate(serial string) bool {
 // PlatformCertificates returns the platform certificates the server lists,
 // oldest first.
 func (s *Server) PlatformCertificates() []*x509.Certificate {
+	if s == nil {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]*x509.Certificate, len(s.platforms))
@@ -116,6 +131,9 @@ func (s *Server) certificates(w http.ResponseWriter, r *http.Request) {
 // signed with the server's default identity, misbehaving as fault says
 // (StaleTimestamp, SignTest, UnknownSerial, TamperedBody, Missing...).
 func (s *Server) Notification(eventType string, resource any, fault Fault) (http.Header, []byte, error) {
+	if !s.running() {
+		return nil, nil, errNotRunning
+	}
 	plain, err := json.Marshal(resource)
 	if err != nil {
 		return nil, nil, fmt.Errorf("wechatpaytest: marshalling the resource: %w", err)

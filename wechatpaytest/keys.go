@@ -172,7 +172,19 @@ func newPlatform(ca *x509.Certificate, caKey crypto.Signer) (*rsa.PrivateKey, *x
 // and KeyUsage; its NotBefore and NotAfter are taken as they are. List the
 // result with Server.AddPlatformCertificate.
 func (k *Keys) IssuePlatformCertificate(tmpl *x509.Certificate, pub *rsa.PublicKey) (*x509.Certificate, error) {
+	if k == nil {
+		return issuePlatform(tmpl, pub, nil, nil)
+	}
 	return issuePlatform(tmpl, pub, k.PlatformCA, k.platformCAKey)
+}
+
+// IssuePlatformCertificate is Keys.IssuePlatformCertificate; on a nil
+// *Server too, where the promoted method could not reach Keys.
+func (s *Server) IssuePlatformCertificate(tmpl *x509.Certificate, pub *rsa.PublicKey) (*x509.Certificate, error) {
+	if s == nil {
+		return nil, errNotRunning
+	}
+	return s.Keys.IssuePlatformCertificate(tmpl, pub)
 }
 
 func issuePlatform(tmpl *x509.Certificate, pub *rsa.PublicKey, ca *x509.Certificate, caKey crypto.Signer) (*x509.Certificate, error) {

@@ -23,6 +23,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -95,7 +96,9 @@ type Request struct {
 	Rejected string
 }
 
-// Server is a running fake WeChat Pay.
+// Server is a running fake WeChat Pay. Start it with NewServer: a Server{}
+// or nil *Server is not running, and its methods do nothing, report
+// nothing or return an error saying so.
 type Server struct {
 	Keys
 	// URL is the base URL for clients: loopback address, base path, "/".
@@ -160,7 +163,9 @@ func NewServer(opts ...Option) *Server {
 		nonces:     map[string]time.Time{},
 	}
 	for _, opt := range opts {
-		opt(s)
+		if opt != nil {
+			opt(s)
+		}
 	}
 	s.platforms = []platform{{key: s.PlatformKey, cert: s.PlatformCert, serial: s.PlatformSerial}}
 	s.defaults = s.defaultHandlers()
@@ -194,15 +199,32 @@ func NewServer(opts ...Option) *Server {
 	return s
 }
 
-// Close shuts the server down.
-func (s *Server) Close() { s.srv.Close() }
+// errNotRunning is the answer of a Server that NewServer did not start (a
+// nil pointer, or a Server{} literal). Its methods that cannot return an
+// error do nothing and report nothing.
+var errNotRunning = errors.New("wechatpaytest: the Server is not running: create it with NewServer")
+
+// running reports whether NewServer started s.
+func (s *Server) running() bool { return s != nil && s.srv != nil }
+
+// Close shuts the server down; it does nothing for a Server that NewServer
+// did not start.
+func (s *Server) Close() {
+	if s.running() {
+		s.srv.Close()
+	}
+}
 
 // Config returns a ready wechatpay.Config for a client of this server: the
 // merchant's APIv3 credentials, both WeChat Pay verification keys (platform
 // certificate and public key), the APIv2 secret and BaseURL; in TLS mode
 // also an HTTPClient that trusts the server and the merchant's
-// TLSCertificate.
+// TLSCertificate. For a Server that NewServer did not start it is empty,
+// which NewBuilder refuses.
 func (s *Server) Config() wechatpay.Config {
+	if !s.running() {
+		return wechatpay.Config{}
+	}
 	cfg := wechatpay.Config{
 		MchID:      s.MchID,
 		Serial:     s.MerchantSerial,
@@ -225,8 +247,13 @@ func (s *Server) Config() wechatpay.Config {
 // such as "POST /v3/pay/transactions/native" or
 // "GET /v3/pay/transactions/id/{transaction_id}" (r.PathValue works). It
 // replaces an earlier handler for the same pattern and takes precedence over
-// the built-in ones. Whatever h writes is signed before it is sent.
+// the built-in ones. Whatever h writes is signed before it is sent. An
+// invalid pattern panics, as in http.ServeMux.Handle; a Server that
+// NewServer did not start has nothing to serve with and ignores h.
 func (s *Server) Handle(pattern string, h http.HandlerFunc) {
+	if !s.running() {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.handlers[pattern] = h
@@ -243,6 +270,9 @@ func (s *Server) SetFault(f Fault) { s.SetFaultN(f, 0) }
 // SetFaultN makes the next n responses misbehave, then behave again (n 0:
 // until changed), to test retries and failover.
 func (s *Server) SetFaultN(f Fault, n int) {
+	if s == nil {
+		return
+	}
 	s.mu.Lock()
 	s.fault, s.faultLeft = f, n
 	s.mu.Unlock()
@@ -250,6 +280,9 @@ func (s *Server) SetFaultN(f Fault, n int) {
 
 // SetDelay sets how long a Slow answer waits.
 func (s *Server) SetDelay(d time.Duration) {
+	if s == nil {
+		return
+	}
 	s.mu.Lock()
 	s.delay = d
 	s.mu.Unlock()
@@ -275,6 +308,9 @@ func (s *Server) takeFault() (Fault, time.Duration) {
 // Connections returns how many connections clients have opened so far, to
 // test that connections are reused, or closed when idle.
 func (s *Server) Connections() int {
+	if s == nil {
+		return 0
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.conns
@@ -282,6 +318,9 @@ func (s *Server) Connections() int {
 
 // Requests returns the requests received so far, oldest first.
 func (s *Server) Requests() []Request {
+	if s == nil {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Request(nil), s.requests...)
@@ -289,6 +328,9 @@ func (s *Server) Requests() []Request {
 
 // LastRequest returns the newest request received.
 func (s *Server) LastRequest() (Request, bool) {
+	if s == nil {
+		return Request{}, false
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.requests) == 0 {
@@ -693,8 +735,12 @@ func (r *recorder) status() int {
 	return r.code
 }
 
-// JSON writes v as a JSON response with the given status.
+// JSON writes v as a JSON response with the given status; 0 means 200,
+// as for a handler that never calls WriteHeader.
 func JSON(w http.ResponseWriter, status int, v any) {
+	if status == 0 {
+		status = http.StatusOK
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)

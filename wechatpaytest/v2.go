@@ -19,7 +19,11 @@ type HandlerV2 func(params map[string]string) map[string]string
 // "v2/": "/pay/micropay". It replaces an earlier handler for that path.
 // Handle also serves APIv2 paths ("POST /pay/downloadbill"), for answers
 // that are not signed XML; the request's sign is checked first either way.
+// A Server that NewServer did not start ignores h.
 func (s *Server) HandleV2(path string, h HandlerV2) {
+	if !s.running() {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.handlersV2["/"+strings.TrimPrefix(path, "/")] = h

@@ -1,0 +1,99 @@
+package wechatpaytest_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/wechatpay-chain/wechatpay"
+	"github.com/wechatpay-chain/wechatpay/internal/zerotest"
+	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
+)
+
+const notRunning = "wechatpaytest: the Server is not running: create it with NewServer"
+
+// zeroWalk walks every exported type of the package with methods. A
+// Server{} or nil *Server is not running: what can fail says so, Close and
+// the setters do nothing, the getters report nothing, Config is empty.
+var zeroWalk = zerotest.Walk{
+	Values: []any{wechatpaytest.Server{}, wechatpaytest.Keys{}},
+	Funcs: map[string]any{
+		"Error": wechatpaytest.Error,
+		"JSON":  wechatpaytest.JSON,
+	},
+	Skip: map[string]string{
+		"NewServer":    "it starts a server: TestZeroOptions gives it nil and zero options",
+		"WithAddr":     "an Option: see TestZeroOptions",
+		"WithBasePath": "an Option: see TestZeroOptions",
+		"WithIdentity": "an Option: see TestZeroOptions",
+		"WithTLS":      "an Option without arguments",
+	},
+	Expect: map[string]zerotest.Expect{
+		"Server/zero": {Err: notRunning},
+		"Server/nil":  {Err: notRunning},
+		// Keys{} have no CA: the error says to take them from NewServer.
+		"Server.IssuePlatformCertificate/zero": {Err: "Keys from NewServer"},
+		"Keys.IssuePlatformCertificate/zero":   {Err: "Keys from NewServer"},
+		"Keys.IssuePlatformCertificate/nil":    {Err: "Keys from NewServer"},
+	},
+}
+
+// TestZeroValues calls every exported method on the zero value and the nil
+// pointer of every exported type, and every function with zero arguments
+// (Error and JSON with status 0 answer 200, as net/http does): none panics
+// or blocks, and each works or says what to use instead.
+func TestZeroValues(t *testing.T) { zeroWalk.Run(t) }
+
+// TestZeroValuesCovered fails when an exported type or function is added
+// without its case in zeroWalk.
+func TestZeroValuesCovered(t *testing.T) { zerotest.Covered(t, ".", zeroWalk) }
+
+// TestZeroServerInUse: what a Server{} hands out cannot reach anything
+// (NewBuilder refuses its empty Config), what it is given is ignored, and
+// a status of 0 is 200.
+func TestZeroServerInUse(t *testing.T) {
+	var s wechatpaytest.Server
+	var nilServer *wechatpaytest.Server
+	err := zerotest.Call(t, func() error {
+		s.Handle("GET /v3/zero", func(http.ResponseWriter, *http.Request) {})
+		s.HandleV2("/pay/zero", func(map[string]string) map[string]string { return nil })
+		nilServer.Handle("GET /v3/zero", nil)
+		nilServer.HandleV2("/pay/zero", nil)
+		nilServer.Close()
+		s.Close()
+		_, err := wechatpay.NewBuilder(s.Config())
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "wechatpay: Config.MchID") {
+		t.Errorf("NewBuilder(Server{}.Config()) = %v, want the error for an empty Config", err)
+	}
+	rec := httptest.NewRecorder()
+	if zerotest.Call(t, func() error { wechatpaytest.Error(rec, 0, "ZERO", "zero"); return nil }); rec.Code != http.StatusOK {
+		t.Errorf("Error with status 0 answered %d, want 200", rec.Code)
+	}
+}
+
+// TestZeroOptions: NewServer skips a nil Option and takes zero ones as
+// the defaults.
+func TestZeroOptions(t *testing.T) {
+	var srv *wechatpaytest.Server
+	if zerotest.Call(t, func() error {
+		srv = wechatpaytest.NewServer(nil, wechatpaytest.WithAddr(""), wechatpaytest.WithBasePath(""), wechatpaytest.WithIdentity(0))
+		return nil
+	}); srv == nil {
+		return
+	}
+	defer srv.Close()
+	if !strings.HasPrefix(srv.URL, "http://127.0.0.1:") || !strings.HasSuffix(srv.URL, "/") || strings.HasSuffix(srv.URL, "//") {
+		t.Errorf("URL %q, want http://127.0.0.1:port/", srv.URL)
+	}
+	b, err := wechatpay.NewBuilder(srv.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Client().GetClient().CloseIdleConnections()
+	if _, err := b.V3().Certificates().Get(t.Context()); err != nil {
+		t.Error(err)
+	}
+}
