@@ -402,8 +402,13 @@ func (cfg *Config) checkAPIv3() error {
 		return errors.New("wechatpay: Config.PrivateKey is nil: expected the merchant API private key apiclient_key.pem (see LoadPrivateKey), or a Config.SigningKey")
 	case cfg.PrivateKey != nil && cfg.SigningKey != nil:
 		return errors.New("wechatpay: Config.PrivateKey and Config.SigningKey are both set: set one, the key that signs requests")
+	case nilInside(cfg.SigningKey):
+		return fmt.Errorf("wechatpay: Config.SigningKey is a nil %T: expected a key that signs (or set Config.PrivateKey instead)", cfg.SigningKey)
 	case cfg.PrivateKey != nil && cfg.PrivateKey.N == nil:
 		return errors.New("wechatpay: Config.PrivateKey is an empty rsa.PrivateKey: expected the merchant API private key apiclient_key.pem (see LoadPrivateKey)")
+	}
+	if nilInside(cfg.Keys) {
+		return fmt.Errorf("wechatpay: Config.Keys is a nil %T: expected a source of verification keys (such as a started certificates.Manager), or leave Config.Keys nil", cfg.Keys)
 	}
 	for _, serial := range sortedKeys(cfg.Certs) {
 		pub := cfg.Certs[serial]

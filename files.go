@@ -188,16 +188,12 @@ func (c *Chain) sink(ctx context.Context, stack *middleware.Stack, resp *http.Re
 	isGzip := len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b
 	switch {
 	case isGzip && s.Gunzip:
-		err = gunzip(io.MultiWriter(out, digest), raw)
+		err = gunzip(alsoTo(out, digest), raw)
 	case isGzip && digest != nil:
 		// Write the gzip bytes as they are; the digest is of the file inside.
 		err = gunzip(digest, io.TeeReader(raw, out))
 	default:
-		w := io.Writer(out)
-		if digest != nil {
-			w = io.MultiWriter(out, digest)
-		}
-		_, err = io.Copy(w, raw)
+		_, err = io.Copy(alsoTo(out, digest), raw)
 	}
 	if err == nil {
 		_, err = io.Copy(io.Discard, raw) // what follows a gzip stream still counts for the signature
@@ -218,6 +214,16 @@ func (c *Chain) sink(ctx context.Context, stack *middleware.Stack, resp *http.Re
 		}
 	}
 	return nil
+}
+
+// alsoTo returns w, also writing to digest when there is one: with no
+// digest to check (an empty Sink.HashType), digest is nil, and a nil
+// io.Writer in io.MultiWriter would crash on the first write.
+func alsoTo(w io.Writer, digest hash.Hash) io.Writer {
+	if digest == nil {
+		return w
+	}
+	return io.MultiWriter(w, digest)
 }
 
 func gunzip(w io.Writer, r io.Reader) error {
@@ -272,6 +278,9 @@ func (m *Media) multipart() (*upload, error) {
 	}
 	if (m.Path == "") == (m.Reader == nil) {
 		return nil, errors.New("set Path or Reader, one of them")
+	}
+	if nilInside(m.Reader) {
+		return nil, fmt.Errorf("Reader is a nil %T: expected a reader holding the file", m.Reader)
 	}
 	open, size, sum, reopenable, err := m.source()
 	if err != nil {
