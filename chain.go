@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/go-resty/resty/v2"
 
 	"github.com/wechatpay-chain/wechatpay/catalog"
 	"github.com/wechatpay-chain/wechatpay/middleware"
@@ -241,12 +244,38 @@ func (c *Chain) send(ctx context.Context, method string, opts []Options) (*Respo
 	}
 	resp, err := req.Execute(method, target)
 	if err != nil {
-		return c.fail(method, err)
+		return c.fail(method, c.b.tooLarge(resp, err))
 	}
 	if !success(resp.StatusCode()) {
 		return nil, newAPIError(method, c.path, resp.StatusCode(), resp.Header(), resp.Body())
 	}
 	return fromResty(resp), nil
+}
+
+// tooLarge turns resty's refusal of an answer longer than the Builder's
+// limit into a *ResponseTooLargeError; other errors pass as they are.
+func (b *Builder) tooLarge(resp *resty.Response, err error) error {
+	if !errors.Is(err, resty.ErrResponseBodyTooLarge) || resp == nil || resp.RawResponse == nil {
+		return err
+	}
+	return &ResponseTooLargeError{StatusCode: resp.StatusCode(), Header: resp.Header(), Limit: b.maxResponse}
+}
+
+// readAnswer reads an answer's body (net/http has undone a gzip
+// Content-Encoding it asked for) up to the Builder's limit, for the
+// requests that bypass resty; a longer body is a *ResponseTooLargeError.
+func (b *Builder) readAnswer(resp *http.Response) ([]byte, error) {
+	if b.maxResponse <= 0 {
+		return io.ReadAll(resp.Body)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, b.maxResponse+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > b.maxResponse {
+		return nil, &ResponseTooLargeError{StatusCode: resp.StatusCode, Header: resp.Header, Limit: b.maxResponse}
+	}
+	return data, nil
 }
 
 // URL returns the URL a request with opts would go to: the host chosen as

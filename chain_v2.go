@@ -88,7 +88,7 @@ func (c *Chain) doV2(ctx context.Context, method string, o Options) (*Response, 
 	}
 	resp, err := req.Execute(method, target)
 	if err != nil {
-		return fail(err)
+		return fail(b.tooLarge(resp, err))
 	}
 	if !success(resp.StatusCode()) {
 		return nil, newAPIError(method, c.path, resp.StatusCode(), resp.Header(), resp.Body())

@@ -3,6 +3,8 @@ package wechatpay
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -66,6 +68,38 @@ func newAPIError(method, path string, status int, header http.Header, body []byt
 	}
 	return e
 }
+
+// ErrResponseTooLarge matches an answer refused because its body,
+// decompressed, is larger than Config.MaxResponseBytes:
+// errors.Is(err, wechatpay.ErrResponseTooLarge). errors.As with a
+// *ResponseTooLargeError gives the status and headers.
+var ErrResponseTooLarge = errors.New("wechatpay: the answer is larger than Config.MaxResponseBytes")
+
+// ResponseTooLargeError is an answer whose body was larger than the
+// Builder's limit (Config.MaxResponseBytes). It was read no further than
+// the limit and never verified: nothing of it is kept but the status and
+// the headers, which are unverified too.
+type ResponseTooLargeError struct {
+	StatusCode int
+	Header     http.Header
+	Limit      int64 // bytes
+}
+
+// Error names the limit and the Config field that sets it.
+func (e *ResponseTooLargeError) Error() string {
+	msg := fmt.Sprintf("the answer (status %d", e.StatusCode)
+	if id := e.Header.Get("Request-ID"); id != "" {
+		msg += ", Request-ID " + id
+	}
+	msg += fmt.Sprintf(") is larger than %d bytes, the limit Config.MaxResponseBytes sets: refused unread past the limit and unverified", e.Limit)
+	if success(e.StatusCode) {
+		msg += " (a file download goes to an Options.Sink, which streams it)"
+	}
+	return msg
+}
+
+// Is matches ErrResponseTooLarge.
+func (e *ResponseTooLargeError) Is(target error) bool { return target == ErrResponseTooLarge }
 
 // hints tell what usually causes an error code on the merchant's side.
 var hints = map[string]string{

@@ -50,9 +50,10 @@ type Media struct {
 
 // Sink receives a download as it arrives (Options.Sink): bill files from a
 // download_url, complaint images, statements, e-vouchers. Memory does not
-// grow with the file. When the check at the end fails (digest, or the
-// signature of a signed download), the error says so and what was written
-// must not be used.
+// grow with the file, which Config.MaxResponseBytes does not limit (an
+// error answer is read into memory, and is limited). When the check at the
+// end fails (digest, or the signature of a signed download), the error
+// says so and what was written must not be used.
 type Sink struct {
 	Writer io.Writer
 	// HashType ("SHA1" or "SHA256") and HashValue come from the step that
@@ -122,8 +123,9 @@ func (c *Chain) doStream(ctx context.Context, method string, o Options, stack *m
 	defer resp.Body.Close()
 
 	if !success(resp.StatusCode) || o.Sink == nil {
-		// Error answers and upload answers are small JSON: read them whole.
-		data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+		// Error answers and upload answers are small JSON: read them whole,
+		// up to Config.MaxResponseBytes.
+		data, err := c.b.readAnswer(resp)
 		if err != nil {
 			return fail(err)
 		}
