@@ -57,7 +57,8 @@ type Config struct {
 	// Serial is the serial number of the merchant API certificate
 	// (apiclient_cert.pem), upper-case hex; see CertificateSerial.
 	Serial string
-	// PrivateKey is the merchant API private key (apiclient_key.pem).
+	// PrivateKey is the merchant API private key (apiclient_key.pem), RSA
+	// of 2048 bits or more (shorter keys are refused: ErrWeakKey).
 	PrivateKey *rsa.PrivateKey
 	// SigningKey replaces PrivateKey when the key lives in an HSM or KMS.
 	SigningKey middleware.SigningKey
@@ -117,14 +118,15 @@ type Config struct {
 	// APIv3 and APIv2 answers, error answers and uploads' answers, and such
 	// an answer is not retried. 0 means DefaultMaxResponseBytes (32 MiB, far
 	// above any API answer); a negative value means no limit. Downloads to
-	// an Options.Sink stream and are not limited; an APIv2 bill download
-	// (v2/pay/downloadbill and the like), which answers the bill itself, may
-	// need a larger limit.
+	// an Options.Sink stream and are not limited: an APIv2 bill download
+	// (v2/pay/downloadbill and the like) answers the bill itself, which
+	// without a Sink is held in memory and may need a larger limit.
 	MaxResponseBytes int64
 
 	// TLSCertificate is the merchant API certificate with its private key,
 	// for the APIv2 endpoints that need mutual TLS (refunds, red packets,
-	// transfers: the catalog's "security" endpoints, or Options.Security).
+	// transfers: every v2/secapi/ path, the catalog's "security" endpoints,
+	// or Options.Security).
 	// See LoadPKCS12 (apiclient_cert.p12) and LoadTLSCertificate (PEM).
 	TLSCertificate *tls.Certificate
 }
@@ -162,6 +164,9 @@ type Builder struct {
 // field that is wrong and says what was expected.
 func NewBuilder(cfg Config) (*Builder, error) {
 	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	if err := cfg.checkKeySizes(); err != nil {
 		return nil, err
 	}
 	base := DefaultBaseURL
@@ -327,33 +332,44 @@ func (b *Builder) V3() *Chain { return b.Chain("v3") }
 func (b *Builder) V2() *Chain { return b.Chain("v2") }
 
 // Chain starts a chain at path, taken verbatim: capitals and a trailing slash
-// are kept, and {name} placeholders are filled from Options.Path. A full URL
-// (a download_url such as https://api.mch.weixin.qq.com/v3/billdownload/file?token=...)
-// is taken as it is, host included.
-// A full URL's query (a download_url's token) is sent as it is, but kept out
-// of Path, errors and logs.
+// are kept, and {name} placeholders are filled from Options.Path (escaped as
+// a path segment, or as a query value after "?"). A "." or ".." segment, in
+// any percent-encoded form, is an error: it would reach another endpoint.
+//
+// A full URL (a download_url such as
+// https://api.mch.weixin.qq.com/v3/billdownload/file?token=...) is taken as
+// it is, host included. It must be http(s)://host/path with an optional
+// query: no user info, no fragment, a path after the host. It is an APIv3
+// request to exactly that URL ("v2/" is stripped from APIv2 paths only).
+// Its query (a download_url's token) is sent as it is, but kept out of
+// Path, errors and logs.
+//
+// A leading "V2/" is APIv2's "v2/", as in wechatpay-php.
 func (b *Builder) Chain(path string) *Chain {
+	given := path
 	var base, query string
-	if i := strings.Index(path, "://"); i > 0 && !strings.ContainsAny(path[:i], "/{") {
-		var hasQuery bool
-		path, query, hasQuery = strings.Cut(path, "?")
-		u, err := url.Parse(path)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			if hasQuery {
-				path += "?..."
-			}
-			return &Chain{b: b, err: fmt.Errorf("wechatpay: Chain(%q): not an http(s) URL", path)}
+	var err error
+	if isURL(path) {
+		if base, path, err = splitURL(path); err == nil {
+			path, query, _ = strings.Cut(path, "?")
 		}
-		base = u.Scheme + "://" + u.Host + "/"
-		_, path, _ = strings.Cut(path[i+len("://"):], "/")
 	}
 	c := &Chain{b: b, base: base, path: strings.TrimPrefix(path, "/"), query: query}
-	if b == nil {
+	if base == "" && (c.path == "V2" || strings.HasPrefix(c.path, "V2/")) {
+		// wechatpay-php routes "V2/" to APIv2 too: it ignores the case.
+		c.path = "v2" + c.path[2:]
+	}
+	switch {
+	case b == nil:
 		c.err = errNoBuilder
-	} else if path == "" {
-		c.err = errors.New("wechatpay: Chain(\"\"): the path is empty")
-	} else {
-		c.err = checkTemplate(c.path)
+	case err != nil:
+	case given == "":
+		err = errors.New("the path is empty")
+	default:
+		err = checkTemplate(c.path)
+	}
+	if err != nil {
+		c.err = fmt.Errorf("wechatpay: Chain(%q): %w", redactURL(given), err)
 	}
 	return c
 }

@@ -7,11 +7,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-resty/resty/v2"
 
+	"github.com/wechatpay-chain/wechatpay/apiv2"
 	"github.com/wechatpay-chain/wechatpay/catalog"
 	"github.com/wechatpay-chain/wechatpay/middleware"
 )
@@ -51,7 +53,9 @@ func (c *Chain) Seg(name string) *Chain {
 
 // Value appends a literal value (an order number, a media id) as one path
 // segment: never normalised, and escaped like a placeholder value (see
-// Options.Path), so "N123/45" is sent as N123%2F45.
+// Options.Path), so "N123/45" is sent as N123%2F45. A value that is, or
+// holds, "." or ".." once percent-decoded is an error: sent, it would reach
+// another endpoint.
 func (c *Chain) Value(v string) *Chain {
 	if c = c.usable(); c.err != nil {
 		return c
@@ -59,11 +63,15 @@ func (c *Chain) Value(v string) *Chain {
 	if v == "" {
 		return c.failed(fmt.Errorf("wechatpay: Value(\"\") after %s: a path value cannot be empty", c.path))
 	}
+	seg := escapeSegment(v)
+	if err := checkValue(seg); err != nil {
+		return c.failed(fmt.Errorf("wechatpay: Value(%q) after %s: %w", v, c.path, err))
+	}
 	masked := c.masked
 	if masked == "" {
 		masked = c.path
 	}
-	next := c.with(escapeSegment(v))
+	next := c.with(seg)
 	next.masked = masked + "/{value}"
 	return next
 }
@@ -204,7 +212,7 @@ func (c *Chain) send(ctx context.Context, method string, opts []Options) (*Respo
 			defer cancel()
 		}
 	}
-	if strings.HasPrefix(c.path, "v2/") {
+	if c.v2() {
 		return c.doV2(ctx, method, o)
 	}
 	if !c.b.v3 {
@@ -244,7 +252,7 @@ func (c *Chain) send(ctx context.Context, method string, opts []Options) (*Respo
 	}
 	resp, err := req.Execute(method, target)
 	if err != nil {
-		return c.fail(method, c.b.tooLarge(resp, err))
+		return c.fail(method, c.b.limit().refused(resp, err))
 	}
 	if !success(resp.StatusCode()) {
 		return nil, newAPIError(method, c.path, resp.StatusCode(), resp.Header(), resp.Body())
@@ -252,28 +260,49 @@ func (c *Chain) send(ctx context.Context, method string, opts []Options) (*Respo
 	return fromResty(resp), nil
 }
 
-// tooLarge turns resty's refusal of an answer longer than the Builder's
-// limit into a *ResponseTooLargeError; other errors pass as they are.
-func (b *Builder) tooLarge(resp *resty.Response, err error) error {
+// answerLimit is the most bytes an answer's body (decompressed) may hold,
+// and the setting that chose it, which its error names; n 0: no limit.
+type answerLimit struct {
+	n     int64
+	setBy string
+}
+
+// limit is the Builder's limit on answers, Config.MaxResponseBytes.
+func (b *Builder) limit() answerLimit {
+	return answerLimit{n: b.maxResponse, setBy: "Config.MaxResponseBytes"}
+}
+
+// v2XMLLimit is the limit on an APIv2 XML answer: apiv2.MaxSize, or the
+// Builder's limit when that is tighter.
+func (b *Builder) v2XMLLimit() answerLimit {
+	if b.maxResponse > 0 && b.maxResponse < apiv2.MaxSize {
+		return b.limit()
+	}
+	return answerLimit{n: apiv2.MaxSize, setBy: "apiv2.MaxSize"}
+}
+
+// refused turns resty's refusal of an answer longer than l into a
+// *ResponseTooLargeError; other errors pass as they are.
+func (l answerLimit) refused(resp *resty.Response, err error) error {
 	if !errors.Is(err, resty.ErrResponseBodyTooLarge) || resp == nil || resp.RawResponse == nil {
 		return err
 	}
-	return &ResponseTooLargeError{StatusCode: resp.StatusCode(), Header: resp.Header(), Limit: b.maxResponse}
+	return &ResponseTooLargeError{StatusCode: resp.StatusCode(), Header: resp.Header(), Limit: l.n, LimitSetBy: l.setBy}
 }
 
-// readAnswer reads an answer's body (net/http has undone a gzip
-// Content-Encoding it asked for) up to the Builder's limit, for the
-// requests that bypass resty; a longer body is a *ResponseTooLargeError.
-func (b *Builder) readAnswer(resp *http.Response) ([]byte, error) {
-	if b.maxResponse <= 0 {
-		return io.ReadAll(resp.Body)
+// read reads body, resp's body (net/http has undone a gzip
+// Content-Encoding it asked for), up to l, for the requests that bypass
+// resty; a longer body is a *ResponseTooLargeError.
+func (l answerLimit) read(resp *http.Response, body io.Reader) ([]byte, error) {
+	if l.n <= 0 {
+		return io.ReadAll(body)
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, b.maxResponse+1))
+	data, err := io.ReadAll(io.LimitReader(body, l.n+1))
 	if err != nil {
 		return nil, err
 	}
-	if int64(len(data)) > b.maxResponse {
-		return nil, &ResponseTooLargeError{StatusCode: resp.StatusCode, Header: resp.Header, Limit: b.maxResponse}
+	if int64(len(data)) > l.n {
+		return nil, &ResponseTooLargeError{StatusCode: resp.StatusCode, Header: resp.Header, Limit: l.n, LimitSetBy: l.setBy}
 	}
 	return data, nil
 }
@@ -395,8 +424,10 @@ func (c *Chain) url(o Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	// APIv2 paths are written with "v2/" but served without it.
-	path = strings.TrimPrefix(path, "v2/")
+	if c.v2() {
+		// APIv2 paths are written with "v2/" but served without it.
+		path = strings.TrimPrefix(path, "v2/")
+	}
 	target := base + path
 	if c.query != "" {
 		target += "?" + c.query
@@ -410,6 +441,10 @@ func (c *Chain) url(o Options) (string, error) {
 	}
 	return target, nil
 }
+
+// v2 reports whether the chain is an APIv2 one: a path (not a full URL)
+// that starts with "v2/". A full URL is APIv3, sent where it says.
+func (c *Chain) v2() bool { return c.base == "" && strings.HasPrefix(c.path, "v2/") }
 
 type stackKey struct{}
 
@@ -426,6 +461,10 @@ func stackFrom(ctx context.Context, def *middleware.Stack) *middleware.Stack {
 // and its lower case (jsapiPreEntrustSign -> jsapi-pre-entrust-sign,
 // complaintsV2 -> complaints-v2, V3 -> v3), digits and inner underscores stay
 // (applyment4sub, pay_bank), and _name_ becomes the placeholder {name}.
+// Unlike wechatpay-php, which applies the capital rule inside a placeholder
+// too (_outTradeNo_ -> {out-trade-no}), the name is kept as given
+// (_outTradeNo_ -> {outTradeNo}): it is the key the caller fills in
+// Options.Path.
 func PathSegment(name string) (string, error) {
 	if len(name) > 2 && name[0] == '_' && name[len(name)-1] == '_' {
 		inner := name[1 : len(name)-1]
@@ -436,6 +475,9 @@ func PathSegment(name string) (string, error) {
 	}
 	if name == "" {
 		return "", errors.New("wechatpay: Seg(\"\"): a segment cannot be empty; a path ending in \"/\" is written with Chain(path)")
+	}
+	if name == "." || name == ".." {
+		return "", fmt.Errorf("wechatpay: Seg(%q): %s", name, errDotSegment)
 	}
 	// Most names are already lower case: return them without copying.
 	i := 0
@@ -478,8 +520,23 @@ func isPlaceholderName(s string) bool {
 	return true
 }
 
-// checkTemplate reports a malformed {placeholder} in a Chain path.
+// checkTemplate reports a "#", a control character or a malformed
+// {placeholder} in a Chain path, and a literal segment that is "." or ".."
+// (percent-encoded or not) or that holds a malformed percent-escape.
 func checkTemplate(path string) error {
+	if strings.Contains(path, "#") {
+		// The HTTP client would cut it and what follows off the request.
+		return errors.New(`a path has no "#": expected segments and a query only; a "#" in a value goes through Options.Path or Value, which escape it`)
+	}
+	for i := 0; i < len(path); i++ {
+		if ch := path[i]; ch < 0x20 || ch == 0x7f {
+			// net/url refuses them: the request could not be sent.
+			return fmt.Errorf("a path has no control characters: %q at byte %d; expected segments and a query only", ch, i)
+		}
+	}
+	if err := checkLiteralSegments(path); err != nil {
+		return err
+	}
 	rest := path
 	for {
 		open := strings.IndexAny(rest, "{}")
@@ -487,14 +544,14 @@ func checkTemplate(path string) error {
 			return nil
 		}
 		if rest[open] == '}' {
-			return fmt.Errorf("wechatpay: Chain(%q): \"}\" without \"{\"", path)
+			return errors.New(`"}" without "{"`)
 		}
 		end := strings.IndexByte(rest[open:], '}')
 		if end < 0 {
-			return fmt.Errorf("wechatpay: Chain(%q): \"{\" without \"}\"", path)
+			return errors.New(`"{" without "}"`)
 		}
 		if name := rest[open+1 : open+end]; !isPlaceholderName(name) {
-			return fmt.Errorf("wechatpay: Chain(%q): placeholder {%s}: a name holds letters, digits and underscores only", path, name)
+			return fmt.Errorf("placeholder {%s}: a name holds letters, digits and underscores only", name)
 		}
 		rest = rest[open+end+1:]
 	}
@@ -512,6 +569,12 @@ func fill(template string, values map[string]string) (string, error) {
 	}
 	var b strings.Builder
 	b.Grow(len(template) + 32)
+	// Placeholders after "?" are query values; values cannot hold a "?"
+	// once escaped, so the template's first "?" starts the query.
+	query := strings.IndexByte(template, '?')
+	if query < 0 {
+		query = len(template)
+	}
 	rest := template
 	for {
 		open := strings.IndexByte(rest, '{')
@@ -526,14 +589,23 @@ func fill(template string, values map[string]string) (string, error) {
 			return "", fmt.Errorf("placeholder {%s} has no value: set Options.Path[%q]", name, name)
 		}
 		after := rest[end+1:]
+		b.WriteString(rest[:open])
+		if len(template)-len(rest)+open > query {
+			b.WriteString(url.QueryEscape(v))
+			rest = after
+			continue
+		}
 		// Only a last segment may be empty: it gives the trailing "/" that a
 		// few paths have (wechatpay-php's _empty_ idiom); elsewhere it would
 		// give "//".
 		if v == "" && after != "" && after[0] != '?' {
 			return "", fmt.Errorf("placeholder {%s} is empty: Options.Path[%q] needs a value", name, name)
 		}
-		b.WriteString(rest[:open])
-		b.WriteString(escapeSegment(v))
+		seg := escapeSegment(v)
+		if err := checkValue(seg); err != nil {
+			return "", fmt.Errorf("placeholder {%s}: Options.Path[%q] is %q: %w", name, name, v, err)
+		}
+		b.WriteString(seg)
 		rest = after
 	}
 	for k := range values {
@@ -547,7 +619,13 @@ func fill(template string, values map[string]string) (string, error) {
 			return "", fmt.Errorf("Options.Path has %s, which match no {placeholder} in %s", strings.Join(unused, ", "), template)
 		}
 	}
-	return b.String(), nil
+	filled := b.String()
+	// A value can still complete what the template around it holds (".{a}"
+	// with an empty last value, "%2{a}" with "e."): check the result too.
+	if err := checkLiteralSegments(filled); err != nil {
+		return "", fmt.Errorf("the filled path %s: %w", filled, err)
+	}
+	return filled, nil
 }
 
 // hasPlaceholder reports whether template holds {name}.
@@ -608,4 +686,149 @@ func segmentSafe(ch byte) bool {
 
 func isHex(ch byte) bool {
 	return '0' <= ch && ch <= '9' || 'a' <= ch && ch <= 'f' || 'A' <= ch && ch <= 'F'
+}
+
+// errDotSegment says why "." and ".." segments are refused.
+const errDotSegment = `"." and ".." name the current and the parent path: sent, they would reach another endpoint; expected a segment name, an id or a {placeholder}`
+
+// checkValue reports a value (escaped as one segment) that is, or holds,
+// "." or ".." once percent-decoded. Servers decode %2E and may decode %2F
+// and "\" into separators before they resolve dot segments, so the decoded
+// value is split at both.
+func checkValue(seg string) error {
+	dec, err := url.PathUnescape(seg)
+	if err != nil {
+		// escapeSegment leaves only valid escapes; never reached.
+		return fmt.Errorf("%w: expected a value", err)
+	}
+	part, ok := dotPart(dec)
+	switch {
+	case !ok:
+		return nil
+	case dec == part:
+		return fmt.Errorf("the value is %q once percent-decoded: %s", part, errDotSegment)
+	}
+	return fmt.Errorf("the value holds a %q part once percent-decoded (%q): %s", part, dec, errDotSegment)
+}
+
+// dotPart returns the first part of s, split at "/" and "\", that is "."
+// or "..".
+func dotPart(s string) (string, bool) {
+	for {
+		i := strings.IndexAny(s, "/\\")
+		part := s
+		if i >= 0 {
+			part = s[:i]
+		}
+		if part == "." || part == ".." {
+			return part, true
+		}
+		if i < 0 {
+			return "", false
+		}
+		s = s[i+1:]
+	}
+}
+
+// checkLiteralSegments checks every segment of path's path part (before
+// "?") that holds no {placeholder}: its percent-escapes are well formed,
+// and it is not "." or ".." once decoded.
+func checkLiteralSegments(path string) error {
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	for _, seg := range strings.Split(path, "/") {
+		if strings.ContainsAny(seg, "{}") {
+			continue
+		}
+		dec, err := url.PathUnescape(seg)
+		if err != nil {
+			return fmt.Errorf("segment %q has an invalid percent-escape: expected %%XX with two hex digits (%%25 for a literal %%)", seg)
+		}
+		if _, ok := dotPart(dec); ok {
+			return fmt.Errorf("segment %q: %s", seg, errDotSegment)
+		}
+	}
+	return nil
+}
+
+// fullURLForm is what Chain expects of a full URL.
+const fullURLForm = "expected http(s)://host/path with an optional query, such as https://api.mch.weixin.qq.com/v3/billdownload/file?token=..."
+
+// isURL reports whether Chain takes s as a full URL: its first segment holds
+// a ":" (as "https:" does). No WeChat Pay path has one, so a URL with a typo
+// (a leading space, "https:/host") is refused rather than sent as a path.
+func isURL(s string) bool {
+	if i := strings.IndexAny(s, "/?#"); i >= 0 {
+		s = s[:i]
+	}
+	return strings.Contains(s, ":")
+}
+
+// splitURL splits a full URL given to Chain into its base
+// ("scheme://host/") and the rest, the path and query without the leading
+// "/", which becomes the chain's template. The host is kept as written (an
+// IPv6 zone stays %25-escaped); only the scheme is lower-cased.
+func splitURL(raw string) (base, path string, err error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL, which may hold user info
+		}
+		return "", "", fmt.Errorf("not a URL (%v): %s", err, fullURLForm)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", "", fmt.Errorf("scheme %q: %s", u.Scheme, fullURLForm)
+	case !strings.HasPrefix(raw[len(u.Scheme)+1:], "//"):
+		return "", "", fmt.Errorf("no \"//\" after %q: %s", raw[:len(u.Scheme)+1], fullURLForm)
+	case u.User != nil:
+		// It would be sent as Basic credentials, next to the signature.
+		return "", "", fmt.Errorf("the URL has user info: %s", fullURLForm)
+	case u.Hostname() == "":
+		return "", "", fmt.Errorf("the URL has no host: %s", fullURLForm)
+	case !strings.HasPrefix(u.Host, "[") && strings.Contains(u.Hostname(), ":"):
+		// url.Parse takes it under the go 1.23 GODEBUG default.
+		return "", "", fmt.Errorf("not a URL (the host %q has more than one \":\"; an IPv6 address goes in [ ]): %s", u.Host, fullURLForm)
+	case strings.Contains(raw, "#"):
+		return "", "", fmt.Errorf("the URL has a fragment (a \"#\" part is never sent): %s", fullURLForm)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "", "", fmt.Errorf("port %s is not one of 1 to 65535: %s", p, fullURLForm)
+		}
+	}
+	rest := raw[len(u.Scheme)+len("://"):]
+	end := strings.IndexAny(rest, "/?")
+	if end < 0 || rest[end] == '?' || end+1 == len(rest) || rest[end+1] == '?' {
+		return "", "", fmt.Errorf("the URL has no path after the host: %s", fullURLForm)
+	}
+	if rest[end+1] == '/' {
+		// An empty first segment; Chain would drop it.
+		return "", "", fmt.Errorf("the path starts with \"//\": %s", fullURLForm)
+	}
+	return u.Scheme + "://" + rest[:end] + "/", rest[end+1:], nil
+}
+
+// redactURL hides what a URL that Chain refuses may carry in secret: the
+// user info (a password) and the query (a download_url's token), which must
+// not reach an error or a log. A path template is returned as it is.
+func redactURL(raw string) string {
+	i := strings.Index(raw, "://")
+	if i < 0 || !isURL(raw) {
+		return raw
+	}
+	if q := strings.IndexByte(raw, '?'); q >= 0 {
+		raw = raw[:q] + "?..."
+	}
+	authority := raw[i+3:]
+	if end := strings.IndexAny(authority, "/?#"); end >= 0 {
+		authority = authority[:end]
+	}
+	at := strings.LastIndexByte(authority, '@')
+	if at < 0 {
+		return raw
+	}
+	return raw[:i+3] + "xxxxx" + raw[i+3+at:]
 }

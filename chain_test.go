@@ -60,6 +60,7 @@ func TestPathSegmentNamingRules(t *testing.T) {
 		{"v3", "v3", ""},
 		{"outTradeNo", "out-trade-no", ""},
 		{"_out_trade_no_", "{out_trade_no}", ""},
+		{"_outTradeNo_", "{outTradeNo}", ""}, // wechatpay-php: {out-trade-no}; ours keeps the Options.Path key
 		{"_transaction_id_", "{transaction_id}", ""},
 		{"_empty_", "{empty}", ""},
 		{"applyment4sub", "applyment4sub", ""},
@@ -478,7 +479,7 @@ func TestAPIErrors(t *testing.T) {
 		_, _ = w.Write([]byte("<html><body>502 Bad Gateway</body></html>"))
 	})
 	ctx := context.Background()
-	otherKey, err := rsa.GenerateKey(rand.Reader, 1024)
+	otherKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
 
 	tests := []struct {
@@ -687,9 +688,12 @@ func TestOptionsErrorsSendNothing(t *testing.T) {
 		{"JSON on an APIv2 path", func() (*wechatpay.Response, error) {
 			return b.V2().Pay().Micropay().Post(ctx, wechatpay.Options{JSON: map[string]string{}})
 		}, "POST v2/pay/micropay: APIv2 parameters go in Options.XML, not Options.JSON or Options.Body"},
-		{"a Sink on an APIv2 path", func() (*wechatpay.Response, error) {
-			return b.V2().Pay().Downloadfundflow().Post(ctx, wechatpay.Options{Sink: &wechatpay.Sink{Writer: io.Discard}})
-		}, "Options.Media and Options.Sink are for APIv3 paths"},
+		{"a Sink on an APIv2 path that answers XML", func() (*wechatpay.Response, error) {
+			return b.V2().Pay().Orderquery().Post(ctx, wechatpay.Options{Sink: &wechatpay.Sink{Writer: io.Discard}})
+		}, "Options.Sink on an APIv2 path is for the file downloads"},
+		{"Media on an APIv2 path", func() (*wechatpay.Response, error) {
+			return b.V2().Pay().Orderquery().Post(ctx, wechatpay.Options{Media: &wechatpay.Media{Filename: "a.png", Reader: strings.NewReader("x")}})
+		}, "Options.Media is for APIv3 uploads"},
 		{"XML on an APIv3 path", func() (*wechatpay.Response, error) {
 			return b.V3().Pay().Transactions().Native().Post(ctx, wechatpay.Options{XML: map[string]string{}})
 		}, "Options.XML, Nonceless and Security are for APIv2 (v2/) paths"},
@@ -756,7 +760,7 @@ func TestConcurrentUse(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				no := fmt.Sprintf("T%02d-%02d", w, i)
+				no := fmt.Sprintf("CONC-ORDER-%02d-%02d", w, i) // cannot be in another answer by chance
 				var resp *wechatpay.Response
 				var err error
 				if i%2 == 0 {

@@ -1,15 +1,18 @@
 package wechatpay
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/go-resty/resty/v2"
 
@@ -24,8 +27,13 @@ const acceptV2 = "text/xml, text/plain, application/x-gzip"
 
 var v2KeyPattern = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 
-// doV2 sends an APIv2 request: Options.XML with nonce_str and sign, as an
-// <xml> body (POST) or the query string (GET), over mutual TLS when the
+// v2Downloads are the APIv2 paths that answer a file (plain text or gzip)
+// rather than XML, except for errors: the only ones Options.Sink is for.
+var v2Downloads = []string{"v2/pay/downloadbill", "v2/pay/downloadfundflow", "v2/billcommentsp/batchquerycomment"}
+
+// doV2 sends an APIv2 request: the parameters with nonce_str and sign, as
+// an <xml> body (POST) or the query string (GET, where Options.Query and
+// Options.XML together are the parameters), over mutual TLS when the
 // endpoint needs it; the answer's sign is checked and its return_code and
 // result_code turned into a *V2Error.
 func (c *Chain) doV2(ctx context.Context, method string, o Options) (*Response, error) {
@@ -37,35 +45,60 @@ func (c *Chain) doV2(ctx context.Context, method string, o Options) (*Response, 
 	if o.JSON != nil || o.Body != nil {
 		return fail(errors.New("APIv2 parameters go in Options.XML, not Options.JSON or Options.Body"))
 	}
-	if o.Media != nil || o.Sink != nil {
-		return fail(errors.New("Options.Media and Options.Sink are for APIv3 paths; an APIv2 bill download answers with its text in Response.Body"))
+	if o.Media != nil {
+		return fail(errors.New("Options.Media is for APIv3 uploads"))
 	}
-	var security, nonceless bool
-	for _, e := range catalog.Match(c.path) {
-		security = security || e.Security()
-		nonceless = nonceless || slices.Contains(e.Params.Opts, "nonceless")
+	download := slices.Contains(v2Downloads, c.path)
+	if o.Sink != nil {
+		if !download {
+			return fail(fmt.Errorf("Options.Sink on an APIv2 path is for the file downloads (%s); %s answers XML", strings.Join(v2Downloads, ", "), c.path))
+		}
+		if err := o.checkStream(method); err != nil {
+			return fail(err)
+		}
 	}
-	params, err := b.signV2(o.XML, o.Nonceless || nonceless)
+	filled, err := fill(c.path, o.Path)
 	if err != nil {
 		return fail(err)
 	}
+	// WeChat Pay asks for the merchant certificate on every secapi path;
+	// the catalog marks the others. Options (security, nonceless) come
+	// only from a row matched template for template: an undocumented path
+	// must not borrow a placeholder row's.
+	security := o.Security || strings.HasPrefix(filled, "v2/secapi/")
+	nonceless := o.Nonceless
+	for _, e := range catalog.MatchTemplate(c.path) {
+		security = security || e.Security()
+		nonceless = nonceless || slices.Contains(e.Params.Opts, "nonceless")
+	}
+	in := o.XML
+	if method == http.MethodGet {
+		if in, err = b.v2Query(o.Query, o.XML); err != nil {
+			return fail(err)
+		}
+	} else if err := b.checkV2Params(o.XML, "Options.XML"); err != nil {
+		return fail(err)
+	}
+	params, err := b.signV2(in, nonceless)
+	if err != nil {
+		return fail(err)
+	}
+	var body []byte
+	if method == http.MethodGet {
+		// The signed parameters travel as the query string.
+		o.Query = url.Values{}
+		for k, v := range params {
+			o.Query.Set(k, v)
+		}
+	} else if body, err = apiv2.Encode(params); err != nil {
+		return fail(err)
+	}
 	client := b.client
-	if o.Security || security {
+	if security {
 		if b.tlsClient == nil {
 			return fail(errors.New("this endpoint needs mutual TLS with the merchant API certificate: set Config.TLSCertificate (LoadPKCS12 for apiclient_cert.p12, LoadTLSCertificate for PEM)"))
 		}
 		client = b.tlsClient
-	}
-	if method == http.MethodGet {
-		// The signed parameters travel as the query string.
-		q := url.Values{}
-		for k, vs := range o.Query {
-			q[k] = vs
-		}
-		for k, v := range params {
-			q.Set(k, v)
-		}
-		o.Query = q
 	}
 	target, err := c.url(o)
 	if err != nil {
@@ -75,20 +108,29 @@ func (c *Chain) doV2(ctx context.Context, method string, o Options) (*Response, 
 	if err != nil {
 		return fail(err)
 	}
+	if o.Sink != nil {
+		return c.doV2Stream(ctx, method, o, client, stack, target, body)
+	}
 	req := client.R().SetContext(context.WithValue(ctx, stackKey{}, stack))
+	limit := b.limit()
+	if !download {
+		// XML answers are a few KB: a huge one is refused as it is read.
+		limit = b.v2XMLLimit()
+		req.SetResponseBodyLimit(int(limit.n))
+	}
 	// Set here, not by the headers step: resty would have copied the XML
 	// Content-Type into an empty Accept before the step runs.
 	req.Header.Set("Accept", acceptV2)
 	copyHeaders(req.Header, o.Headers)
 	if method != http.MethodGet {
-		req.SetBody(apiv2.Encode(params))
+		req.SetBody(body)
 		if req.Header.Get("Content-Type") == "" {
 			req.Header.Set("Content-Type", "text/xml")
 		}
 	}
 	resp, err := req.Execute(method, target)
 	if err != nil {
-		return fail(b.tooLarge(resp, err))
+		return fail(limit.refused(resp, err))
 	}
 	if !success(resp.StatusCode()) {
 		return nil, newAPIError(method, c.path, resp.StatusCode(), resp.Header(), resp.Body())
@@ -96,20 +138,58 @@ func (c *Chain) doV2(ctx context.Context, method string, o Options) (*Response, 
 	return b.v2Response(method, c.path, resp)
 }
 
-// signV2 copies the caller's parameters, refuses another merchant's id
-// (as wechatpay-php does), adds nonce_str and sign.
-func (b *Builder) signV2(in map[string]string, nonceless bool) (map[string]string, error) {
-	params := make(map[string]string, len(in)+2)
-	for k, v := range in {
-		if !v2KeyPattern.MatchString(k) {
-			return nil, fmt.Errorf("Options.XML key %q is not an APIv2 parameter name (letters, digits, underscores)", k)
+// v2Query returns the parameters of an APIv2 GET: Options.Query and
+// Options.XML together, each checked, one value per name.
+func (b *Builder) v2Query(query url.Values, xml map[string]string) (map[string]string, error) {
+	params := make(map[string]string, len(query)+len(xml))
+	for _, k := range sortedKeys(query) {
+		if n := len(query[k]); n != 1 {
+			return nil, fmt.Errorf("Options.Query[%q] has %d values: an APIv2 parameter has one", k, n)
 		}
-		params[k] = v
+		params[k] = query[k][0]
+	}
+	if err := b.checkV2Params(params, "Options.Query"); err != nil {
+		return nil, err
+	}
+	if err := b.checkV2Params(xml, "Options.XML"); err != nil {
+		return nil, err
+	}
+	for _, k := range sortedKeys(xml) {
+		if q, ok := params[k]; ok && q != xml[k] {
+			return nil, fmt.Errorf("Options.Query[%q] is %q but Options.XML[%q] is %q: an APIv2 GET signs one value per parameter", k, q, k, xml[k])
+		}
+		params[k] = xml[k]
+	}
+	return params, nil
+}
+
+// checkV2Params checks the parameters from one source (Options.XML,
+// Options.Query): their names, the sign type, and another merchant's id,
+// which wechatpay-php refuses too.
+func (b *Builder) checkV2Params(params map[string]string, source string) error {
+	for _, k := range sortedKeys(params) {
+		if !v2KeyPattern.MatchString(k) {
+			return fmt.Errorf("%s key %q is not an APIv2 parameter name (letters, digits, underscores)", source, k)
+		}
 	}
 	for _, k := range [...]string{"mch_id", "mchid", "combine_mch_id"} {
 		if v, ok := params[k]; ok && v != b.mchID {
-			return nil, fmt.Errorf("Options.XML[%q] is %q, but this Builder signs for merchant %s: refused before sending", k, v, b.mchID)
+			return fmt.Errorf("%s[%q] is %q, but this Builder signs for merchant %s: refused before sending", source, k, v, b.mchID)
 		}
+	}
+	switch t, ok := params["sign_type"]; {
+	case !ok, t == apiv2.MD5, t == apiv2.HMACSHA256:
+	default:
+		return fmt.Errorf("%s[\"sign_type\"] is %q: expected %s or %s", source, t, apiv2.MD5, apiv2.HMACSHA256)
+	}
+	return nil
+}
+
+// signV2 copies the checked parameters, adds nonce_str and sign.
+func (b *Builder) signV2(in map[string]string, nonceless bool) (map[string]string, error) {
+	params := make(map[string]string, len(in)+2)
+	for k, v := range in {
+		params[k] = v
 	}
 	if !nonceless && params["nonce_str"] == "" {
 		nonce, err := middleware.Nonce()
@@ -122,29 +202,39 @@ func (b *Builder) signV2(in map[string]string, nonceless bool) (map[string]strin
 	return params, nil
 }
 
-// v2Response checks an APIv2 answer. Plain text or gzip (bill downloads)
-// is returned as it is; XML must be well formed, its sign valid (except on
-// the unsigned endpoints), and its return_code and result_code SUCCESS.
+// v2Response checks an APIv2 answer. An endpoint that answers signed XML
+// must answer exactly that: anything else (JSON, text, gzip, broken XML,
+// XML without its sign) is a *VerificationError, never data. Only the
+// unsigned endpoints (apiv2.Unsigned) skip the sign, and the downloads
+// among them answer plain text or gzip, returned as they are. A
+// return_code or result_code other than SUCCESS is a *V2Error.
 func (b *Builder) v2Response(method, path string, resp *resty.Response) (*Response, error) {
 	body := resp.Body()
-	if t := bytes.TrimSpace(body); len(t) == 0 || t[0] != '<' {
+	unsigned := apiv2.Unsigned(resp.RawResponse.Request.URL.Path)
+	if t := bytes.TrimSpace(body); unsigned && (len(t) == 0 || t[0] != '<') {
 		return fromResty(resp), nil
 	}
+	unverified := func(kind error, reason string) *VerificationError {
+		return &VerificationError{Kind: kind, Subject: "response", Reason: reason, StatusCode: resp.StatusCode(), Header: resp.Header(), Body: body}
+	}
 	fields, err := apiv2.Decode(body)
-	if err != nil {
+	switch {
+	case err != nil && unsigned:
 		return nil, fmt.Errorf("wechatpay: %s %s: %w", method, path, err)
+	case err != nil:
+		return nil, fmt.Errorf("wechatpay: %s %s: %w: %w", method, path,
+			unverified(ErrMissingHeader, "this endpoint answers signed APIv2 XML, and this answer is not XML: it has no sign to check"), err)
 	}
 	if rc := fields["return_code"]; rc != "" && rc != "SUCCESS" {
 		return nil, newV2Error(method, path, fields, body)
 	}
-	if !apiv2.Unsigned(resp.RawResponse.Request.URL.Path) {
+	if !unsigned {
 		if err := apiv2.Verify(fields, b.secret); err != nil {
 			kind, reason := ErrBadSignature, "the APIv2 sign does not match the response: it was altered on the way, or Config.Secret is not the merchant's APIv2 key"
 			if errors.Is(err, apiv2.ErrNoSign) {
 				kind, reason = ErrMissingHeader, "the APIv2 response has no sign"
 			}
-			return nil, fmt.Errorf("wechatpay: %s %s: %w", method, path, &VerificationError{Kind: kind, Subject: "response", Reason: reason,
-				StatusCode: resp.StatusCode(), Header: resp.Header(), Body: body})
+			return nil, fmt.Errorf("wechatpay: %s %s: %w", method, path, unverified(kind, reason))
 		}
 	}
 	if rc := fields["result_code"]; rc != "" && rc != "SUCCESS" {
@@ -157,6 +247,70 @@ func (b *Builder) v2Response(method, path string, resp *resty.Response) (*Respon
 	r := fromResty(resp)
 	r.xml, r.json = fields, asJSON
 	return r, nil
+}
+
+// doV2Stream sends an APIv2 file download whose answer goes to
+// Options.Sink as it arrives, bypassing resty, which holds answers in
+// memory. An XML answer is WeChat's error, returned as a *V2Error with
+// nothing written.
+func (c *Chain) doV2Stream(ctx context.Context, method string, o Options, client *resty.Client, stack *middleware.Stack, target string, body []byte) (*Response, error) {
+	fail := func(err error) (*Response, error) { return c.fail(method, err) }
+	req, err := http.NewRequestWithContext(context.WithValue(ctx, stackKey{}, stack), method, target, bytes.NewReader(body))
+	if err != nil {
+		return fail(err)
+	}
+	req.Header.Set("Accept", acceptV2)
+	copyHeaders(req.Header, o.Headers)
+	if req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "text/xml")
+	}
+	countAttempt(ctx)
+	if err := stack.HandleRequest(req); err != nil {
+		return fail(err)
+	}
+	resp, err := client.GetClient().Do(req)
+	if err != nil {
+		return fail(err)
+	}
+	defer resp.Body.Close()
+	in := bufio.NewReaderSize(resp.Body, 64<<10)
+	head, _ := in.Peek(512)
+	if t := bytes.TrimLeft(head, " \t\r\n"); !success(resp.StatusCode) || len(t) > 0 && t[0] == '<' {
+		// An error: read it whole (it is small) and do not write it.
+		data, err := c.b.v2XMLLimit().read(resp, in)
+		if err != nil {
+			return fail(err)
+		}
+		if err := stack.HandleResponse(resp, data); err != nil {
+			return fail(err)
+		}
+		if !success(resp.StatusCode) {
+			return nil, newAPIError(method, c.path, resp.StatusCode, resp.Header, data)
+		}
+		fields, err := apiv2.Decode(data)
+		if err != nil {
+			return fail(fmt.Errorf("expected the file or WeChat's XML error, got neither: %w", err))
+		}
+		if rc, res := fields["return_code"], fields["result_code"]; rc == "SUCCESS" && (res == "" || res == "SUCCESS") {
+			return fail(errors.New("expected the file, got an XML answer that reports no error"))
+		}
+		return nil, newV2Error(method, c.path, fields, data)
+	}
+	if err := stack.HandleResponse(resp, nil); err != nil {
+		return fail(err)
+	}
+	digest, err := newDigest(o.Sink.HashType)
+	if err != nil {
+		return fail(err)
+	}
+	n, err := copyToSink(in, io.Discard, o.Sink, digest)
+	if err != nil {
+		return fail(fmt.Errorf("downloading (%d bytes written, incomplete: do not use them): %w", n, err))
+	}
+	if err := checkDigest(digest, o.Sink.HashType, o.Sink.HashValue, n); err != nil {
+		return fail(err)
+	}
+	return &Response{http: resp}, nil
 }
 
 // V2Error is an APIv2 answer whose return_code (communication) or

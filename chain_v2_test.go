@@ -9,9 +9,12 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -251,14 +254,9 @@ func TestV2MutualTLS(t *testing.T) {
 		assert.Nil(t, lastAccepted(t, srv).ClientCertificate)
 	})
 	t.Run("Options.Security for a path the catalog does not know", func(t *testing.T) {
-		_, err := b.Chain("v2/secapi/pay/facepayreverse").Post(ctx, refund)
-		var v2 *wechatpay.V2Error
-		require.ErrorAs(t, err, &v2, "without Security the server refuses")
-		assert.Contains(t, v2.ReturnMsg, "证书错误")
-
 		o := refund
 		o.Security = true
-		_, err = b.Chain("v2/secapi/pay/facepayreverse").Post(ctx, o)
+		_, err := b.Chain("v2/pay/somethingnew").Post(ctx, o)
 		require.NoError(t, err)
 		assert.NotNil(t, lastV2(t, srv).ClientCertificate)
 	})
@@ -340,7 +338,7 @@ func TestV2OnlyAndV3OnlyBuilders(t *testing.T) {
 
 	for name, cfg := range map[string]wechatpay.Config{
 		"no credentials":   {MchID: srv.MchID},
-		"short secret":     {MchID: srv.MchID, Secret: "tooshort"},
+		"short secret":     {MchID: srv.MchID, Secret: "SHORT-SECRET-7f3a9c"}, // a sentinel, and shorter than 32
 		"half of APIv3":    {MchID: srv.MchID, Secret: srv.Secret, Serial: srv.MerchantSerial},
 		"empty TLS cert":   {MchID: srv.MchID, Secret: srv.Secret, TLSCertificate: &tls.Certificate{}},
 		"custom transport": {MchID: srv.MchID, Secret: srv.Secret, HTTPClient: &http.Client{Transport: hostRecorder{}}, TLSCertificate: &tls.Certificate{Certificate: [][]byte{srv.MerchantCert.Raw}, PrivateKey: srv.MerchantKey}},
@@ -348,7 +346,9 @@ func TestV2OnlyAndV3OnlyBuilders(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			_, err := wechatpay.NewBuilder(cfg)
 			require.Error(t, err)
-			assert.NotContains(t, err.Error(), srv.Secret)
+			if cfg.Secret != "" {
+				assert.NotContains(t, err.Error(), cfg.Secret, "the key given never appears in the error")
+			}
 		})
 	}
 }
@@ -412,11 +412,393 @@ func TestCatalogConformanceAPIv2(t *testing.T) {
 			wantPath := "/" + strings.TrimPrefix(path, "v2/")
 			assert.Equal(t, wantPath, strings.SplitN(got.RequestURI, "?", 2)[0], row.path)
 			assert.Equal(t, row.method, got.Method)
-			assert.Equal(t, e.Security(), got.ClientCertificate != nil, "%s: mutual TLS exactly where the catalog says", row.path)
+			assert.Equal(t, e.Security() || strings.HasPrefix(row.path, "v2/secapi/"), got.ClientCertificate != nil,
+				"%s: mutual TLS exactly on secapi paths and where the catalog says", row.path)
 			if resp.XML() != nil {
 				assert.Equal(t, "T<&>1", resp.Get("out_trade_no").String(), row.path)
 			}
 		}
 	}
 	assert.Equal(t, 2*113, sent)
+}
+
+// signedV2 returns fields with their sign, encoded.
+func signedV2(t *testing.T, fields map[string]string, secret string) []byte {
+	t.Helper()
+	fields["sign"] = apiv2.Sign(fields, secret, apiv2.MD5)
+	body, err := apiv2.Encode(fields)
+	require.NoError(t, err)
+	return body
+}
+
+// TestV2UnverifiedAnswersRefused: on an endpoint that answers signed XML,
+// a 200 answer that is anything else is a verification failure, never
+// data for the caller (a JSON body used to come back with err == nil).
+func TestV2UnverifiedAnswersRefused(t *testing.T) {
+	srv := wechatpaytest.NewServer()
+	defer srv.Close()
+	b := newBuilder(t, srv, nil)
+	ctx := context.Background()
+	order := wechatpay.Options{XML: map[string]string{"mch_id": srv.MchID, "out_trade_no": "T1"}}
+	forged := "<xml><return_code>SUCCESS</return_code><result_code>SUCCESS</result_code><trade_state>FORGED-STATE-7f3a9c</trade_state></xml>"
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write([]byte(forged))
+	require.NoError(t, zw.Close())
+	fields := func() map[string]string {
+		return map[string]string{"return_code": "SUCCESS", "result_code": "SUCCESS", "trade_state": "FORGED-STATE-7f3a9c"}
+	}
+
+	tests := []struct {
+		name, contentType string
+		body              []byte
+		kind              error
+	}{
+		{"JSON", "application/json", []byte(`{"return_code":"SUCCESS","trade_state":"FORGED-STATE-7f3a9c"}`), wechatpay.ErrMissingHeader},
+		{"plain text", "text/plain", []byte("trade_state=FORGED-STATE-7f3a9c"), wechatpay.ErrMissingHeader},
+		{"empty", "text/xml", nil, wechatpay.ErrMissingHeader},
+		{"gzip", "application/x-gzip", gz.Bytes(), wechatpay.ErrMissingHeader},
+		{"XML behind a UTF-8 BOM", "text/xml", append([]byte("\ufeff"), forged...), wechatpay.ErrMissingHeader},
+		{"signed XML behind a UTF-8 BOM", "text/xml", append([]byte("\ufeff"), signedV2(t, fields(), srv.Secret)...), wechatpay.ErrMissingHeader},
+		{"XML without sign", "text/xml", []byte(forged), wechatpay.ErrMissingHeader},
+		{"broken XML", "text/xml", []byte("<xml><trade_state>FORGED-STATE-7f3a9c</trade_state>"), wechatpay.ErrMissingHeader},
+		{"HTML page", "text/html", []byte("<html><body>FORGED-STATE-7f3a9c</body></html>"), wechatpay.ErrMissingHeader},
+		{"signed with another key", "text/xml", signedV2(t, fields(), strings.Repeat("k", 32)), wechatpay.ErrBadSignature},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv.Handle("POST /pay/orderquery", func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tt.contentType)
+				_, _ = w.Write(tt.body)
+			})
+			resp, err := b.V2().Pay().Orderquery().Post(ctx, order)
+			assert.Nil(t, resp)
+			require.ErrorIs(t, err, wechatpay.ErrVerification)
+			assert.ErrorIs(t, err, tt.kind)
+			var ve *wechatpay.VerificationError
+			require.ErrorAs(t, err, &ve)
+			assert.Equal(t, http.StatusOK, ve.StatusCode)
+			assert.Equal(t, string(tt.body), string(ve.Body))
+			assert.Contains(t, err.Error(), "wechatpay: POST v2/pay/orderquery: response verification failed: ")
+		})
+	}
+	t.Run("a correctly signed answer passes", func(t *testing.T) {
+		body := signedV2(t, fields(), srv.Secret)
+		srv.Handle("POST /pay/orderquery", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(body) })
+		resp, err := b.V2().Pay().Orderquery().Post(ctx, order)
+		require.NoError(t, err)
+		assert.Equal(t, "FORGED-STATE-7f3a9c", resp.Get("trade_state").String())
+	})
+	t.Run("an unsigned endpoint still answers text", func(t *testing.T) {
+		resp, err := b.Chain("v2/pay/downloadbill").Post(ctx, wechatpay.Options{XML: map[string]string{"mch_id": srv.MchID}})
+		require.NoError(t, err)
+		assert.True(t, strings.HasPrefix(resp.String(), "交易时间"))
+	})
+}
+
+// TestV2GetSignsQuery: for an APIv2 GET the query parameters are the
+// signed parameters (wechatpay-php 1.4.12): Options.Query and Options.XML
+// together, guarded and signed, and the fake server checks the sign over
+// all of them.
+func TestV2GetSignsQuery(t *testing.T) {
+	srv := wechatpaytest.NewServer()
+	defer srv.Close()
+	b := newBuilder(t, srv, nil)
+	ctx := context.Background()
+
+	resp, err := b.Chain("v2/papay/entrustweb").Get(ctx, wechatpay.Options{
+		Query: url.Values{"mch_id": {srv.MchID}, "plan_id": {"12535"}, "contract_code": {"C 1&2"}},
+		XML:   map[string]string{"appid": "wx1", "plan_id": "12535"},
+	})
+	require.NoError(t, err, "the server checks the sign over every query parameter")
+	assert.Empty(t, resp.XML()["sign"], "entrustweb answers unsigned")
+	got := lastV2(t, srv)
+	assert.Equal(t, map[string]string{"appid": "wx1", "mch_id": srv.MchID, "plan_id": "12535", "contract_code": "C 1&2",
+		"nonce_str": got.Params["nonce_str"], "sign": got.Params["sign"]}, got.Params)
+	assert.Regexp(t, `^[0-9A-Za-z]{32}$`, got.Params["nonce_str"])
+	assert.Empty(t, got.Body)
+
+	tests := []struct {
+		name string
+		o    wechatpay.Options
+		err  string
+	}{
+		{"another merchant's mch_id in the query", wechatpay.Options{Query: url.Values{"mch_id": {"1900000002"}}},
+			`Options.Query["mch_id"] is "1900000002", but this Builder signs for merchant 1900000001: refused before sending`},
+		{"another merchant's mchid in the query", wechatpay.Options{Query: url.Values{"mchid": {"1900000002"}}},
+			`Options.Query["mchid"] is "1900000002", but this Builder signs for merchant 1900000001: refused before sending`},
+		{"a parameter twice", wechatpay.Options{Query: url.Values{"plan_id": {"1", "2"}}},
+			`Options.Query["plan_id"] has 2 values: an APIv2 parameter has one`},
+		{"query and XML disagree", wechatpay.Options{Query: url.Values{"plan_id": {"1"}}, XML: map[string]string{"plan_id": "2"}},
+			`Options.Query["plan_id"] is "1" but Options.XML["plan_id"] is "2": an APIv2 GET signs one value per parameter`},
+		{"a bad name", wechatpay.Options{Query: url.Values{"a b": {"1"}}},
+			`Options.Query key "a b" is not an APIv2 parameter name (letters, digits, underscores)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(srv.Requests())
+			_, err := b.Chain("v2/papay/entrustweb").Get(ctx, tt.o)
+			assert.ErrorContains(t, err, tt.err)
+			assert.Len(t, srv.Requests(), before, "nothing sent")
+		})
+	}
+}
+
+// TestV2CarriageReturn: a CR in a value reaches the server as a CR (it is
+// written &#13;), so both sides compute the same sign; what XML cannot
+// carry at all is refused before sending, naming the field.
+func TestV2CarriageReturn(t *testing.T) {
+	srv := wechatpaytest.NewServer()
+	defer srv.Close()
+	b := newBuilder(t, srv, nil)
+	ctx := context.Background()
+
+	o := wechatpay.Options{XML: map[string]string{"mch_id": srv.MchID, "out_trade_no": "T1",
+		"attach": "line1\r\nline2\r", "detail": "a<b>\rc]]>"}}
+	_, err := b.V2().Pay().Orderquery().Post(ctx, o)
+	require.NoError(t, err)
+	got := lastV2(t, srv)
+	assert.Equal(t, "line1\r\nline2\r", got.Params["attach"])
+	assert.Equal(t, "a<b>\rc]]>", got.Params["detail"])
+	assert.Contains(t, string(got.Body), "<attach>line1&#13;\nline2&#13;</attach>")
+
+	for name, v := range map[string]string{"NUL": "a\x00b", "escape": "\x1b[0m", "invalid UTF-8": "ok\xff", "U+FFFF": "\uffff"} {
+		t.Run(name, func(t *testing.T) {
+			before := len(srv.Requests())
+			_, err := b.V2().Pay().Orderquery().Post(ctx, wechatpay.Options{XML: map[string]string{"mch_id": srv.MchID, "attach": v}})
+			var fe *apiv2.FieldError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, "attach", fe.Field)
+			assert.ErrorContains(t, err, `wechatpay: POST v2/pay/orderquery: apiv2: field "attach" `)
+			assert.Len(t, srv.Requests(), before, "nothing sent")
+		})
+	}
+}
+
+// TestV2MutualTLSBySecapiRule: every v2/secapi/ path goes with the merchant
+// certificate, catalogued or not, however the chain was built; and only a
+// catalog row matched template for template lends a path its options
+// (an undocumented v2/secapi/mch/ path used to turn nonceless).
+func TestV2MutualTLSBySecapiRule(t *testing.T) {
+	srv := wechatpaytest.NewServer(wechatpaytest.WithTLS())
+	defer srv.Close()
+	b := newBuilder(t, srv, nil)
+	ctx := context.Background()
+	refund := map[string]string{"appid": "wx1", "mch_id": srv.MchID, "out_trade_no": "T1", "out_refund_no": "R1", "total_fee": "100", "refund_fee": "100"}
+
+	for name, chain := range map[string]*wechatpay.Chain{
+		"Chain(v2/secapi/pay/refund)":         b.Chain("v2/secapi/pay/refund"),
+		"Seg(secapi).Seg(pay).Seg(refund)":    b.V2().Seg("secapi").Seg("pay").Seg("refund"),
+		"Chain(v2/secapi/pay/facepayreverse)": b.Chain("v2/secapi/pay/facepayreverse"),
+		"Chain(V2/secapi/pay/refund)":         b.Chain("V2/secapi/pay/refund"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := chain.Post(ctx, wechatpay.Options{XML: refund})
+			require.NoError(t, err)
+			got := lastV2(t, srv)
+			require.NotNil(t, got.ClientCertificate, "sent without the merchant certificate")
+			assert.Equal(t, srv.MerchantSerial, wechatpay.CertificateSerial(got.ClientCertificate))
+		})
+	}
+
+	nonce := func(t *testing.T, chain *wechatpay.Chain, o wechatpay.Options) (string, bool) {
+		t.Helper()
+		o.XML = map[string]string{"mch_id": srv.MchID}
+		_, err := chain.Post(ctx, o)
+		require.NoError(t, err)
+		got := lastV2(t, srv)
+		assert.NotNil(t, got.ClientCertificate)
+		v, ok := got.Params["nonce_str"]
+		return v, ok
+	}
+	t.Run("an undocumented secapi/mch path keeps its nonce", func(t *testing.T) {
+		v, ok := nonce(t, b.Chain("v2/secapi/mch/newthing"), wechatpay.Options{})
+		assert.True(t, ok)
+		assert.Len(t, v, 32)
+		_, ok = nonce(t, b.Chain("v2/secapi/mch/addInstitutionsub"), wechatpay.Options{})
+		assert.True(t, ok, "a literal segment does not match the {addinstitutionsub} row")
+	})
+	t.Run("the documented template is nonceless", func(t *testing.T) {
+		_, ok := nonce(t, b.V2().Secapi().Mch().Seg("_addinstitutionsub_"), wechatpay.Options{Path: map[string]string{"addinstitutionsub": "addInstitutionsub"}})
+		assert.False(t, ok)
+		_, ok = nonce(t, b.Chain("v2/secapi/mch/{name}"), wechatpay.Options{Path: map[string]string{"name": "addInstitutionsub"}})
+		assert.False(t, ok, "a placeholder matches a placeholder")
+		_, ok = nonce(t, b.Chain("v2/secapi/mch/addInstitutionsub"), wechatpay.Options{Nonceless: true})
+		assert.False(t, ok)
+	})
+	t.Run("other paths go without it", func(t *testing.T) {
+		_, err := b.Chain("v2/pay/secapi").Post(ctx, wechatpay.Options{XML: map[string]string{"mch_id": srv.MchID}})
+		require.NoError(t, err)
+		assert.Nil(t, lastV2(t, srv).ClientCertificate)
+	})
+}
+
+// TestV2UpperCasePrefix: "V2/" routes to APIv2 as wechatpay-php, which
+// ignores the case, does.
+func TestV2UpperCasePrefix(t *testing.T) {
+	srv := wechatpaytest.NewServer()
+	defer srv.Close()
+	b := newBuilder(t, srv, nil)
+	for _, chain := range []*wechatpay.Chain{b.Chain("V2/pay/orderquery"), b.Chain("/V2/pay/orderquery"), b.Chain("V2").Seg("pay").Seg("orderquery")} {
+		assert.Equal(t, "v2/pay/orderquery", chain.Path())
+		_, err := chain.Post(context.Background(), wechatpay.Options{XML: map[string]string{"mch_id": srv.MchID}})
+		require.NoError(t, err)
+		got := lastV2(t, srv)
+		assert.Equal(t, "/pay/orderquery", got.RequestURI)
+		assert.Empty(t, got.Header.Get("Authorization"))
+	}
+}
+
+// TestV2SignType: sign_type is MD5 or HMAC-SHA256; anything else is an
+// error, not a silent MD5.
+func TestV2SignType(t *testing.T) {
+	srv := wechatpaytest.NewServer()
+	defer srv.Close()
+	b := newBuilder(t, srv, nil)
+	ctx := context.Background()
+	for signType, length := range map[string]int{"MD5": 32, "HMAC-SHA256": 64} {
+		_, err := b.V2().Pay().Orderquery().Post(ctx, wechatpay.Options{XML: map[string]string{"mch_id": srv.MchID, "sign_type": signType}})
+		require.NoError(t, err)
+		assert.Len(t, lastV2(t, srv).Params["sign"], length, signType)
+	}
+	for _, signType := range []string{"SHA256", "hmac-sha256", "RSA", "md5 "} {
+		t.Run(signType, func(t *testing.T) {
+			before := len(srv.Requests())
+			_, err := b.V2().Pay().Orderquery().Post(ctx, wechatpay.Options{XML: map[string]string{"mch_id": srv.MchID, "sign_type": signType}})
+			assert.ErrorContains(t, err, fmt.Sprintf(`Options.XML["sign_type"] is %q: expected MD5 or HMAC-SHA256`, signType))
+			assert.Len(t, srv.Requests(), before, "nothing sent")
+		})
+	}
+}
+
+// TestV2BillToSink: APIv2 bill downloads stream into Options.Sink, plain
+// or gzip, memory flat; an XML answer is WeChat's error, returned as a
+// *V2Error with nothing written.
+func TestV2BillToSink(t *testing.T) {
+	srv := wechatpaytest.NewServer(wechatpaytest.WithTLS())
+	defer srv.Close()
+	b := newBuilder(t, srv, nil)
+	ctx := context.Background()
+	bill := wechatpay.Options{XML: map[string]string{"mch_id": srv.MchID, "bill_date": "20261127", "bill_type": "ALL"}}
+	withSink := func(o wechatpay.Options, s *wechatpay.Sink) wechatpay.Options { o.Sink = s; return o }
+
+	t.Run("text", func(t *testing.T) {
+		var out bytes.Buffer
+		resp, err := b.Chain("v2/pay/downloadbill").Post(ctx, withSink(bill, &wechatpay.Sink{Writer: &out}))
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusOK, resp.StatusCode())
+		assert.Nil(t, resp.Body())
+		assert.True(t, strings.HasPrefix(out.String(), "交易时间,公众账号ID"), out.String())
+		got := lastV2(t, srv)
+		assert.Equal(t, "/pay/downloadbill", got.RequestURI)
+		assert.Equal(t, "20261127", got.Params["bill_date"])
+	})
+	t.Run("fund flow, over mutual TLS", func(t *testing.T) {
+		var out bytes.Buffer
+		_, err := b.V2().Pay().Downloadfundflow().Post(ctx, withSink(bill, &wechatpay.Sink{Writer: &out}))
+		require.NoError(t, err)
+		assert.True(t, strings.HasPrefix(out.String(), "记账时间"), out.String())
+		assert.NotNil(t, lastV2(t, srv).ClientCertificate)
+	})
+
+	const text = "交易时间,公众账号ID\n`2026-11-27 10:00:00,`wx1\n"
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write([]byte(text))
+	require.NoError(t, zw.Close())
+	srv.Handle("POST /pay/downloadbill", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-gzip")
+		_, _ = w.Write(gz.Bytes())
+	})
+	t.Run("gzip as it came", func(t *testing.T) {
+		var out bytes.Buffer
+		_, err := b.Chain("v2/pay/downloadbill").Post(ctx, withSink(bill, &wechatpay.Sink{Writer: &out}))
+		require.NoError(t, err)
+		assert.Equal(t, gz.Bytes(), out.Bytes())
+	})
+	t.Run("gzip undone", func(t *testing.T) {
+		var out bytes.Buffer
+		_, err := b.Chain("v2/pay/downloadbill").Post(ctx, withSink(bill, &wechatpay.Sink{Writer: &out, Gunzip: true}))
+		require.NoError(t, err)
+		assert.Equal(t, text, out.String())
+	})
+	t.Run("an XML answer is the error", func(t *testing.T) {
+		srv.Handle("POST /pay/downloadbill", func(w http.ResponseWriter, r *http.Request) {
+			_, _ = w.Write([]byte("<xml><return_code><![CDATA[FAIL]]></return_code><return_msg><![CDATA[No Bill Exist]]></return_msg></xml>"))
+		})
+		var out bytes.Buffer
+		resp, err := b.Chain("v2/pay/downloadbill").Post(ctx, withSink(bill, &wechatpay.Sink{Writer: &out}))
+		assert.Nil(t, resp)
+		var v2 *wechatpay.V2Error
+		require.ErrorAs(t, err, &v2)
+		assert.Equal(t, "No Bill Exist", v2.ReturnMsg)
+		assert.Zero(t, out.Len(), "nothing written to the Sink")
+	})
+	t.Run("a large bill streams", func(t *testing.T) {
+		large := bytes.Repeat([]byte("`2026-11-27 10:00:00,`wx1,`1900000001,`4200000001,`T1,`SUCCESS,`1.00\n"), (16<<20)/72)
+		srv.Handle("POST /pay/downloadbill", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(large) })
+		n := &countingSink{}
+		var err error
+		used := allocatedBy(func() {
+			_, err = b.Chain("v2/pay/downloadbill").Post(ctx, withSink(bill, &wechatpay.Sink{Writer: n}))
+		})
+		require.NoError(t, err)
+		assert.Equal(t, int64(len(large)), n.n)
+		assert.Less(t, used, uint64(len(large)/4), "bytes allocated for a %d-byte bill", len(large))
+	})
+	t.Run("only file downloads take a Sink", func(t *testing.T) {
+		before := len(srv.Requests())
+		_, err := b.V2().Pay().Orderquery().Post(ctx, withSink(bill, &wechatpay.Sink{Writer: io.Discard}))
+		assert.ErrorContains(t, err, "Options.Sink on an APIv2 path is for the file downloads (v2/pay/downloadbill, v2/pay/downloadfundflow, v2/billcommentsp/batchquerycomment); v2/pay/orderquery answers XML")
+		assert.Len(t, srv.Requests(), before)
+	})
+}
+
+type countingSink struct{ n int64 }
+
+func (c *countingSink) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+// allocatedBy returns the bytes f allocates on the heap; on inputs of
+// megabytes the count is steady, unlike time.
+func allocatedBy(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// TestV2AnswerSize: an APIv2 answer is read up to apiv2.MaxSize only, so a
+// huge one costs a fixed amount however large it is (a 50 MB signed answer
+// used to cost 542 MiB), and what the client builds from an accepted one
+// stays a small multiple of its size (resty's read, the fields, their JSON
+// view).
+func TestV2AnswerSize(t *testing.T) {
+	srv := wechatpaytest.NewServer()
+	defer srv.Close()
+	b := newBuilder(t, srv, nil)
+	ctx := context.Background()
+	order := wechatpay.Options{XML: map[string]string{"mch_id": srv.MchID}}
+	answer := func(size int) []byte {
+		return signedV2(t, map[string]string{"return_code": "SUCCESS", "result_code": "SUCCESS", "a": strings.Repeat("x", size)}, srv.Secret)
+	}
+
+	huge := answer(50 << 20)
+	srv.Handle("POST /pay/orderquery", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(huge) })
+	var err error
+	used := allocatedBy(func() { _, err = b.V2().Pay().Orderquery().Post(ctx, order) })
+	assert.EqualError(t, err, "wechatpay: POST v2/pay/orderquery: the answer (status 200) is larger than 4194304 bytes, the limit apiv2.MaxSize sets: refused unread past the limit and unverified (APIv2 XML answers are a few KB)")
+	assert.ErrorIs(t, err, wechatpay.ErrResponseTooLarge)
+	t.Logf("a %d-byte answer refused: %d bytes allocated", len(huge), used)
+	assert.Less(t, used, uint64(8*apiv2.MaxSize))
+
+	large := answer(3 << 20)
+	srv.Handle("POST /pay/orderquery", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(large) })
+	var resp *wechatpay.Response
+	used = allocatedBy(func() { resp, err = b.V2().Pay().Orderquery().Post(ctx, order) })
+	require.NoError(t, err)
+	assert.Len(t, resp.XML()["a"], 3<<20)
+	t.Logf("a %d-byte answer accepted: %d bytes allocated (%.1f×)", len(large), used, float64(used)/float64(len(large)))
+	assert.Less(t, used, uint64(12*len(large)))
 }

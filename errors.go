@@ -83,16 +83,27 @@ type ResponseTooLargeError struct {
 	StatusCode int
 	Header     http.Header
 	Limit      int64 // bytes
+	// LimitSetBy names the setting that chose Limit:
+	// "Config.MaxResponseBytes", or "apiv2.MaxSize" for an APIv2 XML
+	// answer when that is tighter.
+	LimitSetBy string
 }
 
-// Error names the limit and the Config field that sets it.
+// Error names the limit and the setting that chose it.
 func (e *ResponseTooLargeError) Error() string {
+	by := e.LimitSetBy
+	if by == "" {
+		by = "Config.MaxResponseBytes"
+	}
 	msg := fmt.Sprintf("the answer (status %d", e.StatusCode)
 	if id := e.Header.Get("Request-ID"); id != "" {
 		msg += ", Request-ID " + id
 	}
-	msg += fmt.Sprintf(") is larger than %d bytes, the limit Config.MaxResponseBytes sets: refused unread past the limit and unverified", e.Limit)
-	if success(e.StatusCode) {
+	msg += fmt.Sprintf(") is larger than %d bytes, the limit %s sets: refused unread past the limit and unverified", e.Limit, by)
+	switch {
+	case by == "apiv2.MaxSize":
+		msg += " (APIv2 XML answers are a few KB)"
+	case success(e.StatusCode):
 		msg += " (a file download goes to an Options.Sink, which streams it)"
 	}
 	return msg

@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/wechatpay-chain/wechatpay/middleware"
 )
@@ -29,10 +30,13 @@ import (
 // with the file name and its SHA-256, then the "file" part; only the meta
 // is signed.
 type Media struct {
-	// Filename names the file in the meta and the file part.
+	// Filename names the file in the meta and the file part, in UTF-8.
+	// Quotes and backslashes are escaped; a control character (CR, LF, ...)
+	// is an error, as it would add a header to the part.
 	Filename string
-	// ContentType of the file part; empty guesses from Filename
-	// (image/jpeg, image/png, video/mp4, ...).
+	// ContentType of the file part, a media type such as image/png (no
+	// control characters); empty guesses from Filename (image/jpeg,
+	// image/png, video/mp4, ...).
 	ContentType string
 	// Path reads the file from disk, streaming it (read twice: once to
 	// hash it, once to send it).
@@ -125,7 +129,7 @@ func (c *Chain) doStream(ctx context.Context, method string, o Options, stack *m
 	if !success(resp.StatusCode) || o.Sink == nil {
 		// Error answers and upload answers are small JSON: read them whole,
 		// up to Config.MaxResponseBytes.
-		data, err := c.b.readAnswer(resp)
+		data, err := c.b.limit().read(resp, resp.Body)
 		if err != nil {
 			return fail(err)
 		}
@@ -183,49 +187,57 @@ func (c *Chain) sink(ctx context.Context, stack *middleware.Stack, resp *http.Re
 		return err
 	}
 
-	in := bufio.NewReaderSize(resp.Body, 64<<10)
-	magic, _ := in.Peek(2)
-	raw := io.TeeReader(in, verifyTo) // the signature covers the bytes as received
-	out := &countingWriter{w: s.Writer}
-	isGzip := len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b
-	switch {
-	case isGzip && s.Gunzip:
-		err = gunzip(alsoTo(out, digest), raw)
-	case isGzip && digest != nil:
-		// Write the gzip bytes as they are; the digest is of the file inside.
-		err = gunzip(digest, io.TeeReader(raw, out))
-	default:
-		_, err = io.Copy(alsoTo(out, digest), raw)
-	}
-	if err == nil {
-		_, err = io.Copy(io.Discard, raw) // what follows a gzip stream still counts for the signature
-	}
+	n, err := copyToSink(bufio.NewReaderSize(resp.Body, 64<<10), verifyTo, s, digest)
 	if err != nil {
-		return fmt.Errorf("downloading (%d bytes written, incomplete: do not use them): %w", out.n, err)
+		return fmt.Errorf("downloading (%d bytes written, incomplete: do not use them): %w", n, err)
 	}
 	if verifyDone != nil {
 		if err := verifyDone(); err != nil {
 			err.Subject, err.StatusCode = "response", resp.StatusCode
-			err.Reason += fmt.Sprintf("; %d bytes were written to the Sink: do not use them", out.n)
+			err.Reason += fmt.Sprintf("; %d bytes were written to the Sink: do not use them", n)
 			return err
 		}
 	}
+	return checkDigest(digest, hashType, hashValue, n)
+}
+
+// copyToSink writes an answer's body to s as it arrives: as it came, or
+// decompressed when it is gzip and s.Gunzip is set. verifyTo sees every
+// byte as received (the signature covers them); digest, when not nil, sees
+// the file decompressed. It returns the bytes written.
+func copyToSink(in *bufio.Reader, verifyTo io.Writer, s *Sink, digest hash.Hash) (int64, error) {
+	magic, _ := in.Peek(2)
+	raw := io.TeeReader(in, verifyTo)
+	out := &countingWriter{w: s.Writer}
+	file := io.Writer(out) // where the decompressed file goes
+	if digest != nil {
+		file = io.MultiWriter(out, digest)
+	}
+	isGzip := len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b
+	var err error
+	switch {
+	case isGzip && s.Gunzip:
+		err = gunzip(file, raw)
+	case isGzip && digest != nil:
+		// Write the gzip bytes as they are; the digest is of the file inside.
+		err = gunzip(digest, io.TeeReader(raw, out))
+	default:
+		_, err = io.Copy(file, raw)
+	}
+	if err == nil {
+		_, err = io.Copy(io.Discard, raw) // what follows a gzip stream still counts for the signature
+	}
+	return out.n, err
+}
+
+// checkDigest compares the digest of a download with the expected one.
+func checkDigest(digest hash.Hash, hashType, hashValue string, written int64) error {
 	if digest != nil {
 		if got := hex.EncodeToString(digest.Sum(nil)); !strings.EqualFold(got, hashValue) {
-			return &DigestError{HashType: strings.ToUpper(hashType), Want: strings.ToLower(hashValue), Got: got, Written: out.n}
+			return &DigestError{HashType: strings.ToUpper(hashType), Want: strings.ToLower(hashValue), Got: got, Written: written}
 		}
 	}
 	return nil
-}
-
-// alsoTo returns w, also writing to digest when there is one: with no
-// digest to check (an empty Sink.HashType), digest is nil, and a nil
-// io.Writer in io.MultiWriter would crash on the first write.
-func alsoTo(w io.Writer, digest hash.Hash) io.Writer {
-	if digest == nil {
-		return w
-	}
-	return io.MultiWriter(w, digest)
 }
 
 func gunzip(w io.Writer, r io.Reader) error {
@@ -277,6 +289,27 @@ type upload struct {
 func (m *Media) multipart() (*upload, error) {
 	if m.Filename == "" {
 		return nil, errors.New("Filename is empty")
+	}
+	// Both go into part headers: a CR or LF would start a header of its own.
+	if err := checkHeaderText("Filename", m.Filename, "a file name such as logo.png"); err != nil {
+		return nil, err
+	}
+	if !utf8.ValidString(m.Filename) {
+		// The meta's JSON would carry U+FFFD, the part header the raw bytes.
+		return nil, fmt.Errorf("Filename %q is not UTF-8: expected a file name in UTF-8 text", m.Filename)
+	}
+	if m.ContentType != "" {
+		if err := checkHeaderText("ContentType", m.ContentType, "a media type such as image/png"); err != nil {
+			return nil, err
+		}
+		// ParseMediaType also takes a bare word (it parses dispositions too).
+		mt, _, err := mime.ParseMediaType(m.ContentType)
+		if typ, sub, ok := strings.Cut(mt, "/"); err == nil && (!ok || typ == "" || sub == "") {
+			err = errors.New("no type/subtype")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ContentType %q is not a media type (%v): expected a media type such as image/png", m.ContentType, err)
+		}
 	}
 	if (m.Path == "") == (m.Reader == nil) {
 		return nil, errors.New("set Path or Reader, one of them")
@@ -409,8 +442,6 @@ func hashOf(open func() (io.ReadCloser, error)) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func escapeQuotes(s string) string { return strings.NewReplacer("\\", "\\\\", `"`, "\\\"").Replace(s) }
-
 // Bill is where a bill file is and what its digest is: the answer of
 // v3/bill/tradebill or v3/bill/fundflowbill, read with resp.Decode(&bill).
 type Bill struct {
@@ -480,6 +511,23 @@ func (b *Builder) DownloadBill(ctx context.Context, bill Bill, path string) erro
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()
 		d.Close()
+	}
+	return nil
+}
+
+// escapeQuotes escapes a file name for its quoted-string in the part's
+// Content-Disposition, as mime/multipart does.
+func escapeQuotes(s string) string { return quoteEscaper.Replace(s) }
+
+var quoteEscaper = strings.NewReplacer("\\", "\\\\", `"`, "\\\"")
+
+// checkHeaderText refuses control characters (CR and LF above all) in a
+// Media field that goes into a part header.
+func checkHeaderText(field, v, want string) error {
+	for i := 0; i < len(v); i++ {
+		if ch := v[i]; ch < 0x20 || ch == 0x7f {
+			return fmt.Errorf("%s %q holds the control character %q at byte %d: it would break or add part headers; expected %s, one line without control characters", field, v, ch, i, want)
+		}
 	}
 	return nil
 }

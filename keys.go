@@ -9,10 +9,18 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"software.sslmate.com/src/go-pkcs12"
+
+	"github.com/wechatpay-chain/wechatpay/internal/rsakey"
 )
 
 // LoadPrivateKey reads the merchant API private key (apiclient_key.pem) from
@@ -24,8 +32,9 @@ import (
 //     "private.pkcs1://<base64 DER>".
 //
 // Either DER form is accepted under either label, since mislabelled files
-// are common. An error says what was found and what was expected; it never
-// contains the key material.
+// are common. A key under 2048 bits is refused (ErrWeakKey). An error says
+// what was found and what was expected; it never contains the key material,
+// nor the input unless it is evidently a file name.
 func LoadPrivateKey(s string) (*rsa.PrivateKey, error) {
 	return loader[*rsa.PrivateKey]{
 		name:     "LoadPrivateKey",
@@ -50,7 +59,8 @@ func LoadPrivateKey(s string) (*rsa.PrivateKey, error) {
 // key (pub_key.pem, "-----BEGIN PUBLIC KEY-----"), a PKCS#1 "RSA PUBLIC KEY",
 // or the key of an X.509 platform certificate ("-----BEGIN CERTIFICATE-----"),
 // as PEM text, "file://..." or a path, or wechatpay-php's
-// "public.spki://<base64 DER>" and "public.pkcs1://<base64 DER>".
+// "public.spki://<base64 DER>" and "public.pkcs1://<base64 DER>". A key
+// under 2048 bits is refused (ErrWeakKey).
 func LoadPublicKey(s string) (*rsa.PublicKey, error) {
 	return loader[*rsa.PublicKey]{
 		name:     "LoadPublicKey",
@@ -72,7 +82,7 @@ func LoadPublicKey(s string) (*rsa.PublicKey, error) {
 				if !ok {
 					return nil, true, fmt.Errorf("the certificate holds a %T key; expected RSA", cert.PublicKey)
 				}
-				return key, true, nil
+				return key, true, rsakey.Check(rsakey.Platform, key)
 			}
 			return nil, false, nil
 		},
@@ -81,7 +91,8 @@ func LoadPublicKey(s string) (*rsa.PublicKey, error) {
 
 // LoadCertificate reads an X.509 certificate (the merchant API certificate
 // apiclient_cert.pem, or a WeChat Pay platform certificate) from PEM text,
-// "file://..." or a path. CertificateSerial gives its serial.
+// "file://..." or a path. CertificateSerial gives its serial. A certificate
+// whose RSA key has under 2048 bits is refused (ErrWeakKey).
 func LoadCertificate(s string) (*x509.Certificate, error) {
 	return loader[*x509.Certificate]{
 		name:     "LoadCertificate",
@@ -91,6 +102,11 @@ func LoadCertificate(s string) (*x509.Certificate, error) {
 				return nil, false, nil
 			}
 			cert, err := parseCertificate(b)
+			if err == nil {
+				if key, ok := cert.PublicKey.(*rsa.PublicKey); ok {
+					err = rsakey.Check("the key of certificate "+CertificateSerial(cert), key)
+				}
+			}
 			return cert, true, err
 		},
 	}.load(s)
@@ -99,7 +115,7 @@ func LoadCertificate(s string) (*x509.Certificate, error) {
 func parseCertificate(b *pem.Block) (*x509.Certificate, error) {
 	cert, err := x509.ParseCertificate(b.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("the CERTIFICATE block does not parse (%v)", err)
+		return nil, fmt.Errorf("the CERTIFICATE block does not parse (%s)", errDetail(err))
 	}
 	return cert, nil
 }
@@ -128,7 +144,7 @@ func (l loader[K]) load(s string) (K, error) {
 			}
 			key, err := l.der(der)
 			if err != nil {
-				return fail("%s value: %v", scheme, err)
+				return fail("%s value: %w", scheme, err)
 			}
 			return key, nil
 		}
@@ -146,7 +162,7 @@ func (l loader[K]) load(s string) (K, error) {
 		}
 		key, ok, err := l.block(block)
 		if err != nil {
-			return fail("%s: the %s block: %v", source, block.Type, err)
+			return fail("%s: the %s block: %w", source, block.Type, err)
 		}
 		if ok {
 			return key, nil
@@ -178,28 +194,55 @@ func LoadTLSCertificate(cert, key string) (*tls.Certificate, error) {
 // for Config.TLSCertificate. Its password is the merchant id unless the
 // merchant changed it.
 func LoadPKCS12(path, password string) (*tls.Certificate, error) {
-	data, err := os.ReadFile(strings.TrimPrefix(path, "file://"))
+	path = strings.TrimPrefix(path, "file://")
+	data, err := readKeyFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("wechatpay: LoadPKCS12: reading %s", redactPath(err))
+		return nil, fmt.Errorf("wechatpay: LoadPKCS12: reading %s", readError(path, err))
 	}
 	return ParsePKCS12(data, password)
 }
 
-// ParsePKCS12 is LoadPKCS12 for bytes already in memory.
+// ParsePKCS12 is LoadPKCS12 for bytes already in memory. The bundle may
+// carry the CA chain: the leaf is the certificate of the private key,
+// wherever it is in the bundle, and the rest of the chain follows it in
+// the result. A bundle whose MAC or encryption asks for more than
+// MaxPKCS12Iterations rounds is refused before any is computed, and a key
+// under 2048 bits is refused (ErrWeakKey).
 func ParsePKCS12(data []byte, password string) (*tls.Certificate, error) {
-	key, cert, err := pkcs12.Decode(data, password)
+	const op = "wechatpay: ParsePKCS12"
+	if err := checkPKCS12Iterations(data); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	key, first, rest, err := pkcs12.DecodeChain(data, password)
 	if err != nil {
 		if errors.Is(err, pkcs12.ErrIncorrectPassword) {
 			// The password is never repeated back.
-			return nil, errors.New("wechatpay: ParsePKCS12: the password is wrong: the apiclient_cert.p12 password is the merchant id unless it was changed")
+			return nil, errors.New(op + ": the password is wrong: the apiclient_cert.p12 password is the merchant id unless it was changed")
 		}
-		return nil, fmt.Errorf("wechatpay: ParsePKCS12: expected the apiclient_cert.p12 bundle (PKCS#12): %v", err)
+		return nil, fmt.Errorf("%s: expected the apiclient_cert.p12 bundle (PKCS#12): %s", op, errDetail(err))
 	}
 	rsaKey, ok := key.(*rsa.PrivateKey)
 	if !ok {
-		return nil, fmt.Errorf("wechatpay: ParsePKCS12: the bundle holds a %T key; expected the merchant's RSA key", key)
+		return nil, fmt.Errorf("%s: the bundle holds a %T key; expected the merchant's RSA key", op, key)
 	}
-	return tlsCertificate(cert, rsaKey, "wechatpay: ParsePKCS12")
+	if err := rsakey.Check(rsakey.Merchant, &rsaKey.PublicKey); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	certs := append([]*x509.Certificate{first}, rest...)
+	leaf := slices.IndexFunc(certs, func(c *x509.Certificate) bool { return rsaKey.PublicKey.Equal(c.PublicKey) })
+	if leaf < 0 {
+		return tlsCertificate(first, rsaKey, op) // says that the key is not the certificate's
+	}
+	tc, err := tlsCertificate(certs[leaf], rsaKey, op)
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range certs {
+		if i != leaf {
+			tc.Certificate = append(tc.Certificate, c.Raw)
+		}
+	}
+	return tc, nil
 }
 
 func tlsCertificate(cert *x509.Certificate, key *rsa.PrivateKey, op string) (*tls.Certificate, error) {
@@ -254,28 +297,92 @@ func pemSource(s, derScheme string) (text []byte, source string, err error) {
 	if path == "" {
 		return nil, "", errors.New("the input is empty: expected PEM text, a file:// URI or a file path")
 	}
-	b, err := os.ReadFile(path)
+	b, err := readKeyFile(path)
 	if err != nil {
 		if !isURI && os.IsNotExist(err) {
-			return nil, "", fmt.Errorf("%q is not PEM text (-----BEGIN ...) and no file has that path", path)
+			return nil, "", fmt.Errorf("%s is not PEM text (-----BEGIN ...) and no file has that path", showPath(path))
 		}
-		return nil, "", fmt.Errorf("reading %s", redactPath(err))
+		return nil, "", fmt.Errorf("reading %s", readError(path, err))
 	}
 	return b, fmt.Sprintf("file %q", path), nil
 }
 
-// redactPath keeps an os error's operation and reason (the path is ours).
-func redactPath(err error) string {
+// maxKeyFile bounds what the loaders read: key, certificate and p12 files
+// are a few KB.
+const maxKeyFile = 1 << 20
+
+var (
+	errNotRegular = errors.New("not a regular file: expected a key or certificate file")
+	errTooLarge   = errors.New("larger than 1 MiB: key and certificate files are a few KB")
+)
+
+// readKeyFile reads a regular file of at most maxKeyFile bytes: a device,
+// a pipe or a huge file given by mistake would be read for ever.
+func readKeyFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errNotRegular
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+	if err == nil && len(b) > maxKeyFile {
+		err = errTooLarge
+	}
+	return b, err
+}
+
+// readError is an os error reading path, with path shown as showPath does.
+func readError(path string, err error) string {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
-		return fmt.Sprintf("%q: %v", pe.Path, pe.Err)
+		err = pe.Err
 	}
-	return err.Error()
+	return fmt.Sprintf("%s: %v", showPath(path), err)
+}
+
+// showPath quotes path for an error when it is evidently a file name: it
+// exists, or it ends in an extension key and certificate files have. Any
+// other text may be a secret given by mistake (an APIv3 key where a key
+// file belongs) and is only counted.
+func showPath(path string) string {
+	if !strings.ContainsFunc(path, unicode.IsControl) && len(path) <= 4096 {
+		if _, err := os.Lstat(path); err == nil || keyFileExt[strings.ToLower(filepath.Ext(path))] {
+			return strconv.Quote(path)
+		}
+	}
+	return fmt.Sprintf("the input (%d characters, not shown as it may be key material)", len(path))
+}
+
+var keyFileExt = map[string]bool{".pem": true, ".key": true, ".crt": true, ".cer": true, ".der": true, ".p12": true, ".pfx": true}
+
+// errDetail is err's text for an error message, unless it may quote what
+// it parsed (x509 quotes a name it cannot parse).
+func errDetail(err error) string {
+	if msg := err.Error(); len(msg) <= 200 && !strings.ContainsAny(msg, "\"`") {
+		return msg
+	}
+	return "the bytes do not parse"
 }
 
 // parsePrivateDER accepts PKCS#8 or PKCS#1: the bytes say which they are,
-// and files labelled one way but holding the other are common.
+// and files labelled one way but holding the other are common. The key
+// must have 2048 bits or more.
 func parsePrivateDER(der []byte) (*rsa.PrivateKey, error) {
+	key, err := parsePrivateDERAnySize(der)
+	if err != nil {
+		return nil, err
+	}
+	return key, rsakey.Check(rsakey.Merchant, &key.PublicKey)
+}
+
+func parsePrivateDERAnySize(der []byte) (*rsa.PrivateKey, error) {
 	if key, err := x509.ParsePKCS1PrivateKey(der); err == nil {
 		return key, nil
 	}
@@ -290,8 +397,17 @@ func parsePrivateDER(der []byte) (*rsa.PrivateKey, error) {
 	return rsaKey, nil
 }
 
-// parsePublicDER accepts SPKI or PKCS#1, like parsePrivateDER.
+// parsePublicDER accepts SPKI or PKCS#1, like parsePrivateDER, of 2048
+// bits or more.
 func parsePublicDER(der []byte) (*rsa.PublicKey, error) {
+	key, err := parsePublicDERAnySize(der)
+	if err != nil {
+		return nil, err
+	}
+	return key, rsakey.Check(rsakey.Public, key)
+}
+
+func parsePublicDERAnySize(der []byte) (*rsa.PublicKey, error) {
 	if key, err := x509.ParsePKCS1PublicKey(der); err == nil {
 		return key, nil
 	}
@@ -318,5 +434,13 @@ func describeBlock(typ string) string {
 	case "EC PRIVATE KEY":
 		return "an EC PRIVATE KEY (not RSA)"
 	}
-	return fmt.Sprintf("a %q block", typ)
+	if pemLabel.MatchString(typ) && (len(typ) <= 12 || strings.Contains(typ, " ")) {
+		return fmt.Sprintf("a %q block", typ)
+	}
+	// A label that reads like no PEM label may be a secret pasted by mistake.
+	return "a PEM block of another type"
 }
+
+// pemLabel is what real PEM labels look like ("OPENSSH PRIVATE KEY",
+// "CERTIFICATE REQUEST", "PKCS7").
+var pemLabel = regexp.MustCompile(`^[A-Z0-9 ]{1,30}$`)

@@ -62,6 +62,13 @@ func TestAnswersLargerThanTheLimitAreRefused(t *testing.T) {
 		_, err := b.Chain("v2/pay/orderquery").Post(ctx, wechatpay.Options{XML: map[string]string{"out_trade_no": "1217752501201407033233368018"}})
 		return err
 	}
+	v2Bill := func(sink *wechatpay.Sink) func() error {
+		return func() error {
+			_, err := b.Chain("v2/pay/downloadbill").Post(ctx, wechatpay.Options{
+				XML: map[string]string{"bill_date": "20261127", "bill_type": "ALL"}, Sink: sink})
+			return err
+		}
+	}
 	download := func() error {
 		_, err := b.Chain("v3/billdownload/file").Get(ctx, wechatpay.Options{Sink: &wechatpay.Sink{Writer: io.Discard}})
 		return err
@@ -73,7 +80,7 @@ func TestAnswersLargerThanTheLimitAreRefused(t *testing.T) {
 
 	// Lazy set-up on first use (the catalog's index, ...) is not the
 	// answers' cost: pay it before measuring.
-	for _, call := range []func() error{v3(b), v3(restyGunzips), v3(retrying), v2, download, upload} {
+	for _, call := range []func() error{v3(b), v3(restyGunzips), v3(retrying), v2, v2Bill(nil), v2Bill(&wechatpay.Sink{Writer: io.Discard}), download, upload} {
 		_ = call()
 	}
 
@@ -93,6 +100,9 @@ func TestAnswersLargerThanTheLimitAreRefused(t *testing.T) {
 		{"APIv2: a 500 larger than the limit", wechatpaytest.HugeError, v2, 500},
 		{"APIv2: an endless answer", wechatpaytest.EndlessAnswer, v2, 200},
 		{"APIv2: a small gzip answer that inflates beyond the limit", wechatpaytest.GzipBomb, v2, 200},
+		{"APIv2 bill download: a 200 larger than the limit", wechatpaytest.HugeAnswer, v2Bill(nil), 200},
+		{"APIv2 bill download: an endless answer", wechatpaytest.EndlessAnswer, v2Bill(nil), 200},
+		{"APIv2 bill download to a Sink: a 500 larger than the limit", wechatpaytest.HugeError, v2Bill(&wechatpay.Sink{Writer: io.Discard}), 500},
 		{"download: a 500 larger than the limit", wechatpaytest.HugeError, download, 500},
 		{"upload: a 200 larger than the limit", wechatpaytest.HugeAnswer, upload, 200},
 		{"upload: an endless answer", wechatpaytest.EndlessAnswer, upload, 200},
@@ -144,6 +154,11 @@ func TestAnswersUpToTheLimitAreRead(t *testing.T) {
 			_, err := b.Chain("v3/billdownload/file").Get(ctx, wechatpay.Options{Sink: &wechatpay.Sink{Writer: io.Discard}})
 			return err
 		}},
+		{"APIv2 bill download to a Sink", func() error {
+			_, err := b.Chain("v2/pay/downloadbill").Post(ctx, wechatpay.Options{XML: map[string]string{"bill_date": "20261127"},
+				Sink: &wechatpay.Sink{Writer: io.Discard}})
+			return err
+		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			srv.SetAnswerSize(limit)
@@ -180,6 +195,7 @@ func TestMaxResponseBytesDefaults(t *testing.T) {
 		assert.Equal(t, tt.want, wechatpay.MaxResponseBytes(b), "Config.MaxResponseBytes %d", tt.set)
 	}
 	assert.Equal(t, int64(32<<20), int64(wechatpay.DefaultMaxResponseBytes))
+	assert.Equal(t, "wechatpay.Config{MchID:1900000001 MaxResponseBytes:1048576}", wechatpay.Config{MchID: "1900000001", MaxResponseBytes: 1 << 20}.String())
 
 	t.Run("no limit", func(t *testing.T) {
 		b := newBuilder(t, srv, func(c *wechatpay.Config) { c.MaxResponseBytes = -1 })

@@ -21,11 +21,14 @@ type Options struct {
 	// Body is a raw body, sent and signed as it is (Content-Type
 	// application/json unless Headers set one). Set JSON or Body, not both.
 	Body []byte
-	// Query is appended to the URL, keys sorted.
+	// Query is appended to the URL, keys sorted. For an APIv2 GET, Query
+	// and XML together are the parameters, signed (see XML).
 	Query url.Values
 	// Path fills the {name} placeholders of the chain. Each value is escaped
 	// as one segment ("/" -> %2F); a valid %XX triplet is taken as already
-	// escaped and sent as it is.
+	// escaped and sent as it is. A value that is, or holds between "/", "."
+	// or ".." once percent-decoded is an error. A placeholder after "?" is
+	// a query value, escaped with url.QueryEscape.
 	Path map[string]string
 	// Headers are added to the request, e.g. Wechatpay-Serial for a body with
 	// encrypted fields.
@@ -38,20 +41,24 @@ type Options struct {
 	Middleware func(*middleware.Stack) error
 
 	// XML are the parameters of an APIv2 (v2/) request; nonce_str and sign
-	// are added.
+	// are added. A POST sends them as <xml>; a GET sends them, with Query,
+	// as the query string, each parameter once.
 	XML map[string]string
-	// Nonceless leaves nonce_str out of an APIv2 request (the catalog marks
-	// the endpoints that want this, and they get it without asking).
+	// Nonceless leaves nonce_str out of an APIv2 request (the endpoints the
+	// catalog marks get it without asking, when the chain's path is the
+	// catalog's template: a literal segment does not match a placeholder).
 	Nonceless bool
 	// Media uploads a file to a meta+file endpoint, streamed; see Media.
 	Media *Media
 	// Sink receives the answer's body as it arrives instead of holding it in
-	// memory (downloads); see Sink.
+	// memory (downloads); see Sink. On APIv2 it is for the file downloads:
+	// v2/pay/downloadbill, v2/pay/downloadfundflow,
+	// v2/billcommentsp/batchquerycomment.
 	Sink *Sink
 
 	// Security sends an APIv2 request over mutual TLS with
-	// Config.TLSCertificate (the catalog's "security" endpoints get it
-	// without asking).
+	// Config.TLSCertificate (every v2/secapi/ path and the catalog's
+	// "security" endpoints get it without asking).
 	Security bool
 }
 

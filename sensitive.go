@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/wechatpay-chain/wechatpay/internal/rsakey"
 	"github.com/wechatpay-chain/wechatpay/middleware"
 )
 
@@ -37,6 +38,9 @@ func (b *Builder) Encrypt(plaintext string) (string, error) {
 	key, ok := b.keys.PublicKey(context.Background(), serial)
 	if !ok {
 		return "", fmt.Errorf("wechatpay: Encrypt: no key for %s among the verification keys", serial)
+	}
+	if err := rsakey.Check(rsakey.VerificationKey(serial), key); err != nil {
+		return "", fmt.Errorf("wechatpay: Encrypt: %w", err)
 	}
 	out, err := rsa.EncryptOAEP(sha1.New(), rand.Reader, key, []byte(plaintext), nil)
 	if err != nil {

@@ -116,7 +116,7 @@ func TestLogsAndErrorsCarryNoURLValues(t *testing.T) {
 		err := b.Chain("ftp://example.com/v3/billdownload/file?token=" + tokenSentinel).Err()
 		require.Error(t, err)
 		assert.NotContains(t, err.Error(), tokenSentinel)
-		assert.True(t, strings.HasPrefix(err.Error(), `wechatpay: Chain("ftp://example.com/v3/billdownload/file?..."): not an http(s) URL`), err.Error())
+		assert.True(t, strings.HasPrefix(err.Error(), `wechatpay: Chain("ftp://example.com/v3/billdownload/file?..."): scheme "ftp"`), err.Error())
 	})
 	t.Run("the query still goes to the server", func(t *testing.T) {
 		_, err := b.Chain(srv.URL+"v3/billdownload/file?token="+tokenSentinel).Get(ctx, wechatpay.Options{

@@ -28,17 +28,20 @@ func TestRoundTripAnyNonceLength(t *testing.T) {
 func TestDecryptFailures(t *testing.T) {
 	ct, err := aesgcm.Encrypt(key, "61f9c719728a", "certificate", []byte("-----BEGIN CERTIFICATE-----"))
 	require.NoError(t, err)
+	// The keys are sentinels, so the check that no error shows its key
+	// cannot pass or fail by chance.
+	const otherKey, shortKey = "OTHERKEY-SECRET-3b8e5f01a2c4d6e8", "SHORT-KEY-SECRET-9d4"
 	tests := []struct {
 		name, key, nonce, aad, ct, want string
 		decrypt                         bool // matches ErrDecrypt
 	}{
-		{"other key", strings.Repeat("k", 32), "61f9c719728a", "certificate", ct, "does not decrypt", true},
+		{"other key", otherKey, "61f9c719728a", "certificate", ct, "does not decrypt", true},
 		{"other nonce", key, "61f9c719728b", "certificate", ct, "does not decrypt", true},
 		{"other associated data", key, "61f9c719728a", "transaction", ct, "does not decrypt", true},
 		{"altered", key, "61f9c719728a", "certificate", "A" + ct[1:], "does not decrypt", true},
 		{"not base64", key, "61f9c719728a", "certificate", "***", "aesgcm: the ciphertext is not base64", true},
-		{"short key", "short", "61f9c719728a", "certificate", ct, "the APIv3 key has 5 bytes; it has 32", false},
-		{"short key, no nonce", "short", "", "certificate", ct, "the APIv3 key has 5 bytes; it has 32", false},
+		{"short key", shortKey, "61f9c719728a", "certificate", ct, "the APIv3 key has 20 bytes; it has 32", false},
+		{"short key, no nonce", shortKey, "", "certificate", ct, "the APIv3 key has 20 bytes; it has 32", false},
 		{"no nonce", key, "", "certificate", ct, "aesgcm: the nonce is empty", true},
 	}
 	for _, tt := range tests {

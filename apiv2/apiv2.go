@@ -11,13 +11,12 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"hash"
-	"io"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Sign types, the values of the sign_type parameter.
@@ -35,7 +34,8 @@ var (
 // Sign returns the upper-case hex sign of params: every pair but "sign" and
 // empty values, keys in byte order, joined "k=v&k=v", then "&key=" and the
 // secret, digested with MD5, or HMAC-SHA256 keyed with the secret when
-// signType is HMACSHA256.
+// signType is HMACSHA256. Any other signType means MD5: the Builder refuses
+// a sign_type other than MD5 and HMAC-SHA256 before it signs.
 func Sign(params map[string]string, secret, signType string) string {
 	var h hash.Hash
 	if signType == HMACSHA256 {
@@ -50,15 +50,26 @@ func Sign(params map[string]string, secret, signType string) string {
 		}
 	}
 	sort.Strings(keys)
+	var buf [512]byte
 	for _, k := range keys {
-		io.WriteString(h, k)
-		io.WriteString(h, "=")
-		io.WriteString(h, params[k])
-		io.WriteString(h, "&")
+		writeString(h, buf[:], k)
+		writeString(h, buf[:], "=")
+		writeString(h, buf[:], params[k])
+		writeString(h, buf[:], "&")
 	}
-	io.WriteString(h, "key=")
-	io.WriteString(h, secret)
+	writeString(h, buf[:], "key=")
+	writeString(h, buf[:], secret)
 	return strings.ToUpper(hex.EncodeToString(h.Sum(nil)))
+}
+
+// writeString hashes s through buf, without the copy of s that
+// io.WriteString makes for a hash: a large value costs no memory.
+func writeString(h hash.Hash, buf []byte, s string) {
+	for len(s) > 0 {
+		n := copy(buf, s)
+		h.Write(buf[:n])
+		s = s[n:]
+	}
 }
 
 // Verify checks params["sign"]. The algorithm follows from the sign's
@@ -80,122 +91,101 @@ func Verify(params map[string]string, secret string) error {
 }
 
 // Encode writes params as <xml><k>v</k>...</xml>, keys in byte order,
-// without an XML declaration. Values holding markup characters go in CDATA.
-func Encode(params map[string]string) []byte {
+// without an XML declaration. Values holding markup characters go in CDATA;
+// a CR is written as the character reference &#13; (inside CDATA too, by
+// closing the section around it), because every XML parser reads a raw CR
+// as LF and the receiver would compute another sign. Decode gives back
+// exactly what Encode wrote. A name that is not an APIv2 field name, or a
+// value XML cannot carry at all (control characters other than TAB, LF and
+// CR, invalid UTF-8, U+FFFE, U+FFFF), is a *FieldError naming the field.
+func Encode(params map[string]string) ([]byte, error) {
 	keys := make([]string, 0, len(params))
-	for k := range params {
+	size := len("<xml></xml>")
+	for k, v := range params {
+		if err := checkField(k, v); err != nil {
+			return nil, err
+		}
 		keys = append(keys, k)
+		size += 2*len(k) + len(v) + len("<></><![CDATA[]]>")
 	}
 	sort.Strings(keys)
 	var b bytes.Buffer
+	b.Grow(size)
 	b.WriteString("<xml>")
 	for _, k := range keys {
-		v := params[k]
 		b.WriteString("<" + k + ">")
-		if strings.ContainsAny(v, "<>&\"'") {
-			// "]]>" cannot stand inside CDATA: split it across two sections.
-			b.WriteString("<![CDATA[" + strings.ReplaceAll(v, "]]>", "]]]]><![CDATA[>") + "]]>")
-		} else {
-			b.WriteString(v)
-		}
+		writeValue(&b, params[k])
 		b.WriteString("</" + k + ">")
 	}
 	b.WriteString("</xml>")
-	return b.Bytes()
+	return b.Bytes(), nil
 }
 
-// DecodeError explains why a body is not an APIv2 XML document.
-type DecodeError struct {
-	Reason string
+// writeValue writes v as element text that parses back to v exactly.
+func writeValue(b *bytes.Buffer, v string) {
+	if !strings.ContainsAny(v, "<>&\"'") {
+		b.WriteString(strings.ReplaceAll(v, "\r", "&#13;"))
+		return
+	}
+	b.WriteString("<![CDATA[")
+	for i, part := range strings.Split(v, "\r") {
+		if i > 0 {
+			// A CR cannot stand inside CDATA either: close the section
+			// for its character reference.
+			b.WriteString("]]>&#13;<![CDATA[")
+		}
+		// "]]>" cannot stand inside CDATA: split it across two sections.
+		b.WriteString(strings.ReplaceAll(part, "]]>", "]]]]><![CDATA[>"))
+	}
+	b.WriteString("]]>")
 }
 
-// Error says why the body is not APIv2 XML.
-func (e *DecodeError) Error() string { return "apiv2: not an APIv2 XML document: " + e.Reason }
+// FieldError is a parameter Encode cannot write: its name is not an APIv2
+// field name, or its value holds what XML cannot carry.
+type FieldError struct {
+	Field  string // the parameter's name
+	Reason string // what is wrong, naming the field
+}
 
-// Decode reads a flat XML document with any root name (<xml>, <root>) into
-// a map of its child elements' text. It never expands entities beyond the
-// five XML ones, refuses a DOCTYPE, and reaches nothing outside body, so
-// XXE payloads fail. A child that holds elements keeps its inner XML as text.
-func Decode(body []byte) (map[string]string, error) {
-	trimmed := bytes.TrimSpace(body)
-	switch {
-	case len(trimmed) == 0:
-		return nil, &DecodeError{Reason: "the body is empty"}
-	case trimmed[0] != '<':
-		return nil, &DecodeError{Reason: fmt.Sprintf("the body starts with %q, not \"<\"", preview(trimmed))}
-	case isHTML(trimmed):
-		return nil, &DecodeError{Reason: "the body is an HTML page" + htmlTitle(trimmed)}
+// Error says which field and what is wrong with it.
+func (e *FieldError) Error() string { return "apiv2: " + e.Reason }
+
+// checkField refuses a name that is not an APIv2 field name and a value
+// XML 1.0 cannot carry.
+func checkField(name, value string) error {
+	if !isFieldName(name) {
+		return &FieldError{Field: name, Reason: fmt.Sprintf("%q is not an APIv2 field name (a letter or \"_\", then letters, digits and \"_\")", name)}
 	}
-	d := xml.NewDecoder(bytes.NewReader(body))
-	d.Strict = true
-	fields := map[string]string{}
-	depth := 0
-	var key string
-	var text bytes.Buffer
-	var inner *xml.Encoder
-	rootSeen := false
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			if depth != 0 || !rootSeen {
-				return nil, &DecodeError{Reason: "the document ends before its root element closes"}
+	for i, r := range value {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(value[i:]); size == 1 {
+				return &FieldError{Field: name, Reason: fmt.Sprintf("field %q is not valid UTF-8 (byte %d)", name, i)}
 			}
-			return fields, nil
 		}
-		if err != nil {
-			return nil, &DecodeError{Reason: err.Error()}
-		}
-		switch t := tok.(type) {
-		case xml.Directive:
-			return nil, &DecodeError{Reason: "the document has a DOCTYPE or other directive, which APIv2 messages never carry"}
-		case xml.StartElement:
-			switch depth {
-			case 0:
-				if rootSeen {
-					return nil, &DecodeError{Reason: "the document has more than one root element"}
-				}
-				rootSeen = true
-			case 1:
-				key = t.Name.Local
-				text.Reset()
-				inner = nil
-			default:
-				if inner == nil {
-					inner = xml.NewEncoder(&text)
-				}
-				if err := inner.EncodeToken(t); err != nil {
-					return nil, &DecodeError{Reason: err.Error()}
-				}
-			}
-			depth++
-		case xml.EndElement:
-			depth--
-			switch {
-			case depth == 1:
-				if inner != nil {
-					if err := inner.Flush(); err != nil {
-						return nil, &DecodeError{Reason: err.Error()}
-					}
-				}
-				fields[key] = text.String()
-			case depth > 1:
-				if err := inner.EncodeToken(t); err != nil {
-					return nil, &DecodeError{Reason: err.Error()}
-				}
-			}
-		case xml.CharData:
-			switch {
-			case depth == 2 && inner == nil:
-				text.Write(t)
-			case depth > 2 || depth == 2 && inner != nil:
-				if err := inner.EncodeToken(t); err != nil {
-					return nil, &DecodeError{Reason: err.Error()}
-				}
-			case len(bytes.TrimSpace(t)) > 0:
-				return nil, &DecodeError{Reason: fmt.Sprintf("text %q outside any field", preview(bytes.TrimSpace(t)))}
-			}
+		if !isXMLChar(r) {
+			return &FieldError{Field: name, Reason: fmt.Sprintf("field %q holds U+%04X at byte %d, which XML cannot carry", name, r, i)}
 		}
 	}
+	return nil
+}
+
+func isFieldName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if !('a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z' || ch == '_' || i > 0 && '0' <= ch && ch <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// isXMLChar reports whether XML 1.0 text can hold r (its Char production).
+func isXMLChar(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D || 0x20 <= r && r <= 0xD7FF ||
+		0xE000 <= r && r <= 0xFFFD || 0x10000 <= r && r <= 0x10FFFF
 }
 
 func isHTML(b []byte) bool {
@@ -233,11 +223,15 @@ var unsigned = []string{
 	"/papay/partner/entrustweb", "/papay/partner/h5entrustweb", "/pay/downloadbill", "/pay/downloadfundflow",
 	"/payitil/report", "/risk/getpublickey", "/risk/getviolation", "/secapi/mch/submchmanage",
 	"/xdc/apiv2getsignkey/sign/getsignkey",
+	// Not in the SDKs' lists, but documented to answer a text table, which
+	// cannot carry a sign, on success (XML on failure).
+	"/billcommentsp/batchquerycomment",
 }
 
 // Unsigned reports whether answers to the URL path (as sent, without
 // "v2/") carry no sign: red packets, transfers, bill downloads and the
-// others the official SDKs list.
+// others the official SDKs list, and the comment download. Every other
+// APIv2 answer must be signed XML.
 func Unsigned(path string) bool {
 	for _, p := range unsigned {
 		if strings.HasSuffix(path, p) {

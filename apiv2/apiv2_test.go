@@ -1,9 +1,12 @@
 package apiv2_test
 
 import (
+	"errors"
+	"fmt"
+	"regexp"
+	"runtime"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -63,12 +66,66 @@ func TestVerify(t *testing.T) {
 }
 
 func TestEncodeDecode(t *testing.T) {
-	in := map[string]string{"b": "2", "a": "x<y & \"z\"", "c": "tricky ]]> end", "d": "中文"}
-	body := apiv2.Encode(in)
-	assert.Equal(t, `<xml><a><![CDATA[x<y & "z"]]></a><b>2</b><c><![CDATA[tricky ]]]]><![CDATA[> end]]></c><d>中文</d></xml>`, string(body))
+	in := map[string]string{"b": "2", "a": "x<y & \"z\"", "c": "tricky ]]> end", "d": "中文", "e": "a\r\nb", "f": "<\r>"}
+	body, err := apiv2.Encode(in)
+	require.NoError(t, err)
+	assert.Equal(t, `<xml><a><![CDATA[x<y & "z"]]></a><b>2</b><c><![CDATA[tricky ]]]]><![CDATA[> end]]></c><d>中文</d>`+
+		"<e>a&#13;\nb</e><f><![CDATA[<]]>&#13;<![CDATA[>]]></f></xml>", string(body))
 	out, err := apiv2.Decode(body)
 	require.NoError(t, err)
 	assert.Equal(t, in, out)
+}
+
+// TestEncodeRoundTrip: whatever a value holds that XML can carry comes back
+// from Decode byte for byte, so the receiver computes the same sign. A raw
+// CR would come back as LF (XML parsers normalise line ends, in CDATA too).
+func TestEncodeRoundTrip(t *testing.T) {
+	values := []string{
+		"a\rb", "a\r\nb", "\r", "\r\r\n\n", "line1\r\n<b>&amp;</b>\r\n", "]]>\r]]>", "]]]]><![CDATA[>",
+		"\t tab \n lf ", "  spaces kept  ", "中文\u00a0\u2028\U0001F600", "&#13; written by hand", "&lt;&amp;",
+		"'single' \"double\"", "", "\x7f\u0085\ufffd",
+	}
+	in := map[string]string{"nonce_str": "n"}
+	for i, v := range values {
+		in[fmt.Sprintf("v%02d", i)] = v
+	}
+	in["sign"] = apiv2.Sign(in, officialKey, apiv2.HMACSHA256)
+	body, err := apiv2.Encode(in)
+	require.NoError(t, err)
+	out, err := apiv2.Decode(body)
+	require.NoError(t, err)
+	for k, v := range in {
+		assert.Equal(t, v, out[k], "field %s", k)
+	}
+	assert.Len(t, out, len(in))
+	assert.NoError(t, apiv2.Verify(out, officialKey), "the receiver computes the same sign")
+	assert.NotContains(t, string(body), "\r", "no raw CR on the wire")
+}
+
+// TestEncodeRefusesWhatXMLCannotCarry: a value XML 1.0 cannot hold at all
+// is an error naming the field, never a body the receiver reads otherwise.
+func TestEncodeRefusesWhatXMLCannotCarry(t *testing.T) {
+	tests := []struct {
+		name, key, value, want string
+	}{
+		{"NUL", "body", "a\x00b", `apiv2: field "body" holds U+0000 at byte 1, which XML cannot carry`},
+		{"control character", "attach", "x\x1by", `apiv2: field "attach" holds U+001B at byte 1, which XML cannot carry`},
+		{"form feed", "detail", "\f", `apiv2: field "detail" holds U+000C at byte 0, which XML cannot carry`},
+		{"invalid UTF-8", "body", "ok\xffno", `apiv2: field "body" is not valid UTF-8 (byte 2)`},
+		{"U+FFFE", "body", "\ufffe", `apiv2: field "body" holds U+FFFE at byte 0, which XML cannot carry`},
+		{"U+FFFF", "body", "ab\uffff", `apiv2: field "body" holds U+FFFF at byte 2, which XML cannot carry`},
+		{"bad name", "a<b", "1", `apiv2: "a<b" is not an APIv2 field name (a letter or "_", then letters, digits and "_")`},
+		{"name starting with a digit", "1a", "1", `apiv2: "1a" is not an APIv2 field name (a letter or "_", then letters, digits and "_")`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body, err := apiv2.Encode(map[string]string{"appid": "wx1", tt.key: tt.value})
+			assert.Nil(t, body)
+			assert.EqualError(t, err, tt.want)
+			var fe *apiv2.FieldError
+			assert.ErrorAs(t, err, &fe)
+		})
+	}
 }
 
 func TestDecode(t *testing.T) {
@@ -94,6 +151,18 @@ func TestDecode(t *testing.T) {
 		{"mismatched", "<xml><a>1</b></xml>", nil, "element <a> closed by </b>"},
 		{"two roots", "<xml></xml><xml></xml>", nil, "more than one root element"},
 		{"stray text", "<xml>oops<a>1</a></xml>", nil, `text "oops" outside any field`},
+		{"vertical tab outside a field", "<xml>\v<a>1</a></xml>", nil, `text "\v" outside any field`},
+		{"a field twice", "<xml><a>1</a><a>2</a></xml>", nil, "the field <a> appears twice"},
+		{"a non-ASCII name", "<xml><名>1</名></xml>", nil, "cannot start an element or attribute name"},
+		{"a CR read as LF", "<xml><a>1\r\n2\r3<![CDATA[\r\n]]></a></xml>", map[string]string{"a": "1\n2\n3\n"}, ""},
+		{"character references", "<xml><a>&#13;&#x1F600;&#20013;</a></xml>", map[string]string{"a": "\r😀中"}, ""},
+		{"a reference to U+0000", "<xml><a>&#0;</a></xml>", nil, "invalid character entity &#0;"},
+		{"a control character", "<xml><a>\x01</a></xml>", nil, "illegal character code U+0001"},
+		{"invalid UTF-8", "<xml><a>\xff</a></xml>", nil, "invalid UTF-8"},
+		{"another encoding", `<?xml version="1.0" encoding="GBK"?><xml/>`, nil, `the document is in "GBK"; APIv2 messages are UTF-8`},
+		{"comments and declaration", "<?xml version=\"1.0\" encoding=\"utf-8\"?><!-- c --><xml><!-- d --><a>x<!-- e -->y</a></xml><!-- f -->",
+			map[string]string{"a": "xy"}, ""},
+		{"\"--\" in a comment", "<xml><!-- a -- b --></xml>", nil, `"--" inside a comment`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,6 +179,8 @@ func TestDecode(t *testing.T) {
 		})
 	}
 }
+
+var apiv2Name = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // FuzzDecode: Decode never panics, and what it reads survives an
 // Encode/Decode round trip.
@@ -128,19 +199,19 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for k, v := range fields {
-			// XML text cannot hold every string: control characters are not
-			// allowed, and a parser turns "\r" into "\n".
-			if !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 && r != '\t' && r != '\n' }) {
-				return
-			}
-			if strings.ContainsAny(k, "<>&\"' /=") {
+		for k := range fields {
+			// Decode reads any XML name; Encode writes APIv2 names only.
+			if !apiv2Name.MatchString(k) {
 				return
 			}
 		}
-		again, err := apiv2.Decode(apiv2.Encode(fields))
+		body, err = apiv2.Encode(fields)
 		if err != nil {
-			t.Fatalf("re-decoding %q: %v", apiv2.Encode(fields), err)
+			t.Fatalf("encoding %q: %v", fields, err)
+		}
+		again, err := apiv2.Decode(body)
+		if err != nil {
+			t.Fatalf("re-decoding %q: %v", body, err)
 		}
 		for k, v := range fields {
 			if again[k] != v {
@@ -171,6 +242,133 @@ func FuzzVerify(f *testing.F) {
 		msg[k2] = v2 + "x"
 		if apiv2.Verify(msg, secret) == nil {
 			t.Fatal("a changed value still verifies")
+		}
+	})
+}
+
+// allocated returns the bytes f allocates on the heap (runtime.MemStats:
+// deterministic enough for one call on a large input, unlike time).
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// TestDecodeLimits: APIv2 messages are small and flat (a field holds text;
+// only the red-packet query nests two levels inside one), so a body that is
+// too large or nested too deep is refused before it costs anything.
+func TestDecodeLimits(t *testing.T) {
+	hbinfo := "<xml><return_code>SUCCESS</return_code><hblist><hbinfo><openid>o1</openid><amount>100</amount></hbinfo></hblist></xml>"
+	fields, err := apiv2.Decode([]byte(hbinfo))
+	require.NoError(t, err, "the red-packet query's answer nests hblist/hbinfo/openid")
+	assert.Equal(t, "<hbinfo><openid>o1</openid><amount>100</amount></hbinfo>", fields["hblist"])
+
+	tests := []struct {
+		name string
+		dec  apiv2.Decoder
+		body string
+		err  string
+	}{
+		{"five levels", apiv2.Decoder{}, "<xml><a><b><c><d>1</d></c></b></a></xml>",
+			"<d> is nested 5 levels deep; APIv2 messages are at most 4"},
+		{"flat only", apiv2.Decoder{MaxDepth: 2}, "<xml><a><b>1</b></a></xml>",
+			"<b> is nested 3 levels deep; APIv2 messages are at most 2"},
+		{"size", apiv2.Decoder{MaxSize: 40}, "<xml><a>" + strings.Repeat("x", 23) + "</a></xml>",
+			"the body is 41 bytes, more than the 40 an APIv2 message may have"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.dec.Decode([]byte(tt.body))
+			var de *apiv2.DecodeError
+			require.ErrorAs(t, err, &de)
+			assert.ErrorContains(t, err, tt.err)
+			assert.Nil(t, got)
+		})
+	}
+
+	// The attacks: refused before any work, whatever their size.
+	deep := []byte("<xml>" + strings.Repeat("<a>", 500_000) + strings.Repeat("</a>", 500_000) + "</xml>")
+	tooBig := []byte("<xml><a>" + strings.Repeat("x", apiv2.MaxSize) + "</a></xml>")
+	for name, body := range map[string][]byte{"3.5 MB deeply nested": deep, "MaxSize+18 bytes": tooBig} {
+		t.Run(name, func(t *testing.T) {
+			var err error
+			n := allocated(func() { _, err = apiv2.Decode(body) })
+			require.Error(t, err)
+			assert.Less(t, n, uint64(64<<10), "bytes allocated refusing a %d-byte body", len(body))
+		})
+	}
+}
+
+// TestDecodeAllocationBound: what Decode allocates stays about the size of
+// the body, whatever its shape, whether it accepts the body or refuses it
+// (with encoding/xml, a 3.5 MB deeply nested body cost 270 MiB, a 50 MB
+// field 4.5 times its size, small elements 15 to 34 times theirs).
+func TestDecodeAllocationBound(t *testing.T) {
+	const size = 3 << 20
+	fields := func(n int, field func(i int) string) []byte {
+		var b strings.Builder
+		b.WriteString("<xml>")
+		for i := range n {
+			b.WriteString(field(i))
+		}
+		b.WriteString("</xml>")
+		return []byte(b.String())
+	}
+	shapes := []struct {
+		name string
+		body []byte
+		ok   bool
+	}{
+		{"one large field", []byte("<xml><a>" + strings.Repeat("x", size) + "</a></xml>"), true},
+		{"one large field with a CR", []byte("<xml><a>" + strings.Repeat("x", size) + "&#13;</a></xml>"), true},
+		{"CDATA pieces", []byte("<xml><a>" + strings.Repeat("<![CDATA[x]]>&#13;", size/18) + "</a></xml>"), true},
+		{"entities", []byte("<xml><a>" + strings.Repeat("&amp;", size/5) + "</a></xml>"), true},
+		{"nested", []byte("<xml><hblist>" + strings.Repeat("<hbinfo><openid>o1</openid><amount>100</amount></hbinfo>", size/56) + "</hblist></xml>"), true},
+		{"MaxFields 1 KB fields", fields(apiv2.MaxFields, func(i int) string {
+			return fmt.Sprintf("<f%d>%s</f%d>", i, strings.Repeat("v", 1000), i)
+		}), true},
+		{"MaxFields empty fields", fields(apiv2.MaxFields, func(i int) string { return fmt.Sprintf("<f%d/>", i) }), true},
+		{"too many fields", fields(size/10, func(i int) string { return fmt.Sprintf("<f%d/>", i) }), false},
+		{"one field repeated", fields(size/8, func(int) string { return "<a>1</a>" }), false},
+		{"deeply nested", []byte("<xml>" + strings.Repeat("<a>", size/7) + strings.Repeat("</a>", size/7) + "</xml>"), false},
+	}
+	for _, tt := range shapes {
+		t.Run(tt.name, func(t *testing.T) {
+			var err error
+			n := allocated(func() { _, err = apiv2.Decode(tt.body) })
+			assert.Equal(t, tt.ok, err == nil, "%v", err)
+			t.Logf("%d bytes allocated for a %d-byte body (%.2f×)", n, len(tt.body), float64(n)/float64(len(tt.body)))
+			// Twice the body, plus the map of at most MaxFields fields.
+			assert.LessOrEqual(t, n, uint64(2*len(tt.body)+1<<20))
+		})
+	}
+}
+
+// FuzzEncodeRoundTrip: Encode either refuses a value with a *FieldError or
+// writes it so that Decode gives it back byte for byte.
+func FuzzEncodeRoundTrip(f *testing.F) {
+	f.Add("a\r\nb", "<\r>]]>")
+	f.Add("\x00", "\xff")
+	f.Add("中文\r", "&#13;")
+	f.Fuzz(func(t *testing.T, v1, v2 string) {
+		in := map[string]string{"a": v1, "b": v2}
+		body, err := apiv2.Encode(in)
+		if err != nil {
+			var fe *apiv2.FieldError
+			if !errors.As(err, &fe) {
+				t.Fatalf("not a *FieldError: %v", err)
+			}
+			return
+		}
+		out, err := apiv2.Decode(body)
+		if err != nil {
+			t.Fatalf("decoding %q: %v", body, err)
+		}
+		if out["a"] != v1 || out["b"] != v2 || len(out) != 2 {
+			t.Fatalf("%q came back as %q", in, out)
 		}
 	})
 }

@@ -189,6 +189,25 @@ func Match(path string) []Endpoint {
 	return ix.endpoints(ix.root.match(path))
 }
 
+// MatchTemplate is the strict Match that decides how a request is sent
+// (mutual TLS, nonceless): a literal segment matches only the same literal
+// and a placeholder only a placeholder, of any name. Match's looser rule,
+// where a literal also matches a placeholder, is right for finding docs and
+// hosts, but would lend an undocumented path (v2/secapi/mch/newthing) the
+// options of a placeholder row (v2/secapi/mch/{addinstitutionsub}). A
+// query string is ignored.
+func MatchTemplate(path string) []Endpoint {
+	ix := load()
+	path = strings.TrimPrefix(path, "/")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if rows := ix.byPath[path]; len(rows) > 0 {
+		return ix.endpoints(rows)
+	}
+	return ix.endpoints(ix.root.walk(path, true))
+}
+
 // BaseURI returns the host of the operations at path (matched as Match
 // does), or "" when the catalog does not know the path or they use
 // DefaultBaseURI.
@@ -217,10 +236,12 @@ func (n *node) match(path string) []int {
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		path = path[:i]
 	}
-	return n.walk(path)
+	return n.walk(path, false)
 }
 
-func (n *node) walk(path string) []int {
+// walk finds the rows of path below n. strict keeps a literal segment from
+// matching a placeholder (MatchTemplate).
+func (n *node) walk(path string, strict bool) []int {
 	seg, rest, more := strings.Cut(path, "/")
 	var next []*node
 	switch {
@@ -229,6 +250,8 @@ func (n *node) walk(path string) []int {
 		next = []*node{n.literal[""], n.wildcard}
 	case isPlaceholder(seg):
 		next = []*node{n.wildcard}
+	case strict:
+		next = []*node{n.literal[seg]}
 	default:
 		next = []*node{n.literal[seg], n.wildcard}
 	}
@@ -242,7 +265,7 @@ func (n *node) walk(path string) []int {
 			}
 			continue
 		}
-		if rows := c.walk(rest); len(rows) > 0 {
+		if rows := c.walk(rest, strict); len(rows) > 0 {
 			return rows
 		}
 	}

@@ -79,6 +79,45 @@ func TestMatchAndBaseURI(t *testing.T) {
 	}
 }
 
+// TestMatchTemplate: the strict lookup that decides behaviour (mutual TLS,
+// nonceless) matches a literal only with the same literal and a placeholder
+// only with a placeholder, so an undocumented path never borrows the flags
+// of a placeholder row.
+func TestMatchTemplate(t *testing.T) {
+	tests := []struct {
+		path, want string
+	}{
+		{"v2/secapi/mch/{addinstitutionsub}", "v2/secapi/mch/{addinstitutionsub}"},
+		{"v2/secapi/mch/{any_name}", "v2/secapi/mch/{addinstitutionsub}"}, // a placeholder matches a placeholder
+		{"v2/secapi/mch/channelsetting", "v2/secapi/mch/channelsetting"},
+		{"v2/secapi/mch/newthing", ""},          // not a placeholder row's literal value
+		{"v2/secapi/mch/addInstitutionsub", ""}, // written as a literal: no placeholder row
+		{"v3/pay/transactions/out-trade-no/{no}/close", "v3/pay/transactions/out-trade-no/{out_trade_no}/close"},
+		{"v3/pay/transactions/out-trade-no/N1", ""},
+		{"v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=1", "v3/pay/transactions/out-trade-no/{out_trade_no}"},
+		{"v3/applyment4sub/applyment/{empty}", "v3/applyment4sub/applyment/"},
+		{"v3/not/documented", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			got := catalog.MatchTemplate(tt.path)
+			if tt.want == "" {
+				assert.Empty(t, got)
+				return
+			}
+			if assert.NotEmpty(t, got) {
+				assert.Equal(t, tt.want, got[0].Path)
+			}
+		})
+	}
+	for _, e := range catalog.All() {
+		got := catalog.MatchTemplate(e.Path)
+		if assert.NotEmpty(t, got, e.Path) {
+			assert.Equal(t, e.Path, got[0].Path)
+		}
+	}
+}
+
 // TestEveryPathMatchesItself: no path of the catalog is shadowed by another
 // (which would send it to the wrong host).
 func TestEveryPathMatchesItself(t *testing.T) {

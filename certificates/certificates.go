@@ -12,6 +12,12 @@
 // own (Options.NotificationMissInterval), so forged notifications cannot
 // hold back the download a real certificate rotation needs.
 //
+// Each downloaded certificate must be what WeChat Pay issues (an RSA key of
+// 2048 bits or more, within its validity, not self-signed, issued under
+// the name of Tenpay.com Root CA) and the answer must be signed by one of
+// them; the CA's signature is not verified (see Download). After each
+// verified download the Manager knows exactly the certificates listed.
+//
 // Merchants with only the WeChat Pay public key (PUB_KEY_ID_...) need none
 // of this; both together work too, each key found by its serial.
 package certificates
@@ -46,13 +52,30 @@ type Certificate struct {
 const DefaultPath = "v3/certificates"
 
 // Download fetches the platform certificates through b (its host, its
-// signature), decrypts each with apiv3Key, and verifies the answer with the
+// signature), decrypts each with apiv3Key, checks that each is what WeChat
+// Pay issues as a platform certificate, and verifies the answer with the
 // certificates it holds: the certificate that signed it must be among them.
 // path empty means DefaultPath. b needs no verification key of its own: a
 // Builder made only for this sets Config.Keys to an empty
 // middleware.StaticKeys{} (NewBuilder refuses a Config with neither Certs
 // nor Keys).
+//
+// A platform certificate must hold an RSA key of 2048 bits or more, be
+// within its validity now, not be self-signed, and name WeChat Pay's CA as
+// its issuer (CN=Tenpay.com Root CA, OU=Tenpay.com CA Center,
+// O=Tenpay.com), as WeChat Pay's own downloader documentation asks users
+// to check. The CA's signature on it is not verified: this package does
+// not carry Tenpay's CA certificate. What binds the certificates to WeChat
+// Pay is HTTPS, the APIv3 key they are encrypted with, and the answer's
+// signature by one of them. One certificate that fails a check fails the
+// whole download (errors.Is ErrUntrusted), naming its serial and what is
+// wrong.
 func Download(ctx context.Context, b *wechatpay.Builder, apiv3Key, path string) ([]Certificate, error) {
+	return fetch(ctx, b, apiv3Key, path, time.Now())
+}
+
+// fetch is Download judging validity at now.
+func fetch(ctx context.Context, b *wechatpay.Builder, apiv3Key, path string, now time.Time) ([]Certificate, error) {
 	if path == "" {
 		path = DefaultPath
 	}
@@ -109,6 +132,9 @@ func Download(ctx context.Context, b *wechatpay.Builder, apiv3Key, path string) 
 		if !ok {
 			return nil, fmt.Errorf("certificates: certificate %s holds a %T key; expected RSA", serial, cert.PublicKey)
 		}
+		if err := checkPlatform(cert, pub, now); err != nil {
+			return nil, fmt.Errorf("certificates: certificate %s: %w: %v", serial, ErrUntrusted, err)
+		}
 		keys[serial] = pub
 		out = append(out, Certificate{Serial: serial, Certificate: cert, EffectiveTime: d.EffectiveTime, ExpireTime: d.ExpireTime,
 			PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})})
@@ -118,6 +144,10 @@ func Download(ctx context.Context, b *wechatpay.Builder, apiv3Key, path string) 
 	}
 	return out, nil
 }
+
+// ErrUntrusted matches the error for a downloaded certificate that is not
+// what WeChat Pay issues as a platform certificate (errors.Is).
+var ErrUntrusted = errors.New("not a WeChat Pay platform certificate")
 
 // ErrStopped is Refresh's answer once the Manager is stopped.
 var ErrStopped = errors.New("certificates: the Manager is stopped")
@@ -146,33 +176,36 @@ type Options struct {
 	// OnError hears about background downloads that failed (the known
 	// certificates stay in use); nil ignores them.
 	OnError func(error)
+	// Now gives the time the certificates' validity is judged by, at
+	// download and at every lookup; nil means time.Now. Tests set it to
+	// move the Manager's clock.
+	Now func() time.Time
 }
 
-// Manager keeps the valid platform certificates by serial and serves them
-// to a Builder's verifier (Config.Keys) and to notify.Parser. It is safe
-// for concurrent use.
+// Manager keeps the platform certificates WeChat Pay lists, by serial, and
+// serves them to a Builder's verifier (Config.Keys) and to notify.Parser.
+// It is safe for concurrent use.
 type Manager struct {
 	opts Options
 
-	mu    sync.RWMutex
-	certs map[string]Certificate
-	b     *wechatpay.Builder
+	mu     sync.RWMutex
+	certs  map[string]Certificate
+	b      *wechatpay.Builder
+	values context.Context // Start's context without its deadline: downloads carry its values
 
-	flight   sync.Mutex // guards running, the last misses and stopped
+	flight   sync.Mutex // guards running, the last misses, stopped and loopDone
 	running  *download  // the download in progress, if any
 	lastMiss time.Time  // the last download for an answer's unknown serial
 	// lastNotificationMiss is the last download for a notification's.
 	lastNotificationMiss time.Time
 	stopped              bool
+	loopDone             chan struct{} // closed when the scheduled refresh ends; nil before Start succeeds
 
-	// base ends downloads in progress on Stop; runs counts them.
+	// base ends the scheduled refresh and downloads in progress on Stop;
+	// runs counts the downloads.
 	base   context.Context
 	cancel context.CancelFunc
 	runs   sync.WaitGroup
-
-	stopOnce sync.Once
-	stop     chan struct{}
-	done     chan struct{}
 }
 
 // download is one download in progress; waiters block on done.
@@ -197,42 +230,69 @@ func NewManager(opts Options) (*Manager, error) {
 		opts.NotificationMissInterval = 10 * time.Minute
 	}
 	base, cancel := context.WithCancel(context.Background())
-	return &Manager{opts: opts, certs: map[string]Certificate{}, base: base, cancel: cancel,
-		stop: make(chan struct{}), done: make(chan struct{})}, nil
+	return &Manager{opts: opts, certs: map[string]Certificate{}, base: base, cancel: cancel}, nil
+}
+
+// now is the Manager's clock.
+func (m *Manager) now() time.Time {
+	if m.opts.Now != nil {
+		return m.opts.Now()
+	}
+	return time.Now()
 }
 
 // Start downloads the certificates through b now and returns the error if
-// that fails; then it refreshes them every Options.Interval until ctx is
-// done or Stop is called.
+// that fails; the Manager is then not started, and Start may be called
+// again. Once it succeeds, the certificates are refreshed every
+// Options.Interval until Stop. ctx bounds this first download only: its
+// cancellation or deadline does not end the refreshing (Stop does), so a
+// request's or a start-up timeout's context is fine here. Downloads carry
+// ctx's values.
 func (m *Manager) Start(ctx context.Context, b *wechatpay.Builder) error {
+	if b == nil {
+		return errors.New("certificates: Start needs the Builder to download through")
+	}
+	m.flight.Lock()
+	stopped := m.stopped
+	m.flight.Unlock()
+	if stopped {
+		return ErrStopped
+	}
 	m.mu.Lock()
 	if m.b != nil {
 		m.mu.Unlock()
 		return errors.New("certificates: the Manager is already started")
 	}
-	m.b = b
+	m.b, m.values = b, context.WithoutCancel(ctx)
 	m.mu.Unlock()
 	if err := m.Refresh(ctx); err != nil {
-		close(m.done)
+		m.mu.Lock()
+		m.b, m.values = nil, nil
+		m.mu.Unlock()
 		return err
 	}
-	go m.loop(ctx)
+	m.flight.Lock()
+	defer m.flight.Unlock()
+	if m.stopped { // Stop came during the download: no refreshing.
+		return ErrStopped
+	}
+	m.loopDone = make(chan struct{})
+	go m.loop(m.loopDone)
 	return nil
 }
 
-func (m *Manager) loop(ctx context.Context) {
-	defer close(m.done)
+// loop refreshes every Options.Interval until Stop, then closes done.
+func (m *Manager) loop(done chan struct{}) {
+	defer close(done)
 	t := time.NewTicker(m.opts.Interval)
 	defer t.Stop()
 	for {
 		select {
-		case <-ctx.Done():
-			return
-		case <-m.stop:
+		case <-m.base.Done():
 			return
 		case <-t.C:
-			// A stop or a cancelled context racing the tick is not a failure.
-			if err := m.Refresh(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrStopped) && m.opts.OnError != nil {
+			// A Stop racing the tick is not a failure.
+			if err := m.Refresh(m.base); err != nil && m.base.Err() == nil && !errors.Is(err, ErrStopped) && m.opts.OnError != nil {
 				m.opts.OnError(err)
 			}
 		}
@@ -242,19 +302,15 @@ func (m *Manager) loop(ctx context.Context) {
 // Stop ends the refreshing, cancels a download in progress, and waits for
 // both to end: no goroutine of the Manager outlives Stop.
 func (m *Manager) Stop() {
-	m.stopOnce.Do(func() {
-		// Under flight, so that no download starts (runs.Add) after this.
-		m.flight.Lock()
-		m.stopped = true
-		m.flight.Unlock()
-		close(m.stop)
-		m.cancel()
-	})
-	m.mu.RLock()
-	started := m.b != nil
-	m.mu.RUnlock()
-	if started {
-		<-m.done
+	// Under flight, so that no download starts (runs.Add) and no refreshing
+	// begins after this.
+	m.flight.Lock()
+	m.stopped = true
+	done := m.loopDone
+	m.flight.Unlock()
+	m.cancel()
+	if done != nil {
+		<-done
 	}
 	m.runs.Wait()
 }
@@ -288,13 +344,20 @@ func (m *Manager) Refresh(ctx context.Context) error {
 func (m *Manager) run(d *download) {
 	defer m.runs.Done()
 	m.mu.RLock()
-	b := m.b
+	b, values := m.b, m.values
 	m.mu.RUnlock()
-	ctx, cancel := context.WithTimeout(m.base, time.Minute)
-	defer cancel()
-	certs, err := Download(ctx, b, m.opts.APIv3Key, m.opts.Path)
-	if err == nil {
-		m.keep(certs)
+	var err error
+	if b == nil {
+		err = errors.New("certificates: the Manager is not started: Start gives it the Builder to download through")
+	} else {
+		ctx, cancel := context.WithTimeout(values, time.Minute)
+		stop := context.AfterFunc(m.base, cancel)
+		var certs []Certificate
+		if certs, err = fetch(ctx, b, m.opts.APIv3Key, m.opts.Path, m.now()); err == nil {
+			m.keep(certs)
+		}
+		stop()
+		cancel()
 	}
 	m.flight.Lock()
 	d.err = err
@@ -303,19 +366,16 @@ func (m *Manager) run(d *download) {
 	close(d.done)
 }
 
-// keep adds the downloaded certificates and drops the expired ones.
+// keep makes the downloaded certificates, all checked and valid, the known
+// ones: a certificate WeChat Pay no longer lists is dropped.
 func (m *Manager) keep(certs []Certificate) {
-	now := time.Now()
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	known := make(map[string]Certificate, len(certs))
 	for _, c := range certs {
-		m.certs[c.Serial] = c
+		known[c.Serial] = c
 	}
-	for serial, c := range m.certs {
-		if now.After(c.Certificate.NotAfter) {
-			delete(m.certs, serial)
-		}
-	}
+	m.mu.Lock()
+	m.certs = known
+	m.mu.Unlock()
 }
 
 // PublicKey returns the key of a known, valid certificate. For a serial it
@@ -352,7 +412,7 @@ func (m *Manager) lookup(serial string) (*rsa.PublicKey, bool) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	c, ok := m.certs[serial]
-	if !ok || time.Now().After(c.Certificate.NotAfter) {
+	if now := m.now(); !ok || now.Before(c.Certificate.NotBefore) || now.After(c.Certificate.NotAfter) {
 		return nil, false
 	}
 	return c.Certificate.PublicKey.(*rsa.PublicKey), true
@@ -373,7 +433,7 @@ func (m *Manager) Serials() []string {
 // CurrentSerial is the newest certificate already in effect: what requests
 // name in Wechatpay-Serial and what sensitive fields are encrypted with.
 func (m *Manager) CurrentSerial() string {
-	now := time.Now()
+	now := m.now()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	var best Certificate

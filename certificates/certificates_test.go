@@ -35,6 +35,23 @@ func downloads(srv *wechatpaytest.Server) int {
 	return n
 }
 
+// startedDownloads counts the certificate downloads the client starts.
+// Unlike the server's record, which a download cancelled in flight may
+// still reach after Stop has returned, it changes only when one begins.
+type startedDownloads struct {
+	n    atomic.Int64
+	base *http.Transport
+}
+
+func (s *startedDownloads) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.URL.Path, "/v3/certificates") {
+		s.n.Add(1)
+	}
+	return s.base.RoundTrip(r)
+}
+
+func (s *startedDownloads) CloseIdleConnections() { s.base.CloseIdleConnections() }
+
 func TestDownload(t *testing.T) {
 	srv := wechatpaytest.NewServer()
 	defer srv.Close()
@@ -159,9 +176,7 @@ func TestManagerScheduledRefreshAndStop(t *testing.T) {
 	require.NoError(t, err)
 	cfg := srv.Config()
 	cfg.Keys = mgr
-	// Count the downloads the client starts: the server may still record
-	// one that Stop cancelled after Stop has returned.
-	started := &countingTransport{base: http.DefaultTransport.(*http.Transport).Clone()}
+	started := &startedDownloads{base: http.DefaultTransport.(*http.Transport).Clone()}
 	cfg.HTTPClient = &http.Client{Transport: started}
 	b, err := wechatpay.NewBuilder(cfg)
 	require.NoError(t, err)
@@ -173,7 +188,7 @@ func TestManagerScheduledRefreshAndStop(t *testing.T) {
 	assert.Eventually(t, func() bool { _, ok := mgr.PublicKey(ctx, newSerial); return ok && downloads(srv) >= 2 },
 		5*time.Second, 10*time.Millisecond, "the scheduled refresh finds the new certificate")
 
-	cancel() // the context ends the refreshing
+	cancel() // Start's context does not end the refreshing: Stop does
 	mgr.Stop()
 	mgr.Stop() // twice is fine
 	n := started.n.Load()
@@ -183,17 +198,6 @@ func TestManagerScheduledRefreshAndStop(t *testing.T) {
 	mu.Lock()
 	assert.Empty(t, bgErrs)
 	mu.Unlock()
-}
-
-// countingTransport counts the requests a client starts.
-type countingTransport struct {
-	base *http.Transport
-	n    atomic.Int64
-}
-
-func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	c.n.Add(1)
-	return c.base.RoundTrip(r)
 }
 
 func TestManagerMixedWithPublicKey(t *testing.T) {

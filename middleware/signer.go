@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wechatpay-chain/wechatpay/internal/rsakey"
 )
 
 // Scheme is the Authorization scheme of APIv3 requests signed with RSA.
@@ -29,21 +31,30 @@ type SigningKey interface {
 
 // FromCryptoSigner adapts a crypto.Signer holding an RSA key (an
 // *rsa.PrivateKey, or an HSM or KMS handle that implements crypto.Signer).
+// A key under 2048 bits signs nothing (errors.Is ErrWeakKey).
 func FromCryptoSigner(s crypto.Signer) SigningKey {
-	k := cryptoKey{signer: s}
 	if s == nil {
-		k.err = errors.New("middleware: the signing key is nil: expected the merchant API private key (apiclient_key.pem)")
-	} else if _, ok := s.Public().(*rsa.PublicKey); !ok {
-		// Checked once here: Public may be a remote call for a KMS key.
-		k.err = fmt.Errorf("middleware: the signing key holds a %T, expected the merchant's RSA API private key", s.Public())
+		return cryptoKey{err: errors.New("middleware: the signing key is nil: expected the merchant API private key (apiclient_key.pem)")}
+	}
+	// Checked once here: Public may be a remote call for a KMS key.
+	k := cryptoKey{signer: s, pub: s.Public()}
+	if pub, ok := k.pub.(*rsa.PublicKey); !ok {
+		k.err = fmt.Errorf("middleware: the signing key holds a %T, expected the merchant's RSA API private key", k.pub)
+	} else if err := rsakey.Check(rsakey.Merchant, pub); err != nil {
+		k.err = fmt.Errorf("middleware: %w", err)
 	}
 	return k
 }
 
 type cryptoKey struct {
 	signer crypto.Signer
+	pub    crypto.PublicKey
 	err    error
 }
+
+// Public returns the signer's public key, as crypto.Signer does: NewBuilder
+// checks its size.
+func (k cryptoKey) Public() crypto.PublicKey { return k.pub }
 
 func (k cryptoKey) Sign(_ context.Context, message []byte) ([]byte, error) {
 	if k.err != nil {

@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wechatpay-chain/wechatpay/internal/rsakey"
 )
 
 // MaxClockSkew is how far a response timestamp may be from local time. Exactly
@@ -273,6 +275,9 @@ func (v *Verifier) prepare(ctx context.Context, h http.Header, body []byte) (*pr
 	if !ok {
 		return nil, fail(ErrUnknownSerial, "signed with %q, which is not among the configured verification keys [%s]; configure the WeChat Pay platform certificate or WeChat Pay public key (PUB_KEY_ID_...) with that serial (the merchant's own API certificate is not a verification key)",
 			serial, strings.Join(v.Keys.Serials(), ", "))
+	}
+	if err := rsakey.Check(rsakey.VerificationKey(serial), key); err != nil {
+		return nil, fail(ErrWeakKey, "%v", err)
 	}
 	sig, err := base64.StdEncoding.DecodeString(signature)
 	if err != nil {

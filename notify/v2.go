@@ -14,11 +14,19 @@ import (
 	"github.com/wechatpay-chain/wechatpay/apiv2"
 )
 
+// v2Decoder reads APIv2 notifications, which anyone can send: at most
+// MaxBodySize, and flat (fields hold text), so that a huge or deeply nested
+// body is refused before it costs anything.
+var v2Decoder = apiv2.Decoder{MaxSize: MaxBodySize, MaxDepth: 2}
+
 // ParseV2 reads an APIv2 XML notification (a payment result, say) from its
-// raw body and checks its sign with the APIv2 secret. A return_code other
-// than SUCCESS is returned as it came, with an error.
+// raw body and checks its sign with the APIv2 secret. A body over
+// MaxBodySize, or whose fields hold elements, is refused before it is
+// parsed. A return_code other than SUCCESS is returned as it came, with an
+// error. A verified notification may still report a failed payment: check
+// its result_code.
 func ParseV2(body []byte, secret string) (map[string]string, error) {
-	fields, err := apiv2.Decode(body)
+	fields, err := v2Decoder.Decode(body)
 	if err != nil {
 		return nil, fmt.Errorf("notify: %w", err)
 	}
@@ -35,9 +43,10 @@ func ParseV2(body []byte, secret string) (map[string]string, error) {
 // its req_info is encrypted with a key derived from the APIv2 secret, and
 // decrypting it is what proves it came from WeChat Pay. The result holds
 // the outer fields (appid, mch_id, ...) and the decrypted ones
-// (out_refund_no, refund_status, ...); req_info itself is left out.
+// (out_refund_no, refund_status, ...); req_info itself is left out. The
+// limits of ParseV2 apply, to the decrypted req_info too.
 func ParseRefundV2(body []byte, secret string) (map[string]string, error) {
-	fields, err := apiv2.Decode(body)
+	fields, err := v2Decoder.Decode(body)
 	if err != nil {
 		return nil, fmt.Errorf("notify: %w", err)
 	}
@@ -60,14 +69,14 @@ func ParseRefundV2(body []byte, secret string) (map[string]string, error) {
 
 // DecryptReqInfo decrypts a refund notification's req_info: base64,
 // AES-256-ECB with PKCS#7 padding, key the lower-case hex MD5 of the APIv2
-// secret; the plaintext is XML with root <root>.
+// secret; the plaintext is flat XML with root <root>.
 func DecryptReqInfo(reqInfo, secret string) (map[string]string, error) {
 	sum := md5.Sum([]byte(secret))
 	plain, err := decryptECB(reqInfo, []byte(hex.EncodeToString(sum[:])))
 	if err != nil {
 		return nil, err
 	}
-	fields, err := apiv2.Decode(plain)
+	fields, err := v2Decoder.Decode(plain)
 	if err != nil {
 		return nil, fmt.Errorf("notify: the decrypted req_info: %w", err)
 	}
@@ -107,7 +116,10 @@ func decryptECB(b64 string, key []byte) ([]byte, error) {
 }
 
 // ReplyV2 is the body to answer an APIv2 notification with: SUCCESS/OK
-// when err is nil, else FAIL with err's message (keep it free of secrets).
+// when err is nil, else FAIL with err's message. Anyone can POST to a
+// notify_url: log the details and pass a generic error, such as
+// errors.New("notification not processed"), rather than a parse error or
+// your own (WeChat Pay goes by return_code, not the message).
 func ReplyV2(err error) []byte {
 	code, msg := "SUCCESS", "OK"
 	if err != nil {

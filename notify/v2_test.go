@@ -32,6 +32,13 @@ func encryptECB(t *testing.T, plain, key []byte) string {
 	return base64.StdEncoding.EncodeToString(out)
 }
 
+func encode(t *testing.T, fields map[string]string) []byte {
+	t.Helper()
+	body, err := apiv2.Encode(fields)
+	require.NoError(t, err)
+	return body
+}
+
 func TestDecryptOfficialVector(t *testing.T) {
 	plain, err := decryptECB("pZwJZBLuy3mDACEQT4YTBw==", []byte("0123456789abcdef0123456789abcdef"))
 	require.NoError(t, err)
@@ -43,7 +50,7 @@ func TestParseRefundV2(t *testing.T) {
 	sum := md5.Sum([]byte(secret))
 	key := []byte(hex.EncodeToString(sum[:]))
 	inner := "<root><out_refund_no><![CDATA[R1]]></out_refund_no><refund_status><![CDATA[SUCCESS]]></refund_status><refund_fee>100</refund_fee></root>"
-	body := apiv2.Encode(map[string]string{"return_code": "SUCCESS", "appid": "wx1", "mch_id": "1900000001", "nonce_str": "n",
+	body := encode(t, map[string]string{"return_code": "SUCCESS", "appid": "wx1", "mch_id": "1900000001", "nonce_str": "n",
 		"req_info": encryptECB(t, []byte(inner), key)})
 
 	fields, err := ParseRefundV2(body, secret)
@@ -61,7 +68,7 @@ func TestParseRefundV2(t *testing.T) {
 		"not XML inside": encryptECB(t, []byte("plain text"), key),
 	} {
 		t.Run(name, func(t *testing.T) {
-			body := apiv2.Encode(map[string]string{"return_code": "SUCCESS", "req_info": reqInfo})
+			body := encode(t, map[string]string{"return_code": "SUCCESS", "req_info": reqInfo})
 			_, err := ParseRefundV2(body, secret)
 			assert.Error(t, err)
 		})
@@ -71,12 +78,12 @@ func TestParseRefundV2(t *testing.T) {
 func TestParseV2(t *testing.T) {
 	msg := map[string]string{"return_code": "SUCCESS", "result_code": "SUCCESS", "out_trade_no": "T1", "total_fee": "100"}
 	msg["sign"] = apiv2.Sign(msg, secret, apiv2.MD5)
-	fields, err := ParseV2(apiv2.Encode(msg), secret)
+	fields, err := ParseV2(encode(t, msg), secret)
 	require.NoError(t, err)
 	assert.Equal(t, "T1", fields["out_trade_no"])
 
 	msg["total_fee"] = "1"
-	_, err = ParseV2(apiv2.Encode(msg), secret)
+	_, err = ParseV2(encode(t, msg), secret)
 	assert.ErrorIs(t, err, apiv2.ErrBadSign)
 
 	fields, err = ParseV2([]byte("<xml><return_code>FAIL</return_code><return_msg>签名失败</return_msg></xml>"), secret)

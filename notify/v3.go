@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -16,8 +15,8 @@ import (
 )
 
 // Notification is a verified, decrypted APIv3 notification. WeChat Pay
-// retries for about a day and may deliver one event more than once: use ID
-// to do each event's work once.
+// retries for about a day and may deliver one event more than once: ID
+// tells a repeat (Handler does, with its Deduper).
 type Notification struct {
 	ID           string   `json:"id"`          // the event id, the same on every delivery of the event
 	CreateTime   string   `json:"create_time"` // RFC 3339
@@ -181,39 +180,7 @@ func canonical(h http.Header) http.Header {
 	return out
 }
 
-// MaxBodySize bounds what Handler reads; real notifications are a few KB.
+// MaxBodySize bounds what Handler reads and what ParseV2 and ParseRefundV2
+// accept: real notifications are a few KB, and anyone can send one. Read
+// an APIv2 notification with http.MaxBytesReader(w, r.Body, MaxBodySize).
 const MaxBodySize = 1 << 20
-
-// Handler adapts fn to net/http. It reads the body once, parses it, and
-// calls fn with the request's context. It answers 204 when fn returns nil;
-// otherwise {"code":"FAIL","message":...} with 401 for a notification that
-// fails verification, 400 for one that is malformed or does not decrypt,
-// and 500 when fn fails, so that WeChat Pay delivers it again later.
-func (p *Parser) Handler(fn func(ctx context.Context, n *Notification) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodySize))
-		if err != nil {
-			fail(w, http.StatusBadRequest, "reading the body: "+err.Error())
-			return
-		}
-		n, err := p.Parse(r.Context(), r.Header, body)
-		switch {
-		case errors.Is(err, middleware.ErrVerification):
-			fail(w, http.StatusUnauthorized, err.Error())
-		case err != nil:
-			fail(w, http.StatusBadRequest, err.Error())
-		default:
-			if err := fn(r.Context(), n); err != nil {
-				fail(w, http.StatusInternalServerError, err.Error())
-				return
-			}
-			w.WriteHeader(http.StatusNoContent)
-		}
-	})
-}
-
-func fail(w http.ResponseWriter, status int, message string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"code": "FAIL", "message": message})
-}

@@ -30,12 +30,38 @@ const signerHint = "Wechatpaytest-Signer"
 // and answers that follow the platform identity are signed with the new
 // one. It returns the new serial. Key generation makes it take a moment.
 func (s *Server) RotatePlatformCertificate() string {
-	key, cert := newIdentity(fmt.Sprintf("wechatpaytest platform %d", time.Now().UnixNano()), nil, nil)
+	key, cert := newPlatform(s.PlatformCA, s.platformCAKey)
+	return s.AddPlatformCertificate(key, cert)
+}
+
+// AddPlatformCertificate lists cert, whose private key is key, as the
+// newest platform certificate: /v3/certificates lists it and is signed
+// with it, and so are answers that follow the platform identity. Any
+// certificate goes, so that tests can offer what a client must refuse
+// (self-signed, a short key, expired; see IssuePlatformCertificate). It
+// returns cert's serial.
+func (s *Server) AddPlatformCertificate(key *rsa.PrivateKey, cert *x509.Certificate) string {
 	p := platform{key: key, cert: cert, serial: serialOf(cert)}
 	s.mu.Lock()
 	s.platforms = append(s.platforms, p)
 	s.mu.Unlock()
 	return p.serial
+}
+
+// RemovePlatformCertificate stops listing the platform certificate serial
+// and signing with it, as WeChat Pay drops a certificate it no longer
+// uses. It reports whether the server listed it; the last certificate
+// stays, since the server always lists one.
+func (s *Server) RemovePlatformCertificate(serial string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, p := range s.platforms {
+		if p.serial == serial && len(s.platforms) > 1 {
+			s.platforms = append(s.platforms[:i:i], s.platforms[i+1:]...)
+			return true
+		}
+	}
+	return false
 }
 
 // PlatformCertificates returns the platform certificates the server lists,

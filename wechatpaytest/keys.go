@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/big"
 	"strings"
@@ -45,6 +46,13 @@ type Keys struct {
 	// certificates from it, as WeChat Pay accepts the merchant API
 	// certificate on its mutual TLS endpoints.
 	CA *x509.Certificate
+	// PlatformCA issues the platform certificates. It is a local CA under
+	// WeChat Pay's CA name (C=CN, O=Tenpay.com, OU=Tenpay.com CA Center,
+	// CN=Tenpay.com Root CA), the issuer name certificates.Download checks;
+	// its key is the test's own, not Tenpay's. IssuePlatformCertificate
+	// issues more.
+	PlatformCA    *x509.Certificate
+	platformCAKey crypto.Signer
 
 	// stranger signs responses under a serial no client is configured with.
 	stranger       *rsa.PrivateKey
@@ -60,10 +68,11 @@ var (
 func sharedKeys() *Keys {
 	keysOnce.Do(func() {
 		k := &Keys{MchID: "1900000001", PublicKeyID: "PUB_KEY_ID_0119000000012026112800000000000001", Secret: randomHex(16), APIv3Key: randomHex(16)}
-		caKey, ca := newCA()
+		caKey, ca := newCA(pkix.Name{CommonName: "wechatpaytest CA", Organization: []string{"wechatpaytest"}})
 		k.CA = ca
+		k.platformCAKey, k.PlatformCA = newCA(tenpayRootCA)
 		k.MerchantKey, k.MerchantCert = newIdentity("1900000001", ca, caKey)
-		k.PlatformKey, k.PlatformCert = newIdentity("wechatpaytest platform", nil, nil)
+		k.PlatformKey, k.PlatformCert = newPlatform(k.PlatformCA, k.platformCAKey)
 		k.PublicKeyKey, _ = newIdentity("", nil, nil)
 		k.stranger, _ = newIdentity("", nil, nil)
 		k.MerchantSerial = serialOf(k.MerchantCert)
@@ -74,15 +83,24 @@ func sharedKeys() *Keys {
 	return keys
 }
 
-// newCA makes the test CA; ECDSA keeps its generation fast.
-func newCA() (*ecdsa.PrivateKey, *x509.Certificate) {
+// tenpayRootCA is the name of the CA that issues WeChat Pay's platform
+// certificates, as their Issuer spells it.
+var tenpayRootCA = pkix.Name{Country: []string{"CN"}, Organization: []string{"Tenpay.com"},
+	OrganizationalUnit: []string{"Tenpay.com CA Center"}, CommonName: "Tenpay.com Root CA"}
+
+// platformSubject is the Subject of WeChat Pay's platform certificates.
+var platformSubject = pkix.Name{Country: []string{"CN"}, Province: []string{"GuangDong"}, Locality: []string{"ShenZhen"},
+	Organization: []string{"Tenpay.com"}, OrganizationalUnit: []string{"Tenpay.com CA Center"}, CommonName: "Tenpay.com sign"}
+
+// newCA makes a test CA named name; ECDSA keeps its generation fast.
+func newCA(name pkix.Name) (*ecdsa.PrivateKey, *x509.Certificate) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		panic(fmt.Sprintf("wechatpaytest: generating the CA key: %v", err))
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "wechatpaytest CA", Organization: []string{"wechatpaytest"}},
+		Subject:               name,
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().AddDate(5, 0, 0),
 		KeyUsage:              x509.KeyUsageCertSign,
@@ -111,13 +129,8 @@ func newIdentity(cn string, ca *x509.Certificate, caKey crypto.Signer) (*rsa.Pri
 	if cn == "" {
 		return key, nil
 	}
-	serial := make([]byte, 20)
-	if _, err := rand.Read(serial); err != nil {
-		panic(fmt.Sprintf("wechatpaytest: generating a serial: %v", err))
-	}
-	serial[0] = serial[0]&0x7f | 0x10 // positive, and 40 hex digits
 	tmpl := &x509.Certificate{
-		SerialNumber: new(big.Int).SetBytes(serial),
+		SerialNumber: newSerial(),
 		Subject:      pkix.Name{CommonName: cn, Organization: []string{"wechatpaytest"}},
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().AddDate(5, 0, 0),
@@ -137,6 +150,61 @@ func newIdentity(cn string, ca *x509.Certificate, caKey crypto.Signer) (*rsa.Pri
 		panic(fmt.Sprintf("wechatpaytest: parsing a certificate: %v", err))
 	}
 	return key, cert
+}
+
+// newPlatform generates an RSA-2048 key and a platform certificate for it
+// issued by ca, valid from an hour ago for five years.
+func newPlatform(ca *x509.Certificate, caKey crypto.Signer) (*rsa.PrivateKey, *x509.Certificate) {
+	key, _ := newIdentity("", nil, nil)
+	cert, err := issuePlatform(&x509.Certificate{NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(5, 0, 0)},
+		&key.PublicKey, ca, caKey)
+	if err != nil {
+		panic(fmt.Sprintf("wechatpaytest: %v", err))
+	}
+	return key, cert
+}
+
+// IssuePlatformCertificate issues a certificate for pub from tmpl with
+// PlatformCA, as WeChat Pay's CA issues platform certificates; tests make
+// good and bad ones with it (a short key, dates outside the validity).
+// Where tmpl leaves them empty it sets a random 20-byte serial, the
+// platform certificates' Subject (CN=Tenpay.com sign, O=Tenpay.com, ...)
+// and KeyUsage; its NotBefore and NotAfter are taken as they are. List the
+// result with Server.AddPlatformCertificate.
+func (k *Keys) IssuePlatformCertificate(tmpl *x509.Certificate, pub *rsa.PublicKey) (*x509.Certificate, error) {
+	return issuePlatform(tmpl, pub, k.PlatformCA, k.platformCAKey)
+}
+
+func issuePlatform(tmpl *x509.Certificate, pub *rsa.PublicKey, ca *x509.Certificate, caKey crypto.Signer) (*x509.Certificate, error) {
+	if tmpl == nil || pub == nil || ca == nil || caKey == nil {
+		return nil, errors.New("wechatpaytest: issuing a platform certificate needs a template, a public key and Keys from NewServer")
+	}
+	t := *tmpl
+	if t.SerialNumber == nil {
+		t.SerialNumber = newSerial()
+	}
+	if t.Subject.String() == "" {
+		t.Subject = platformSubject
+	}
+	if t.KeyUsage == 0 {
+		t.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment
+	}
+	der, err := x509.CreateCertificate(rand.Reader, &t, ca, pub, caKey)
+	if err != nil {
+		return nil, fmt.Errorf("wechatpaytest: creating a platform certificate: %w", err)
+	}
+	return x509.ParseCertificate(der)
+}
+
+// newSerial is a random 20-byte certificate serial like WeChat Pay's:
+// positive, and 40 hex digits.
+func newSerial() *big.Int {
+	serial := make([]byte, 20)
+	if _, err := rand.Read(serial); err != nil {
+		panic(fmt.Sprintf("wechatpaytest: generating a serial: %v", err))
+	}
+	serial[0] = serial[0]&0x7f | 0x10
+	return new(big.Int).SetBytes(serial)
 }
 
 func serialOf(cert *x509.Certificate) string {

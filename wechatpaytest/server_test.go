@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wechatpay-chain/wechatpay/apiv2"
 	"github.com/wechatpay-chain/wechatpay/middleware"
 	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
 )
@@ -188,4 +189,30 @@ func TestServerBasePathAndHandlers(t *testing.T) {
 	r.Body.Close()
 	assert.Equal(t, 404, r.StatusCode)
 	assert.True(t, bytes.Contains(b, []byte("RESOURCE_NOT_EXISTS")))
+}
+
+// TestServerChecksAPIv2Query: for an APIv2 GET the server checks the sign
+// over every query parameter, and refuses a parameter given twice.
+func TestServerChecksAPIv2Query(t *testing.T) {
+	srv := wechatpaytest.NewServer()
+	defer srv.Close()
+	signed := map[string]string{"mch_id": srv.MchID, "nonce_str": "n1"}
+	sign := apiv2.Sign(signed, srv.Secret, apiv2.MD5)
+	tests := []struct {
+		name, query, rejected string
+	}{
+		{"every parameter signed", "mch_id=" + srv.MchID + "&nonce_str=n1&sign=" + sign, ""},
+		{"a parameter outside the sign", "mch_id=" + srv.MchID + "&nonce_str=n1&plan_id=12535&sign=" + sign, "sign not match"},
+		{"a parameter twice", "mch_id=" + srv.MchID + "&nonce_str=n1&nonce_str=n2&sign=" + sign, "the query is not APIv2 parameters: the parameter nonce_str appears 2 times"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := http.Get(srv.URL + "papay/entrustweb?" + tt.query)
+			require.NoError(t, err)
+			resp.Body.Close()
+			last, ok := srv.LastRequest()
+			require.True(t, ok)
+			assert.Equal(t, tt.rejected, last.Rejected)
+		})
+	}
 }

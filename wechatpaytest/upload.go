@@ -10,6 +10,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"strings"
 )
 
@@ -19,6 +20,9 @@ type Upload struct {
 	Filename    string // the file part's file name
 	ContentType string // the file part's content type
 	File        []byte
+	// Headers are the headers of every part, in the order received, so
+	// that a test can tell that no field added one.
+	Headers []textproto.MIMEHeader
 }
 
 func parseUpload(body []byte, boundary string) (*Upload, error) {
@@ -39,6 +43,7 @@ func parseUpload(body []byte, boundary string) (*Upload, error) {
 		if err != nil {
 			return nil, err
 		}
+		u.Headers = append(u.Headers, p.Header)
 		switch p.FormName() {
 		case "meta":
 			u.Meta = data

@@ -1,6 +1,7 @@
 package wechatpaytest
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -25,15 +26,22 @@ func (s *Server) HandleV2(path string, h HandlerV2) {
 }
 
 // serveV2 checks an APIv2 request as WeChat Pay does (client certificate
-// where mutual TLS is required, then the sign) and answers with signed XML.
+// where mutual TLS is required, then the sign: over the XML body, or for a
+// GET over every query parameter, each given once) and answers with signed
+// XML.
 func (s *Server) serveV2(w http.ResponseWriter, r *http.Request, body []byte, path string, fault Fault) {
 	var params map[string]string
-	var parseErr error
+	var parseErr, queryErr error
 	if r.Method == http.MethodGet {
-		q, _ := url.ParseQuery(r.URL.RawQuery)
+		// The query string holds the signed parameters, once each.
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		queryErr = err
 		params = map[string]string{}
-		for k := range q {
-			params[k] = q.Get(k)
+		for k, vs := range q {
+			if len(vs) > 1 {
+				queryErr = fmt.Errorf("the parameter %s appears %d times", k, len(vs))
+			}
+			params[k] = vs[0]
 		}
 	} else {
 		params, parseErr = apiv2.Decode(body)
@@ -46,6 +54,9 @@ func (s *Server) serveV2(w http.ResponseWriter, r *http.Request, body []byte, pa
 	case parseErr != nil:
 		entry.Rejected = "the body is not XML: " + parseErr.Error()
 		reply = map[string]string{"return_code": "FAIL", "return_msg": "XML格式错误"}
+	case queryErr != nil:
+		entry.Rejected = "the query is not APIv2 parameters: " + queryErr.Error()
+		reply = map[string]string{"return_code": "FAIL", "return_msg": "参数格式错误"}
 	case s.needsCertificate(path) && entry.ClientCertificate == nil:
 		entry.Rejected = "this endpoint needs the merchant API certificate (mutual TLS)"
 		reply = map[string]string{"return_code": "FAIL", "return_msg": "证书错误: " + entry.Rejected}
@@ -82,8 +93,13 @@ func (s *Server) serveV2(w http.ResponseWriter, r *http.Request, body []byte, pa
 		writeHTMLPage(w)
 		return
 	}
+	out, err := apiv2.Encode(reply)
+	if err != nil {
+		http.Error(w, "wechatpaytest: the HandlerV2 answer cannot be sent as XML: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-	_, _ = w.Write(apiv2.Encode(reply))
+	_, _ = w.Write(out)
 }
 
 // downloads are the default answers of the plain-text download endpoints.

@@ -1,6 +1,8 @@
 // Command notify runs a merchant's notify_url handler and has the embedded
 // fake WeChat Pay call it: a payment notification, the same event delivered
-// again, and a WECHATPAY/SIGNTEST/ probe that must be refused.
+// again (answered without running the merchant's function twice), a GET
+// (refused with 405) and a WECHATPAY/SIGNTEST/ probe that must be refused.
+// Why a notification was refused goes to the log, not to the caller.
 //
 //	go run ./_examples/notify
 package main
@@ -9,10 +11,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"sync"
+	"sync/atomic"
 
 	"github.com/wechatpay-chain/wechatpay"
 	"github.com/wechatpay-chain/wechatpay/notify"
@@ -39,16 +42,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	var mu sync.Mutex
-	done := map[string]bool{}
+	var calls atomic.Int32
 	handler := parser.Handler(func(ctx context.Context, n *notify.Notification) error {
-		mu.Lock()
-		defer mu.Unlock()
-		if done[n.ID] {
-			fmt.Printf("merchant: %s again, already handled\n", n.ID)
-			return nil
-		}
-		done[n.ID] = true
+		calls.Add(1)
 		var tx struct {
 			OutTradeNo string `json:"out_trade_no"`
 			TradeState string `json:"trade_state"`
@@ -62,6 +58,10 @@ func run() error {
 		fmt.Printf("merchant: %s %s: order %s is %s, %d fen\n", n.ID, n.EventType, tx.OutTradeNo, tx.TradeState, tx.Amount.Total)
 		return nil
 	})
+	// The details the answers leave out (a key id, the clock offset, the
+	// function's error) go here; a fleet would also set handler.Deduper to
+	// a store its instances share.
+	handler.Logger = slog.New(slog.NewTextHandler(os.Stdout, nil))
 	merchant := httptest.NewServer(handler)
 	defer merchant.Close()
 
@@ -79,6 +79,21 @@ func run() error {
 			return err
 		}
 	}
+	if n := calls.Load(); n != 1 {
+		return fmt.Errorf("the merchant's function ran %d times for one event, expected once", n)
+	}
+	fmt.Println("merchant: the repeat was acknowledged without running the function again")
+
+	get, err := http.Get(merchant.URL)
+	if err != nil {
+		return err
+	}
+	get.Body.Close()
+	fmt.Printf("someone: GET -> %s (Allow: %s)\n", get.Status, get.Header.Get("Allow"))
+	if get.StatusCode != http.StatusMethodNotAllowed {
+		return fmt.Errorf("a GET was answered %s, expected 405", get.Status)
+	}
+
 	resp, err := wechat.Notify(ctx, nil, merchant.URL, "TRANSACTION.SUCCESS", map[string]string{"out_trade_no": "X"}, wechatpaytest.SignTest)
 	if err != nil {
 		return err

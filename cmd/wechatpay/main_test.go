@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -74,6 +76,18 @@ func TestUsageAndExitCodes(t *testing.T) {
 	}
 }
 
+// keyMaterial returns 48 characters from inside the PEM file's base64 body:
+// whole on one PEM line, so the check finds them as PEM text or as raw
+// base64, and random, so they are in no clean output by chance.
+func keyMaterial(t *testing.T, file string) string {
+	t.Helper()
+	text, err := os.ReadFile(file)
+	require.NoError(t, err)
+	block, _ := pem.Decode(text)
+	require.NotNil(t, block, "no PEM block in %s", file)
+	return base64.StdEncoding.EncodeToString(block.Bytes)[64:112]
+}
+
 // sandbox starts the sandbox command and returns its environment exports
 // and a function that stops it and returns its output.
 func sandbox(t *testing.T, args ...string) (map[string]string, func() string) {
@@ -117,7 +131,8 @@ func TestSandboxAndRequest(t *testing.T) {
 		assert.Contains(t, errOut, "> POST "+env["WECHATPAY_BASE_URL"]+"v3/pay/transactions/native")
 		assert.Regexp(t, `> Authorization: WECHATPAY2-SHA256-RSA2048 mchid="1900000001",serial_no="[0-9A-F]+",timestamp="\d+",nonce_str="\w+",signature="[^"]{8}\.\.\."`, errOut)
 		assert.Contains(t, errOut, "< 200 OK")
-		for _, secret := range []string{env["WECHATPAY_APIV3_KEY"], env["WECHATPAY_SECRET"], "PRIVATE KEY"} {
+		for _, secret := range []string{env["WECHATPAY_APIV3_KEY"], env["WECHATPAY_SECRET"], keyMaterial(t, env["WECHATPAY_PRIVATE_KEY"])} {
+			require.GreaterOrEqual(t, len(secret), 12, "a needle this short could be in the output by chance: %q", secret)
 			assert.NotContains(t, out+errOut, secret)
 		}
 	})
