@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"testing"
 	"time"
 
@@ -16,20 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wechatpay-chain/wechatpay"
+	"github.com/wechatpay-chain/wechatpay/internal/memtest"
 	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
 )
-
-// allocated returns how many bytes fn allocated on the heap (by every
-// goroutine: the fake server's answers are written from shared buffers, so
-// nearly all of it is the client's).
-func allocated(fn func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	fn()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
 
 // Every answer is read whole before it is verified: Config.MaxResponseBytes
 // bounds what that may cost, decompressed, for APIv3, APIv2 and error
@@ -114,7 +102,7 @@ func TestAnswersLargerThanTheLimitAreRefused(t *testing.T) {
 			defer srv.SetFault(wechatpaytest.NoFault)
 			before := len(srv.Requests())
 			var err error
-			cost := allocated(func() { err = tt.call() })
+			cost := memtest.Allocated(func() { err = tt.call() })
 			require.ErrorIs(t, err, wechatpay.ErrResponseTooLarge)
 			var tooLarge *wechatpay.ResponseTooLargeError
 			require.ErrorAs(t, err, &tooLarge)
