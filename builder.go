@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -43,6 +44,11 @@ const Version = "0.1.0"
 
 // DefaultBaseURL is the mainland APIv3 host.
 const DefaultBaseURL = "https://api.mch.weixin.qq.com/"
+
+// DefaultMaxResponseBytes is the largest answer a Builder reads unless
+// Config.MaxResponseBytes says otherwise: 32 MiB, far above any API answer
+// (APIv3 answers are JSON of a few KiB; the large files go to a Sink).
+const DefaultMaxResponseBytes = 32 << 20
 
 // Config holds a merchant's credentials and the Builder's settings.
 type Config struct {
@@ -105,6 +111,17 @@ type Config struct {
 	// Logger gets one record per request (method, path, status,
 	// Request-ID, attempts, duration); nil logs nothing.
 	Logger *slog.Logger
+	// MaxResponseBytes bounds what an answer may cost: the Builder reads an
+	// answer whole before verifying it, so a body (counted after gzip is
+	// undone) longer than this is refused unread past the limit and
+	// unverified, with an error matching ErrResponseTooLarge. It applies to
+	// APIv3 and APIv2 answers, error answers and uploads' answers, and such
+	// an answer is not retried. 0 means DefaultMaxResponseBytes (32 MiB, far
+	// above any API answer); a negative value means no limit. Downloads to
+	// an Options.Sink stream and are not limited: an APIv2 bill download
+	// (v2/pay/downloadbill and the like) answers the bill itself, which
+	// without a Sink is held in memory and may need a larger limit.
+	MaxResponseBytes int64
 
 	// TLSCertificate is the merchant API certificate with its private key,
 	// for the APIv2 endpoints that need mutual TLS (refunds, red packets,
@@ -141,6 +158,9 @@ type Builder struct {
 	timeout   time.Duration     // for requests whose context has no deadline; 0: none
 	logger    *slog.Logger
 	failover  *failover // nil without Config.Failover
+	// maxResponse is the most bytes an answer's body (decompressed) may
+	// hold; 0: no limit.
+	maxResponse int64
 }
 
 // NewBuilder checks cfg and returns a Builder. An error names the Config
@@ -166,6 +186,12 @@ func NewBuilder(cfg Config) (*Builder, error) {
 		b.timeout = 30 * time.Second
 	case b.timeout < 0:
 		b.timeout = 0
+	}
+	switch b.maxResponse = cfg.MaxResponseBytes; {
+	case b.maxResponse == 0:
+		b.maxResponse = DefaultMaxResponseBytes
+	case b.maxResponse < 0:
+		b.maxResponse = 0
 	}
 	if b.v3 {
 		b.signer, b.private = cfg.SigningKey, cfg.PrivateKey
@@ -264,6 +290,9 @@ func (b *Builder) newClient(hc *http.Client) *resty.Client {
 	// keep both ours unless a request sets its own.
 	c.SetHeader("Accept", middleware.DefaultAccept)
 	c.SetHeader("User-Agent", UserAgent)
+	// resty reads every answer whole (gzip undone) before the middleware
+	// verifies it: the limit stops reading there, whatever the server sends.
+	c.SetResponseBodyLimit(int(min(b.maxResponse, math.MaxInt)))
 	c.SetPreRequestHook(func(_ *resty.Client, req *http.Request) error {
 		countAttempt(req.Context())
 		return stackFrom(req.Context(), b.stack).HandleRequest(req)
@@ -382,7 +411,8 @@ func (b *Builder) Stack() *middleware.Stack {
 
 // Client returns the underlying resty client, for transport settings such as
 // a proxy or retries. Configure it before sending requests, and leave its
-// PreRequestHook alone: the middleware stack runs there. It is nil for a
+// PreRequestHook and response body limit alone: the middleware stack runs
+// there, and Config.MaxResponseBytes sets the limit. It is nil for a
 // Builder not made by NewBuilder.
 func (b *Builder) Client() *resty.Client {
 	if b == nil {
@@ -450,8 +480,13 @@ func (cfg *Config) checkAPIv3() error {
 		return errors.New("wechatpay: Config.PrivateKey is nil: expected the merchant API private key apiclient_key.pem (see LoadPrivateKey), or a Config.SigningKey")
 	case cfg.PrivateKey != nil && cfg.SigningKey != nil:
 		return errors.New("wechatpay: Config.PrivateKey and Config.SigningKey are both set: set one, the key that signs requests")
+	case nilInside(cfg.SigningKey):
+		return fmt.Errorf("wechatpay: Config.SigningKey is a nil %T: expected a key that signs (or set Config.PrivateKey instead)", cfg.SigningKey)
 	case cfg.PrivateKey != nil && cfg.PrivateKey.N == nil:
 		return errors.New("wechatpay: Config.PrivateKey is an empty rsa.PrivateKey: expected the merchant API private key apiclient_key.pem (see LoadPrivateKey)")
+	}
+	if nilInside(cfg.Keys) {
+		return fmt.Errorf("wechatpay: Config.Keys is a nil %T: expected a source of verification keys (such as a started certificates.Manager), or leave Config.Keys nil", cfg.Keys)
 	}
 	for _, serial := range sortedKeys(cfg.Certs) {
 		pub := cfg.Certs[serial]

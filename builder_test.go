@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wechatpay-chain/wechatpay"
+	"github.com/wechatpay-chain/wechatpay/certificates"
 	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
 )
 
@@ -29,7 +30,11 @@ func TestNewBuilderNamesTheWrongField(t *testing.T) {
 		{"serial not hex", func(c *wechatpay.Config) { c.Serial = "serial-1" }, `Config.Serial "serial-1" is not a certificate serial`},
 		{"no key", func(c *wechatpay.Config) { c.PrivateKey = nil }, "Config.PrivateKey is nil: expected the merchant API private key apiclient_key.pem"},
 		{"two keys", func(c *wechatpay.Config) { c.SigningKey = failingKey{} }, "Config.PrivateKey and Config.SigningKey are both set"},
+		{"nil signing key in an interface", func(c *wechatpay.Config) { c.PrivateKey, c.SigningKey = nil, (*countingKey)(nil) },
+			"Config.SigningKey is a nil *wechatpay_test.countingKey: expected a key that signs"},
 		{"empty key", func(c *wechatpay.Config) { c.PrivateKey = &rsa.PrivateKey{} }, "Config.PrivateKey is an empty rsa.PrivateKey"},
+		{"nil key source in an interface", func(c *wechatpay.Config) { c.Keys = (*certificates.Manager)(nil) },
+			"Config.Keys is a nil *certificates.Manager: expected a source of verification keys"},
 		{"no verification keys", func(c *wechatpay.Config) { c.Certs = nil }, "Config.Certs is empty and Config.Keys is nil, so no response could be verified: set Config.Certs to the WeChat Pay public key"},
 		{"bad cert id", func(c *wechatpay.Config) { c.Certs["platform"] = &srv.PlatformKey.PublicKey },
 			`Config.Certs key "platform" is neither a platform certificate serial (hex) nor a WeChat Pay public key id`},

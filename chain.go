@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/go-resty/resty/v2"
+
+	"github.com/wechatpay-chain/wechatpay/apiv2"
 	"github.com/wechatpay-chain/wechatpay/catalog"
 	"github.com/wechatpay-chain/wechatpay/middleware"
 )
@@ -249,12 +253,59 @@ func (c *Chain) send(ctx context.Context, method string, opts []Options) (*Respo
 	}
 	resp, err := req.Execute(method, target)
 	if err != nil {
-		return c.fail(method, err)
+		return c.fail(method, c.b.limit().refused(resp, err))
 	}
 	if !success(resp.StatusCode()) {
 		return nil, newAPIError(method, c.path, resp.StatusCode(), resp.Header(), resp.Body())
 	}
 	return fromResty(resp), nil
+}
+
+// answerLimit is the most bytes an answer's body (decompressed) may hold,
+// and the setting that chose it, which its error names; n 0: no limit.
+type answerLimit struct {
+	n     int64
+	setBy string
+}
+
+// limit is the Builder's limit on answers, Config.MaxResponseBytes.
+func (b *Builder) limit() answerLimit {
+	return answerLimit{n: b.maxResponse, setBy: "Config.MaxResponseBytes"}
+}
+
+// v2XMLLimit is the limit on an APIv2 XML answer: apiv2.MaxSize, or the
+// Builder's limit when that is tighter.
+func (b *Builder) v2XMLLimit() answerLimit {
+	if b.maxResponse > 0 && b.maxResponse < apiv2.MaxSize {
+		return b.limit()
+	}
+	return answerLimit{n: apiv2.MaxSize, setBy: "apiv2.MaxSize"}
+}
+
+// refused turns resty's refusal of an answer longer than l into a
+// *ResponseTooLargeError; other errors pass as they are.
+func (l answerLimit) refused(resp *resty.Response, err error) error {
+	if !errors.Is(err, resty.ErrResponseBodyTooLarge) || resp == nil || resp.RawResponse == nil {
+		return err
+	}
+	return &ResponseTooLargeError{StatusCode: resp.StatusCode(), Header: resp.Header(), Limit: l.n, LimitSetBy: l.setBy}
+}
+
+// read reads body, resp's body (net/http has undone a gzip
+// Content-Encoding it asked for), up to l, for the requests that bypass
+// resty; a longer body is a *ResponseTooLargeError.
+func (l answerLimit) read(resp *http.Response, body io.Reader) ([]byte, error) {
+	if l.n <= 0 {
+		return io.ReadAll(body)
+	}
+	data, err := io.ReadAll(io.LimitReader(body, l.n+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > l.n {
+		return nil, &ResponseTooLargeError{StatusCode: resp.StatusCode, Header: resp.Header, Limit: l.n, LimitSetBy: l.setBy}
+	}
+	return data, nil
 }
 
 // URL returns the URL a request with opts would go to: the host chosen as

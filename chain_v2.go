@@ -112,9 +112,11 @@ func (c *Chain) doV2(ctx context.Context, method string, o Options) (*Response, 
 		return c.doV2Stream(ctx, method, o, client, stack, target, body)
 	}
 	req := client.R().SetContext(context.WithValue(ctx, stackKey{}, stack))
+	limit := b.limit()
 	if !download {
 		// XML answers are a few KB: a huge one is refused as it is read.
-		req.SetResponseBodyLimit(apiv2.MaxSize)
+		limit = b.v2XMLLimit()
+		req.SetResponseBodyLimit(int(limit.n))
 	}
 	// Set here, not by the headers step: resty would have copied the XML
 	// Content-Type into an empty Accept before the step runs.
@@ -127,11 +129,8 @@ func (c *Chain) doV2(ctx context.Context, method string, o Options) (*Response, 
 		}
 	}
 	resp, err := req.Execute(method, target)
-	if errors.Is(err, resty.ErrResponseBodyTooLarge) {
-		return fail(fmt.Errorf("the answer is larger than %d bytes (apiv2.MaxSize): APIv2 answers are a few KB", apiv2.MaxSize))
-	}
 	if err != nil {
-		return fail(err)
+		return fail(limit.refused(resp, err))
 	}
 	if !success(resp.StatusCode()) {
 		return nil, newAPIError(method, c.path, resp.StatusCode(), resp.Header(), resp.Body())
@@ -278,7 +277,7 @@ func (c *Chain) doV2Stream(ctx context.Context, method string, o Options, client
 	head, _ := in.Peek(512)
 	if t := bytes.TrimLeft(head, " \t\r\n"); !success(resp.StatusCode) || len(t) > 0 && t[0] == '<' {
 		// An error: read it whole (it is small) and do not write it.
-		data, err := io.ReadAll(io.LimitReader(in, apiv2.MaxSize))
+		data, err := c.b.v2XMLLimit().read(resp, in)
 		if err != nil {
 			return fail(err)
 		}

@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +25,7 @@ import (
 	"github.com/wechatpay-chain/wechatpay"
 	"github.com/wechatpay-chain/wechatpay/apiv2"
 	"github.com/wechatpay-chain/wechatpay/catalog"
+	"github.com/wechatpay-chain/wechatpay/internal/memtest"
 	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
 )
 
@@ -739,7 +739,7 @@ func TestV2BillToSink(t *testing.T) {
 		srv.Handle("POST /pay/downloadbill", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(large) })
 		n := &countingSink{}
 		var err error
-		used := allocatedBy(func() {
+		used := memtest.Allocated(func() {
 			_, err = b.Chain("v2/pay/downloadbill").Post(ctx, withSink(bill, &wechatpay.Sink{Writer: n}))
 		})
 		require.NoError(t, err)
@@ -757,17 +757,6 @@ func TestV2BillToSink(t *testing.T) {
 type countingSink struct{ n int64 }
 
 func (c *countingSink) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
-
-// allocatedBy returns the bytes f allocates on the heap; on inputs of
-// megabytes the count is steady, unlike time.
-func allocatedBy(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
 
 // TestV2AnswerSize: an APIv2 answer is read up to apiv2.MaxSize only, so a
 // huge one costs a fixed amount however large it is (a 50 MB signed answer
@@ -787,15 +776,16 @@ func TestV2AnswerSize(t *testing.T) {
 	huge := answer(50 << 20)
 	srv.Handle("POST /pay/orderquery", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(huge) })
 	var err error
-	used := allocatedBy(func() { _, err = b.V2().Pay().Orderquery().Post(ctx, order) })
-	assert.EqualError(t, err, "wechatpay: POST v2/pay/orderquery: the answer is larger than 4194304 bytes (apiv2.MaxSize): APIv2 answers are a few KB")
+	used := memtest.Allocated(func() { _, err = b.V2().Pay().Orderquery().Post(ctx, order) })
+	assert.EqualError(t, err, "wechatpay: POST v2/pay/orderquery: the answer (status 200) is larger than 4194304 bytes, the limit apiv2.MaxSize sets: refused unread past the limit and unverified (APIv2 XML answers are a few KB)")
+	assert.ErrorIs(t, err, wechatpay.ErrResponseTooLarge)
 	t.Logf("a %d-byte answer refused: %d bytes allocated", len(huge), used)
 	assert.Less(t, used, uint64(8*apiv2.MaxSize))
 
 	large := answer(3 << 20)
 	srv.Handle("POST /pay/orderquery", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(large) })
 	var resp *wechatpay.Response
-	used = allocatedBy(func() { resp, err = b.V2().Pay().Orderquery().Post(ctx, order) })
+	used = memtest.Allocated(func() { resp, err = b.V2().Pay().Orderquery().Post(ctx, order) })
 	require.NoError(t, err)
 	assert.Len(t, resp.XML()["a"], 3<<20)
 	t.Logf("a %d-byte answer accepted: %d bytes allocated (%.1f×)", len(large), used, float64(used)/float64(len(large)))

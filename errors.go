@@ -3,6 +3,8 @@ package wechatpay
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -66,6 +68,52 @@ func newAPIError(method, path string, status int, header http.Header, body []byt
 	}
 	return e
 }
+
+// ErrResponseTooLarge matches an answer refused because its body,
+// decompressed, is larger than Config.MaxResponseBytes:
+// errors.Is(err, wechatpay.ErrResponseTooLarge). errors.As with a
+// *ResponseTooLargeError gives the status and headers.
+var ErrResponseTooLarge = errors.New("wechatpay: the answer is larger than Config.MaxResponseBytes")
+
+// ResponseTooLargeError is an answer whose body was larger than the
+// Builder's limit (Config.MaxResponseBytes). It was read no further than
+// the limit and never verified: nothing of it is kept but the status and
+// the headers, which are unverified too.
+type ResponseTooLargeError struct {
+	StatusCode int
+	Header     http.Header
+	Limit      int64 // bytes
+	// LimitSetBy names the setting that chose Limit:
+	// "Config.MaxResponseBytes", or "apiv2.MaxSize" for an APIv2 XML
+	// answer when that is tighter.
+	LimitSetBy string
+}
+
+// Error names the limit and the setting that chose it.
+func (e *ResponseTooLargeError) Error() string {
+	if e == nil {
+		return ErrResponseTooLarge.Error() + " (a nil *ResponseTooLargeError)"
+	}
+	by := e.LimitSetBy
+	if by == "" {
+		by = "Config.MaxResponseBytes"
+	}
+	msg := fmt.Sprintf("the answer (status %d", e.StatusCode)
+	if id := e.Header.Get("Request-ID"); id != "" {
+		msg += ", Request-ID " + id
+	}
+	msg += fmt.Sprintf(") is larger than %d bytes, the limit %s sets: refused unread past the limit and unverified", e.Limit, by)
+	switch {
+	case by == "apiv2.MaxSize":
+		msg += " (APIv2 XML answers are a few KB)"
+	case success(e.StatusCode):
+		msg += " (a file download goes to an Options.Sink, which streams it)"
+	}
+	return msg
+}
+
+// Is matches ErrResponseTooLarge.
+func (e *ResponseTooLargeError) Is(target error) bool { return target == ErrResponseTooLarge }
 
 // hints tell what usually causes an error code on the merchant's side.
 var hints = map[string]string{

@@ -54,9 +54,10 @@ type Media struct {
 
 // Sink receives a download as it arrives (Options.Sink): bill files from a
 // download_url, complaint images, statements, e-vouchers. Memory does not
-// grow with the file. When the check at the end fails (digest, or the
-// signature of a signed download), the error says so and what was written
-// must not be used.
+// grow with the file, which Config.MaxResponseBytes does not limit (an
+// error answer is read into memory, and is limited). When the check at the
+// end fails (digest, or the signature of a signed download), the error
+// says so and what was written must not be used.
 type Sink struct {
 	Writer io.Writer
 	// HashType ("SHA1" or "SHA256") and HashValue come from the step that
@@ -129,8 +130,9 @@ func (c *Chain) doStream(ctx context.Context, method string, o Options, stack *m
 	defer resp.Body.Close()
 
 	if !success(resp.StatusCode) || o.Sink == nil {
-		// Error answers and upload answers are small JSON: read them whole.
-		data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+		// Error answers and upload answers are small JSON: read them whole,
+		// up to Config.MaxResponseBytes.
+		data, err := c.b.limit().read(resp, resp.Body)
 		if err != nil {
 			return fail(err)
 		}
@@ -314,6 +316,9 @@ func (m *Media) multipart() (*upload, error) {
 	}
 	if (m.Path == "") == (m.Reader == nil) {
 		return nil, errors.New("set Path or Reader, one of them")
+	}
+	if nilInside(m.Reader) {
+		return nil, fmt.Errorf("Reader is a nil %T: expected a reader holding the file", m.Reader)
 	}
 	open, size, sum, reopenable, err := m.source()
 	if err != nil {

@@ -61,6 +61,12 @@ func TestMediaUpload(t *testing.T) {
 		})
 	}
 
+	t.Run("a nil reader in an interface is refused before sending", func(t *testing.T) {
+		before := len(srv.Requests())
+		_, err := b.V3().Merchant().Media().Upload().Post(ctx, wechatpay.Options{Media: &wechatpay.Media{Filename: "a.png", Reader: (*bytes.Reader)(nil)}})
+		assert.ErrorContains(t, err, "Options.Media: Reader is a nil *bytes.Reader")
+		assert.Len(t, srv.Requests(), before)
+	})
 	t.Run("replaced meta", func(t *testing.T) {
 		meta := map[string]string{"filename": "v.mp4", "sha256": sha256Hex(png), "extra": "field"}
 		_, err := b.V3().Merchant().Media().VideoUpload().Post(ctx, wechatpay.Options{Media: &wechatpay.Media{
@@ -219,6 +225,12 @@ func TestSignedDownloads(t *testing.T) {
 		assert.Equal(t, 404, apiErr.StatusCode)
 		assert.Zero(t, out.Len())
 	})
+	t.Run("a nil writer in an interface is refused before sending", func(t *testing.T) {
+		before := len(srv.Requests())
+		_, err := b.Chain("v3/billdownload/file").Get(ctx, wechatpay.Options{Sink: &wechatpay.Sink{Writer: (*bytes.Buffer)(nil)}})
+		assert.ErrorContains(t, err, "Options.Sink.Writer is a nil *bytes.Buffer")
+		assert.Len(t, srv.Requests(), before)
+	})
 	t.Run("a bad hash type is refused before sending", func(t *testing.T) {
 		before := len(srv.Requests())
 		_, err := b.Chain("v3/billdownload/file").Get(ctx, wechatpay.Options{Sink: &wechatpay.Sink{Writer: io.Discard, HashType: "MD5"}})
@@ -259,4 +271,43 @@ type signalWriter struct {
 func (w *signalWriter) Write(p []byte) (int, error) {
 	w.once.Do(func() { close(w.first) })
 	return len(p), nil
+}
+
+// A gzip download with no digest to check (both HashType and HashValue
+// empty) is written, decompressed or as it came; it used to hand a nil
+// digest to io.MultiWriter and crash the process.
+func TestSinkGzipWithoutDigest(t *testing.T) {
+	srv := wechatpaytest.NewServer()
+	defer srv.Close()
+	b := newBuilder(t, srv, nil)
+	ctx := context.Background()
+	file := []byte(strings.Repeat("gzip-sink-no-digest line\n", 800))
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, _ = zw.Write(file)
+	require.NoError(t, zw.Close())
+	gz := buf.Bytes()
+	serve := func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(gz) }
+	srv.Handle("GET /v3/billdownload/file", serve)             // unsigned
+	srv.Handle("GET /v3/merchant/fund/statements/file", serve) // signed, verified as it streams
+
+	for _, tt := range []struct {
+		name   string
+		path   string
+		gunzip bool
+		want   []byte
+	}{
+		{"unsigned, decompressed", "v3/billdownload/file", true, file},
+		{"unsigned, as it came", "v3/billdownload/file", false, gz},
+		{"signed, decompressed", "v3/merchant/fund/statements/file", true, file},
+		{"signed, as it came", "v3/merchant/fund/statements/file", false, gz},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			resp, err := b.Chain(tt.path).Get(ctx, wechatpay.Options{Sink: &wechatpay.Sink{Writer: &out, Gunzip: tt.gunzip}})
+			require.NoError(t, err)
+			assert.Equal(t, 200, resp.StatusCode())
+			assert.Equal(t, tt.want, out.Bytes())
+		})
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 
 	"github.com/wechatpay-chain/wechatpay/middleware"
 )
@@ -113,6 +114,8 @@ func (o *Options) checkStream(method string) error {
 		return fmt.Errorf("Options.Media is sent with POST (or PUT), not %s", method)
 	case o.Sink != nil && o.Sink.Writer == nil:
 		return errors.New("Options.Sink.Writer is nil")
+	case o.Sink != nil && nilInside(o.Sink.Writer):
+		return fmt.Errorf("Options.Sink.Writer is a nil %T: expected a writer for the download", o.Sink.Writer)
 	case o.Sink != nil:
 		if _, err := newDigest(o.Sink.HashType); err != nil {
 			return err
@@ -126,4 +129,18 @@ func (o *Options) checkStream(method string) error {
 		}
 	}
 	return nil
+}
+
+// nilInside reports whether v is a nil pointer or func held in a non-nil
+// interface: it compares unequal to nil, but its first method call would
+// crash the process instead of returning an error.
+func nilInside(v any) bool {
+	if v == nil {
+		return false
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Func:
+		return rv.IsNil() // a nil map or slice (StaticKeys, MultiKeys) works
+	}
+	return false
 }

@@ -52,6 +52,9 @@ func (cfg Config) fields() redact.Fields {
 	f.Add("Retry", set(cfg.Retry != nil))
 	f.Add("Failover", set(cfg.Failover != nil))
 	f.Add("Logger", set(cfg.Logger != nil))
+	if cfg.MaxResponseBytes != 0 {
+		f.Add("MaxResponseBytes", strconv.FormatInt(cfg.MaxResponseBytes, 10))
+	}
 	f.Secret("TLSCertificate", cfg.TLSCertificate != nil)
 	return f
 }

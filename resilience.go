@@ -324,6 +324,7 @@ func (b *Builder) logRequest(ctx context.Context, method, path string, start tim
 	var apiErr *APIError
 	var verr *VerificationError
 	var v2Err *V2Error
+	var tooLarge *ResponseTooLargeError
 	switch {
 	case err == nil:
 	case errors.As(err, &apiErr):
@@ -335,6 +336,9 @@ func (b *Builder) logRequest(ctx context.Context, method, path string, start tim
 	case errors.As(err, &verr):
 		level, status, requestID = slog.LevelError, verr.StatusCode, verr.Header.Get("Request-ID")
 		attrs = append(attrs, slog.String("error", verr.Error()))
+	case errors.As(err, &tooLarge):
+		level, status, requestID = slog.LevelError, tooLarge.StatusCode, tooLarge.Header.Get("Request-ID")
+		attrs = append(attrs, slog.String("error", tooLarge.Error()))
 	default:
 		level = slog.LevelError
 		attrs = append(attrs, slog.String("error", errText()))

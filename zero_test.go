@@ -40,6 +40,7 @@ var zeroWalk = zerotest.Walk{
 	Values: []any{
 		wechatpay.Config{}, wechatpay.Builder{}, wechatpay.Chain{}, wechatpay.Response{}, wechatpay.Future{},
 		wechatpay.APIError{}, wechatpay.V2Error{}, wechatpay.DigestError{}, wechatpay.FailoverError{},
+		wechatpay.ResponseTooLargeError{},
 	},
 	Funcs: map[string]any{
 		"CertificateSerial":  wechatpay.CertificateSerial,
@@ -83,6 +84,8 @@ var zeroWalk = zerotest.Walk{
 		"V2Error.Error/nil":       says("nil *V2Error"),
 		"DigestError.Error/nil":   says("nil *DigestError"),
 		"FailoverError.Error/nil": says("nil *FailoverError"),
+
+		"ResponseTooLargeError.Error/nil": says("nil *ResponseTooLargeError"),
 
 		"LoadCertificate":    {Err: "wechatpay: LoadCertificate:"},
 		"LoadPKCS12":         {Err: "wechatpay: LoadPKCS12:"},

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wechatpay-chain/wechatpay/apiv2"
+	"github.com/wechatpay-chain/wechatpay/internal/memtest"
 )
 
 // The official example of the APIv2 signing documentation.
@@ -246,17 +246,6 @@ func FuzzVerify(f *testing.F) {
 	})
 }
 
-// allocated returns the bytes f allocates on the heap (runtime.MemStats:
-// deterministic enough for one call on a large input, unlike time).
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 // TestDecodeLimits: APIv2 messages are small and flat (a field holds text;
 // only the red-packet query nests two levels inside one), so a body that is
 // too large or nested too deep is refused before it costs anything.
@@ -295,7 +284,7 @@ func TestDecodeLimits(t *testing.T) {
 	for name, body := range map[string][]byte{"3.5 MB deeply nested": deep, "MaxSize+18 bytes": tooBig} {
 		t.Run(name, func(t *testing.T) {
 			var err error
-			n := allocated(func() { _, err = apiv2.Decode(body) })
+			n := memtest.Allocated(func() { _, err = apiv2.Decode(body) })
 			require.Error(t, err)
 			assert.Less(t, n, uint64(64<<10), "bytes allocated refusing a %d-byte body", len(body))
 		})
@@ -338,7 +327,7 @@ func TestDecodeAllocationBound(t *testing.T) {
 	for _, tt := range shapes {
 		t.Run(tt.name, func(t *testing.T) {
 			var err error
-			n := allocated(func() { _, err = apiv2.Decode(tt.body) })
+			n := memtest.Allocated(func() { _, err = apiv2.Decode(tt.body) })
 			assert.Equal(t, tt.ok, err == nil, "%v", err)
 			t.Logf("%d bytes allocated for a %d-byte body (%.2f×)", n, len(tt.body), float64(n)/float64(len(tt.body)))
 			// Twice the body, plus the map of at most MaxFields fields.

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -16,17 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wechatpay-chain/wechatpay/apiv2"
+	"github.com/wechatpay-chain/wechatpay/internal/memtest"
 	"github.com/wechatpay-chain/wechatpay/middleware"
 )
-
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
 
 // TestParseV2Limits: anyone can POST to a notify_url, so an APIv2
 // notification that is too large or not flat is refused before it costs
@@ -54,7 +45,7 @@ func TestParseV2Limits(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			for name, parse := range map[string]func([]byte, string) (map[string]string, error){"ParseV2": ParseV2, "ParseRefundV2": ParseRefundV2} {
 				var err error
-				n := allocated(func() { _, err = parse(tt.body, secret) })
+				n := memtest.Allocated(func() { _, err = parse(tt.body, secret) })
 				assert.ErrorContains(t, err, tt.err, name)
 				assert.Less(t, n, uint64(64<<10), "%s: bytes allocated refusing it", name)
 			}

@@ -74,6 +74,12 @@ const (
 	ResultCodeFail         // APIv2: result_code FAIL, err_code SYSTEMERROR (a business failure)
 	BrokenXML              // APIv2: the XML is cut off
 	HTMLPage               // a 200 answer holding a gateway's HTML page
+	// The answers below cost a client what it reads of them; none is
+	// signed, and each applies to APIv3 and APIv2 alike.
+	HugeAnswer    // a 200 answer of SetAnswerSize's bytes (64 MiB unless set), streamed
+	HugeError     // a 500 answer of SetAnswerSize's bytes, starting like WeChat's error JSON
+	EndlessAnswer // a 200 answer that never ends: written until the client goes away
+	GzipBomb      // a 200 answer with Content-Encoding: gzip, about a thousandth of SetAnswerSize's bytes, that inflates to them
 )
 
 // Request is a request the server received, as it arrived.
@@ -120,6 +126,7 @@ type Server struct {
 	fault      Fault
 	faultLeft  int // answers the fault still applies to; 0 means until changed
 	delay      time.Duration
+	answerSize int64 // of HugeAnswer, HugeError and GzipBomb; 0 means DefaultAnswerSize
 	nonces     map[string]time.Time
 	conns      int // connections opened by clients
 }
@@ -367,6 +374,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 				conn.Close()
 			}
 		}
+		return
+	case HugeAnswer, HugeError, EndlessAnswer, GzipBomb:
+		entry := received(r, body)
+		if v3 {
+			if rejected, _ := s.check(r, body); rejected != nil {
+				entry.Rejected = rejected.issue + "; answered anyway"
+			}
+		}
+		s.record(entry)
+		s.writeCostly(w, r, fault)
 		return
 	case Slow:
 		select {
