@@ -181,11 +181,13 @@ type Options struct {
 	// NotificationMissInterval is the same for an unknown serial in a
 	// notification (middleware.IsNotification). Anyone can POST one, so its
 	// misses have a budget of their own and cannot delay the download that
-	// an answer signed with a new certificate needs. 0 means 10 minutes; a
-	// negative value: a notification's unknown serial never downloads (a
-	// download in progress is still waited for). WeChat Pay lists a new
-	// certificate about a day before using it, and the scheduled refresh
-	// finds it well before then.
+	// an answer signed with a new certificate needs. 0 means one minute: a
+	// forged notification can hold a genuine one back for that long at
+	// most (its own download fetches the current list, and WeChat Pay
+	// redelivers after 15 s, 15 s, 30 s, 3 min...). A negative value: a
+	// notification's unknown serial never downloads (a download in progress
+	// is still waited for). WeChat Pay lists a new certificate about a day
+	// before using it, and the scheduled refresh finds it well before then.
 	NotificationMissInterval time.Duration
 	// OnError hears about background downloads that failed (the known
 	// certificates stay in use); nil ignores them.
@@ -243,7 +245,7 @@ func NewManager(opts Options) (*Manager, error) {
 		opts.MissInterval = time.Minute
 	}
 	if opts.NotificationMissInterval == 0 {
-		opts.NotificationMissInterval = 10 * time.Minute
+		opts.NotificationMissInterval = time.Minute
 	}
 	base, cancel := context.WithCancel(context.Background())
 	return &Manager{opts: opts, certs: map[string]Certificate{}, base: base, cancel: cancel}, nil
@@ -426,9 +428,10 @@ func (m *Manager) PublicKey(ctx context.Context, serial string) (*rsa.PublicKey,
 		interval, last = m.opts.NotificationMissInterval, &m.lastNotificationMiss
 	}
 	m.flight.Lock()
-	allowed := m.running != nil || interval > 0 && time.Since(*last) >= interval
+	now := m.now()
+	allowed := m.running != nil || interval > 0 && now.Sub(*last) >= interval
 	if allowed && m.running == nil {
-		*last = time.Now()
+		*last = now
 	}
 	m.flight.Unlock()
 	if allowed {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/wechatpay-chain/wechatpay"
 	"github.com/wechatpay-chain/wechatpay/certificates"
+	"github.com/wechatpay-chain/wechatpay/notify"
 	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
 )
 
@@ -275,4 +276,41 @@ func TestManagerOutlivesTheStartContext(t *testing.T) {
 	mu.Lock()
 	assert.Empty(t, bgErrs)
 	mu.Unlock()
+}
+
+// TestForgedNotificationDelaysARotationOneIntervalAtMost: one forged
+// notification spends the notifications' on-miss budget; a genuine one
+// signed with a certificate listed just after must get through once that
+// budget's interval has passed (WeChat Pay redelivers after 15 s, 15 s,
+// 30 s, 3 min...), not ten minutes later. The clock is Options.Now.
+func TestForgedNotificationDelaysARotationOneIntervalAtMost(t *testing.T) {
+	srv := wechatpaytest.NewServer(wechatpaytest.WithIdentity(wechatpaytest.PlatformCertificate))
+	defer srv.Close()
+	clk := &clock{now: time.Now()}
+	mgr, err := certificates.NewManager(certificates.Options{APIv3Key: srv.APIv3Key, Now: clk.Now})
+	require.NoError(t, err)
+	cfg := srv.Config()
+	cfg.Certs, cfg.Keys = nil, mgr
+	b, err := wechatpay.NewBuilder(cfg)
+	require.NoError(t, err)
+	ctx := context.Background()
+	require.NoError(t, mgr.Start(ctx, b))
+	defer mgr.Stop()
+	parser, err := notify.NewParser(mgr, srv.APIv3Key)
+	require.NoError(t, err)
+
+	parse := func(serial string) error {
+		h, body, err := srv.Notification("TRANSACTION.SUCCESS", map[string]any{"out_trade_no": "T1"}, wechatpaytest.NoFault)
+		require.NoError(t, err)
+		if serial != "" {
+			h.Set("Wechatpay-Serial", serial) // a forger names any serial
+		}
+		_, err = parser.Parse(ctx, h, body)
+		return err
+	}
+	require.ErrorIs(t, parse("FORGED0000000000000000000000000000000001"), notify.ErrUnknownSerial)
+	srv.RotatePlatformCertificate() // listed and used at once: the worst case
+	require.ErrorIs(t, parse(""), notify.ErrUnknownSerial, "within the interval the forged miss spent")
+	clk.Set(clk.Now().Add(time.Minute))
+	require.NoError(t, parse(""), "one interval later a genuine notification gets its download")
 }
