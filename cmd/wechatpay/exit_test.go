@@ -52,6 +52,8 @@ func TestFailureExitCodes(t *testing.T) {
 	unreachable := merchantEnv(t, srv, closedURL(t))
 	badKey := merchantEnv(t, srv, srv.URL)
 	badKey["WECHATPAY_APIV3_KEY"] = "0123456789abcdef0123456789abcde" // 31 characters
+	// APIv2 needs the merchant id and the APIv2 key only.
+	v2Only := map[string]string{"WECHATPAY_MCHID": srv.MchID, "WECHATPAY_SECRET": srv.Secret, "WECHATPAY_BASE_URL": closedURL(t)}
 	tests := []struct {
 		name string
 		env  map[string]string
@@ -66,6 +68,15 @@ func TestFailureExitCodes(t *testing.T) {
 			"the APIv3 key has 31 characters: the APIv3 key set in the merchant platform has 32"},
 		{"request: an APIv3 key of 31 characters", badKey, []string{"request", "GET", "v3/pay/transactions/out-trade-no/T1?mchid=" + srv.MchID}, exitUsage,
 			"has 31 characters"},
+		// Usage mistakes are found before the start-up certificate download:
+		// with the host unreachable, a download first would exit 1.
+		{"request: an unknown method", unreachable, []string{"request", "FETCH", "v3/certificates"}, exitUsage,
+			`method "FETCH": expected GET, POST, PUT, PATCH or DELETE`},
+		{"request: a path that climbs", unreachable, []string{"request", "GET", "v3/pay/transactions/../close"}, exitUsage, `".."`},
+		{"request: a placeholder without -path", unreachable, []string{"request", "GET", "v3/pay/transactions/out-trade-no/{out_trade_no}"}, exitUsage,
+			"out_trade_no"},
+		{"request: V2/ is APIv2, as v2/ is", v2Only, []string{"request", "POST", "V2/pay/orderquery", "-xml", "mch_id=" + srv.MchID, "-xml", "out_trade_no=T1"}, exitFailed,
+			"connection refused"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,7 +84,9 @@ func TestFailureExitCodes(t *testing.T) {
 			code, _, errOut := call(t, tt.env, "", tt.args...)
 			assert.Equal(t, tt.code, code, errOut)
 			assert.Contains(t, errOut, tt.msg)
-			assert.NotContains(t, errOut, tt.env["WECHATPAY_APIV3_KEY"])
+			if key := tt.env["WECHATPAY_APIV3_KEY"]; key != "" {
+				assert.NotContains(t, errOut, key)
+			}
 			if tt.code == exitUsage {
 				assert.Equal(t, before, len(srv.Requests()), "nothing is sent before the credentials are checked")
 			}

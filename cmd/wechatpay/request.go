@@ -52,8 +52,25 @@ func requestCommand(ctx context.Context, e env, args []string) int {
 	if *verbose {
 		opts.Middleware = func(s *middleware.Stack) error { return s.Append(verboseStep(e.stderr)) }
 	}
-	b, mgr, err := requestBuilder(c, strings.HasPrefix(strings.TrimPrefix(target, "/"), "v2/"))
+	// The library routes "V2/" to APIv2 as it does "v2/" (wechatpay-php
+	// ignores the case); so does the choice of credentials here.
+	v2 := strings.HasPrefix(strings.ToLower(strings.TrimPrefix(target, "/")), "v2/")
+	b, mgr, err := requestBuilder(c, v2)
 	if err != nil {
+		return fail(exitUsage, err)
+	}
+	chain := b.Chain(target)
+	verbs := map[string]func(context.Context, ...wechatpay.Options) (*wechatpay.Response, error){
+		http.MethodGet: chain.Get, http.MethodPost: chain.Post, http.MethodPut: chain.Put,
+		http.MethodPatch: chain.Patch, http.MethodDelete: chain.Delete,
+	}
+	verb := verbs[method]
+	if verb == nil {
+		return fail(exitUsage, fmt.Errorf("method %q: expected GET, POST, PUT, PATCH or DELETE", positional[0]))
+	}
+	// A path or -path mistake is usage too: find it before anything is
+	// sent, the start-up certificate download included.
+	if _, err := chain.URL(opts); err != nil {
 		return fail(exitUsage, err)
 	}
 	if mgr != nil {
@@ -63,16 +80,6 @@ func requestCommand(ctx context.Context, e env, args []string) int {
 			return fail(exitFailed, err)
 		}
 		defer mgr.Stop()
-	}
-
-	chain := b.Chain(target)
-	verbs := map[string]func(context.Context, ...wechatpay.Options) (*wechatpay.Response, error){
-		http.MethodGet: chain.Get, http.MethodPost: chain.Post, http.MethodPut: chain.Put,
-		http.MethodPatch: chain.Patch, http.MethodDelete: chain.Delete,
-	}
-	verb := verbs[method]
-	if verb == nil {
-		return fail(exitUsage, fmt.Errorf("method %q: expected GET, POST, PUT, PATCH or DELETE", positional[0]))
 	}
 	resp, err := verb(ctx, opts)
 	if err != nil {
