@@ -337,7 +337,9 @@ func (b *Builder) V2() *Chain { return b.Chain("v2") }
 // Chain starts a chain at path, taken verbatim: capitals and a trailing slash
 // are kept, and {name} placeholders are filled from Options.Path (escaped as
 // a path segment, or as a query value after "?"). A "." or ".." segment, in
-// any percent-encoded form, is an error: it would reach another endpoint.
+// any percent-encoded form, is an error: it would reach another endpoint; so
+// is an empty segment other than the last ("//"). An APIv2 path has no "?":
+// its parameters are signed, in Options.XML (or Options.Query for a GET).
 //
 // A full URL (a download_url such as
 // https://api.mch.weixin.qq.com/v3/billdownload/file?token=...) is taken as
@@ -369,6 +371,10 @@ func (b *Builder) Chain(path string) *Chain {
 	case err != nil:
 	case given == "":
 		err = errors.New("the path is empty")
+	case c.v2() && strings.Contains(c.path, "?"):
+		// It would travel unsigned beside the signed parameters, past
+		// the merchant-id guard.
+		err = errors.New(`an APIv2 path has no "?": its parameters are signed, so they go in Options.XML (or Options.Query for a GET)`)
 	default:
 		err = checkTemplate(c.path)
 	}
@@ -381,9 +387,13 @@ func (b *Builder) Chain(path string) *Chain {
 // Lookup returns the chain for a documented path, the counterpart of
 // wechatpay-php's $instance['v3/pay/transactions/native']; ok is false when
 // the catalog does not have the path. Placeholder names must be the
-// documented ones. Chain(path) builds a chain for any path.
+// documented ones. The path is read as Chain reads it ("V2/" is "v2/", a
+// leading "/" is dropped). Chain(path) builds a chain for any path.
 func (b *Builder) Lookup(path string) (c *Chain, ok bool) {
 	c = b.Chain(path)
+	if c.err == nil && c.base == "" {
+		path = c.path
+	}
 	return c, len(catalog.Get(path)) > 0
 }
 

@@ -342,8 +342,12 @@ func (c *Chain) lit(seg string) *Chain {
 	return c.with(seg)
 }
 
-// with returns a new chain with seg (already in path form) appended.
+// with returns a new chain with seg (already in path form) appended; after
+// a trailing "/" that would leave an empty segment, an error.
 func (c *Chain) with(seg string) *Chain {
+	if strings.HasSuffix(c.path, "/") {
+		return c.failed(fmt.Errorf("wechatpay: %s ends in \"/\": a segment after it would leave an empty segment (\"//\"); expected the path without its trailing \"/\"", c.path))
+	}
 	next := &Chain{b: c.b, base: c.base, path: c.path + "/" + seg, query: c.query}
 	if c.masked != "" {
 		next.masked = c.masked + "/" + seg
@@ -522,8 +526,9 @@ func isPlaceholderName(s string) bool {
 }
 
 // checkTemplate reports a "#", a control character or a malformed
-// {placeholder} in a Chain path, and a literal segment that is "." or ".."
-// (percent-encoded or not) or that holds a malformed percent-escape.
+// {placeholder} in a Chain path, a literal segment that is "." or ".."
+// (percent-encoded or not) or that holds a malformed percent-escape, and
+// an empty segment other than the last.
 func checkTemplate(path string) error {
 	if strings.Contains(path, "#") {
 		// The HTTP client would cut it and what follows off the request.
@@ -536,6 +541,9 @@ func checkTemplate(path string) error {
 		}
 	}
 	if err := checkLiteralSegments(path); err != nil {
+		return err
+	}
+	if err := checkEmptySegments(path); err != nil {
 		return err
 	}
 	rest := path
@@ -556,6 +564,22 @@ func checkTemplate(path string) error {
 		}
 		rest = rest[open+end+1:]
 	}
+}
+
+// checkEmptySegments reports an empty segment before the last in path's
+// path part: it would be sent as "//", which servers read as another path
+// (v2//secapi/pay/refund went out as //secapi/pay/refund, and without the
+// merchant certificate). An empty last segment is the trailing "/" of a
+// few documented paths (v3/applyment4sub/applyment/).
+func checkEmptySegments(path string) error {
+	path, _, _ = strings.Cut(path, "?")
+	if i := strings.Index(path, "//"); i >= 0 {
+		return fmt.Errorf("an empty segment at byte %d (\"//\"): expected a name, an id or a {placeholder} between two \"/\" (only the last segment may be empty, for a trailing \"/\")", i+1)
+	}
+	if strings.HasPrefix(path, "/") {
+		return errors.New(`an empty segment at the start (a path starting with "//"): expected the path without a leading "/"`)
+	}
+	return nil
 }
 
 // fill replaces every {name} in template with the escaped value from values.

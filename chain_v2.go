@@ -48,7 +48,14 @@ func (c *Chain) doV2(ctx context.Context, method string, o Options) (*Response, 
 	if o.Media != nil {
 		return fail(errors.New("Options.Media is for APIv3 uploads"))
 	}
-	download := slices.Contains(v2Downloads, c.path)
+	if method != http.MethodGet && len(o.Query) > 0 {
+		return fail(errors.New("Options.Query is for APIv2 GET requests: the parameters of a POST go in Options.XML, where they are signed"))
+	}
+	// What may skip the sign (or stream to a Sink unverified) is decided
+	// by the path the code wrote, never by a value filled into it.
+	tmpl := c.literal()
+	download := slices.Contains(v2Downloads, tmpl)
+	unsigned := apiv2.Unsigned(strings.TrimPrefix(tmpl, "v2/"))
 	if o.Sink != nil {
 		if !download {
 			return fail(fmt.Errorf("Options.Sink on an APIv2 path is for the file downloads (%s); %s answers XML", strings.Join(v2Downloads, ", "), c.path))
@@ -65,7 +72,7 @@ func (c *Chain) doV2(ctx context.Context, method string, o Options) (*Response, 
 	// the catalog marks the others. Options (security, nonceless) come
 	// only from a row matched template for template: an undocumented path
 	// must not borrow a placeholder row's.
-	security := o.Security || strings.HasPrefix(filled, "v2/secapi/")
+	security := o.Security || secapi(filled)
 	nonceless := o.Nonceless
 	for _, e := range catalog.MatchTemplate(c.path) {
 		security = security || e.Security()
@@ -135,7 +142,31 @@ func (c *Chain) doV2(ctx context.Context, method string, o Options) (*Response, 
 	if !success(resp.StatusCode()) {
 		return nil, newAPIError(method, c.path, resp.StatusCode(), resp.Header(), resp.Body())
 	}
-	return b.v2Response(method, c.path, resp)
+	return b.v2Response(method, c.path, resp, unsigned)
+}
+
+// literal returns the chain's path as the code wrote it: the template,
+// with every Value segment written {value}. Like a {placeholder}, such a
+// segment never matches a documented path's literal segment.
+func (c *Chain) literal() string {
+	if c.masked != "" {
+		return c.masked
+	}
+	return c.path
+}
+
+// secapi reports whether the filled APIv2 path's first segment is secapi
+// as the server reads it: percent-decoded (a value's %2F may become a
+// separator) and in any case. Every such path needs mutual TLS.
+func secapi(filled string) bool {
+	seg, _, _ := strings.Cut(strings.TrimPrefix(filled, "v2/"), "/")
+	if dec, err := url.PathUnescape(seg); err == nil {
+		seg = dec
+	}
+	if i := strings.IndexAny(seg, "/\\"); i >= 0 {
+		seg = seg[:i]
+	}
+	return strings.EqualFold(seg, "secapi")
 }
 
 // v2Query returns the parameters of an APIv2 GET: Options.Query and
@@ -177,8 +208,10 @@ func (b *Builder) checkV2Params(params map[string]string, source string) error {
 			return fmt.Errorf("%s[%q] is %q, but this Builder signs for merchant %s: refused before sending", source, k, v, b.mchID)
 		}
 	}
+	// An empty value is an absent one in APIv2: "" means MD5, and signV2
+	// leaves it out.
 	switch t, ok := params["sign_type"]; {
-	case !ok, t == apiv2.MD5, t == apiv2.HMACSHA256:
+	case !ok, t == "", t == apiv2.MD5, t == apiv2.HMACSHA256:
 	default:
 		return fmt.Errorf("%s[\"sign_type\"] is %q: expected %s or %s", source, t, apiv2.MD5, apiv2.HMACSHA256)
 	}
@@ -190,6 +223,9 @@ func (b *Builder) signV2(in map[string]string, nonceless bool) (map[string]strin
 	params := make(map[string]string, len(in)+2)
 	for k, v := range in {
 		params[k] = v
+	}
+	if params["sign_type"] == "" {
+		delete(params, "sign_type") // empty: absent, MD5
 	}
 	if !nonceless && params["nonce_str"] == "" {
 		nonce, err := middleware.Nonce()
@@ -205,12 +241,12 @@ func (b *Builder) signV2(in map[string]string, nonceless bool) (map[string]strin
 // v2Response checks an APIv2 answer. An endpoint that answers signed XML
 // must answer exactly that: anything else (JSON, text, gzip, broken XML,
 // XML without its sign) is a *VerificationError, never data. Only the
-// unsigned endpoints (apiv2.Unsigned) skip the sign, and the downloads
-// among them answer plain text or gzip, returned as they are. A
-// return_code or result_code other than SUCCESS is a *V2Error.
-func (b *Builder) v2Response(method, path string, resp *resty.Response) (*Response, error) {
+// unsigned endpoints skip the sign (unsigned: the chain's template is one
+// of apiv2.Unsigned's, literally), and the downloads among them answer
+// plain text or gzip, returned as they are. A return_code or result_code
+// other than SUCCESS is a *V2Error.
+func (b *Builder) v2Response(method, path string, resp *resty.Response, unsigned bool) (*Response, error) {
 	body := resp.Body()
-	unsigned := apiv2.Unsigned(resp.RawResponse.Request.URL.Path)
 	if t := bytes.TrimSpace(body); unsigned && (len(t) == 0 || t[0] != '<') {
 		return fromResty(resp), nil
 	}

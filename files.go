@@ -164,7 +164,7 @@ func (c *Chain) sink(ctx context.Context, stack *middleware.Stack, resp *http.Re
 	hashType, hashValue := s.HashType, s.HashValue
 	verifyTo := io.Discard
 	var verifyDone func() *VerificationError
-	if stack.Has(middleware.VerifierStep) && !middleware.Unsigned(resp.Request.URL.Path) {
+	if stack.Has(middleware.VerifierStep) && !middleware.Unsigned(resp.Request.URL.EscapedPath()) {
 		v := &middleware.Verifier{Keys: c.b.keys}
 		if sha := resp.Header.Get("Wechatpay-Statement-Sha1"); sha != "" {
 			// Overseas statements: the signature covers {"sha1":...}; the

@@ -22,7 +22,8 @@ type Options struct {
 	// application/json unless Headers set one). Set JSON or Body, not both.
 	Body []byte
 	// Query is appended to the URL, keys sorted. For an APIv2 GET, Query
-	// and XML together are the parameters, signed (see XML).
+	// and XML together are the parameters, signed (see XML); on any other
+	// APIv2 request it is an error, as it would go unsigned.
 	Query url.Values
 	// Path fills the {name} placeholders of the chain. Each value is escaped
 	// as one segment ("/" -> %2F); a valid %XX triplet is taken as already
@@ -41,7 +42,8 @@ type Options struct {
 	Middleware func(*middleware.Stack) error
 
 	// XML are the parameters of an APIv2 (v2/) request; nonce_str and sign
-	// are added. A POST sends them as <xml>; a GET sends them, with Query,
+	// are added. An empty value is not signed; an empty sign_type is not
+	// sent (MD5). A POST sends them as <xml>; a GET sends them, with Query,
 	// as the query string, each parameter once.
 	XML map[string]string
 	// Nonceless leaves nonce_str out of an APIv2 request (the endpoints the
@@ -51,14 +53,16 @@ type Options struct {
 	// Media uploads a file to a meta+file endpoint, streamed; see Media.
 	Media *Media
 	// Sink receives the answer's body as it arrives instead of holding it in
-	// memory (downloads); see Sink. On APIv2 it is for the file downloads:
+	// memory (downloads); see Sink. On APIv2 it is for the file downloads,
+	// written as literal paths (no placeholder or Value segment):
 	// v2/pay/downloadbill, v2/pay/downloadfundflow,
 	// v2/billcommentsp/batchquerycomment.
 	Sink *Sink
 
 	// Security sends an APIv2 request over mutual TLS with
-	// Config.TLSCertificate (every v2/secapi/ path and the catalog's
-	// "security" endpoints get it without asking).
+	// Config.TLSCertificate (every v2/secapi/ path, its first segment
+	// percent-decoded and in any case, and the catalog's "security"
+	// endpoints get it without asking).
 	Security bool
 }
 

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -233,15 +234,17 @@ var unsigned = []string{
 	"/billcommentsp/batchquerycomment",
 }
 
-// Unsigned reports whether answers to the URL path (as sent, without
-// "v2/") carry no sign: red packets, transfers, bill downloads and the
-// others the official SDKs list, and the comment download. Every other
-// APIv2 answer must be signed XML.
+// Unsigned reports whether answers to path carry no sign: red packets,
+// transfers, bill downloads and the others the official SDKs list, and the
+// comment download. Every other APIv2 answer must be signed XML. path is
+// the endpoint's path relative to the base URL, without "v2/"
+// ("pay/downloadbill" or "/pay/downloadbill"), and it must be exactly one
+// of the list: a path that merely ends like one ("x/pay/downloadbill",
+// "hk/pay/downloadbill") is not unsigned, so strip a base path first. It
+// decides whether an answer may skip the sign check: give it the path as
+// the code wrote it, never one that a value filled in (the Builder
+// decides from the chain's template, where a placeholder or Value segment
+// never counts).
 func Unsigned(path string) bool {
-	for _, p := range unsigned {
-		if strings.HasSuffix(path, p) {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(unsigned, "/"+strings.TrimPrefix(path, "/"))
 }

@@ -361,3 +361,24 @@ func FuzzEncodeRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// TestUnsignedIsExact: a path is unsigned only when it is one of the list,
+// relative to the base URL; one that merely ends like one (a value's
+// decoded slashes, another prefix, a base path left on) is not.
+func TestUnsignedIsExact(t *testing.T) {
+	for path, want := range map[string]bool{
+		"pay/downloadbill":                    true,
+		"/pay/downloadbill":                   true,
+		"secapi/mch/submchmanage":             true,
+		"/secapi/mch/x/pay/downloadbill":      false,
+		"secapi/mch/pay/downloadbill":         false,
+		"/hk/pay/downloadbill":                false,
+		"pay/downloadbill/":                   false,
+		"pay/downloadbill2":                   false,
+		"pay/orderquery":                      false,
+		"v2/pay/downloadbill":                 false,
+		"xdc/apiv2getsignkey/sign/getsignkey": true,
+	} {
+		assert.Equal(t, want, apiv2.Unsigned(path), path)
+	}
+}

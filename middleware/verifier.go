@@ -14,6 +14,7 @@ import (
 	"hash"
 	"io"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -163,7 +164,7 @@ func (v *Verifier) Verify(resp *http.Response, body []byte) error {
 	}
 	ctx := context.Background()
 	if resp.Request != nil {
-		if Unsigned(resp.Request.URL.Path) {
+		if Unsigned(resp.Request.URL.EscapedPath()) {
 			return nil
 		}
 		ctx = resp.Request.Context()
@@ -313,6 +314,13 @@ func (v *Verifier) prepare(ctx context.Context, h http.Header, body []byte) (*pr
 // with any base path such as /hk/) without a signature: bill and fapiao
 // downloads, complaint images (but not their upload), e-voucher and
 // sign files. It is the union of the lists the official SDKs keep.
+//
+// path is the escaped path, as URL.EscapedPath gives it, never the decoded
+// URL.Path: a value holding "/" is sent as %2F, and decoded it could make
+// a signed endpoint (v3/merchant-service/{x} with x "images/abc") look
+// like an unsigned one. A complaint image id is one segment (it may hold
+// %2F), and one that is "upload" once decoded, in any case, is the signed
+// upload.
 func Unsigned(path string) bool {
 	i := strings.Index(path, "/v3/")
 	if i < 0 {
@@ -325,7 +333,13 @@ func Unsigned(path string) bool {
 	default:
 		for _, prefix := range [...]string{"/v3/merchant-service/images/", "/v3/global/merchant-service/images/"} {
 			if rest, ok := strings.CutPrefix(p, prefix); ok {
-				return rest != "" && rest != "upload"
+				// One segment (an id may hold %2F: base64), and not the
+				// upload however it is written.
+				dec, err := url.PathUnescape(rest)
+				if err != nil {
+					dec = rest
+				}
+				return rest != "" && !strings.Contains(rest, "/") && !strings.EqualFold(dec, "upload")
 			}
 		}
 	}

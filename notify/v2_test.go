@@ -58,7 +58,7 @@ func TestParseRefundV2(t *testing.T) {
 	assert.Equal(t, map[string]string{"return_code": "SUCCESS", "appid": "wx1", "mch_id": "1900000001", "nonce_str": "n",
 		"out_refund_no": "R1", "refund_status": "SUCCESS", "refund_fee": "100"}, fields)
 
-	_, err = ParseRefundV2(body, "another secret of thirty-two ch")
+	_, err = ParseRefundV2(body, "another secret of thirty-two chs")
 	assert.ErrorIs(t, err, errDecrypt, "a wrong secret fails like a forgery")
 	for name, reqInfo := range map[string]string{
 		"not base64":     "***",

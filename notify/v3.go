@@ -113,26 +113,35 @@ func (p *Parser) check() error {
 	return nil
 }
 
-// The errors of Parse. Every failure matches exactly one of ErrConfig,
-// ErrVerification, ErrMalformed and ErrDecrypt (errors.Is); a verification
-// failure also matches one of the kinds below it.
+// The errors of Parse, ParseV2, ParseRefundV2 and DecryptReqInfo. Every
+// failure matches exactly one of ErrConfig, ErrVerification, ErrMalformed
+// and ErrDecrypt (errors.Is); a verification failure also matches one of
+// the kinds below it.
 var (
 	// ErrConfig: the Parser itself is wrong (no keys, an APIv3 key that is
-	// not 32 characters), so every notification would fail.
+	// not 32 characters), or the APIv2 secret given to ParseV2,
+	// ParseRefundV2 or DecryptReqInfo is not 32 characters, so every
+	// notification would fail.
 	ErrConfig = errors.New("notify: the Parser is misconfigured")
-	// ErrVerification: the signature headers are missing or wrong; the
-	// error is a *middleware.VerificationError. It is
-	// middleware.ErrVerification.
+	// ErrVerification: the signature headers (APIv3) or the sign field
+	// (APIv2) are missing or wrong; the error is a
+	// *middleware.VerificationError. It is middleware.ErrVerification.
 	ErrVerification = middleware.ErrVerification
 	// ErrMalformed: correctly signed, but not a WeChat Pay notification
-	// (not JSON, no id or ciphertext, another algorithm).
+	// (not JSON, no id or ciphertext, another algorithm). For APIv2, whose
+	// sign is inside the XML: not flat XML or over MaxBodySize (checked
+	// before the sign), a return_code other than SUCCESS, a refund
+	// notification without req_info.
 	ErrMalformed = errors.New("notify: not a WeChat Pay notification")
 	// ErrDecrypt: correctly signed, but the resource does not decrypt with
 	// the APIv3 key (another merchant's key, an altered or non-base64
-	// ciphertext, an empty nonce). It is aesgcm.ErrDecrypt.
+	// ciphertext, an empty nonce); for an APIv2 refund notification, its
+	// req_info does not decrypt with the APIv2 secret to flat XML, or is
+	// not base64. It is aesgcm.ErrDecrypt.
 	ErrDecrypt = aesgcm.ErrDecrypt
 
-	// ErrMissingHeader: a Wechatpay-* header is missing (ErrVerification).
+	// ErrMissingHeader: a Wechatpay-* header (APIv3) or the sign field
+	// (APIv2) is missing (ErrVerification).
 	ErrMissingHeader = middleware.ErrMissingHeader
 	// ErrMalformedHeader: a Wechatpay-* header is malformed (ErrVerification).
 	ErrMalformedHeader = middleware.ErrMalformedHeader
@@ -141,7 +150,8 @@ var (
 	// ErrUnknownSerial: signed with a key Parser.Keys does not have
 	// (ErrVerification).
 	ErrUnknownSerial = middleware.ErrUnknownSerial
-	// ErrBadSignature: the signature does not match (ErrVerification).
+	// ErrBadSignature: the signature (APIv3) or the sign (APIv2) does not
+	// match (ErrVerification).
 	ErrBadSignature = middleware.ErrBadSignature
 	// ErrSignTest: WeChat Pay's WECHATPAY/SIGNTEST/ probe, never valid
 	// (ErrVerification).
