@@ -41,10 +41,10 @@ var zeroWalk = zerotest.Walk{
 
 		"MemoryDeduper/nil": {Err: nilDeduper},
 
-		"DecryptReqInfo": {Err: "notify: req_info does not decrypt with this APIv2 secret"},
+		"DecryptReqInfo": {Err: "notify: the APIv2 secret has 0 characters"},
 		"NewParser":      {Err: "notify: the Parser is misconfigured: no verification keys"},
-		"ParseRefundV2":  {Err: "the body is empty"},
-		"ParseV2":        {Err: "the body is empty"},
+		"ParseRefundV2":  {Err: "notify: the APIv2 secret has 0 characters"},
+		"ParseV2":        {Err: "notify: the APIv2 secret has 0 characters"},
 	},
 }
 
