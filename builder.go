@@ -399,8 +399,25 @@ func (b *Builder) Stack() *middleware.Stack { return b.stack.Clone() }
 // Client returns the underlying resty client, for transport settings such as
 // a proxy or retries. Configure it before sending requests, and leave its
 // PreRequestHook and response body limit alone: the middleware stack runs
-// there, and Config.MaxResponseBytes sets the limit.
+// there, and Config.MaxResponseBytes sets the limit. Mutual-TLS requests go
+// through a client of their own: Builder.CloseIdleConnections closes both.
 func (b *Builder) Client() *resty.Client { return b.client }
+
+// CloseIdleConnections closes the idle connections of every HTTP client the
+// Builder owns: the plain one and the one that presents the merchant
+// certificate (mutual TLS), through Failover when it is on. Connections in
+// use are left alone. Client().GetClient().CloseIdleConnections() reaches
+// the plain client only.
+func (b *Builder) CloseIdleConnections() {
+	if b == nil {
+		return
+	}
+	for _, c := range []*resty.Client{b.client, b.tlsClient} {
+		if c != nil {
+			c.GetClient().CloseIdleConnections()
+		}
+	}
+}
 
 var (
 	mchIDPattern     = regexp.MustCompile(`^[0-9]{1,32}$`)
