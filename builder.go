@@ -109,7 +109,10 @@ type Config struct {
 	// be reached; nil: never.
 	Failover *Failover
 	// Logger gets one record per request (method, path, status,
-	// Request-ID, attempts, duration); nil logs nothing.
+	// Request-ID, attempts, duration); nil logs nothing. The path is a
+	// template, never values: the catalog's when it knows the path, else
+	// the chain's {placeholders} and {value} segments, else the first two
+	// segments and "/..." (see the README's logging notes).
 	Logger *slog.Logger
 	// MaxResponseBytes bounds what an answer may cost: the Builder reads an
 	// answer whole before verifying it, so a body (counted after gzip is
