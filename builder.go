@@ -109,7 +109,10 @@ type Config struct {
 	// be reached; nil: never.
 	Failover *Failover
 	// Logger gets one record per request (method, path, status,
-	// Request-ID, attempts, duration); nil logs nothing.
+	// Request-ID, attempts, duration); nil logs nothing. The path is a
+	// template, never values: the catalog's when it knows the path, else
+	// the chain's {placeholders} and {value} segments, else the first two
+	// segments and "/..." (see the README's logging notes).
 	Logger *slog.Logger
 	// MaxResponseBytes bounds what an answer may cost: the Builder reads an
 	// answer whole before verifying it, so a body (counted after gzip is
@@ -422,8 +425,9 @@ func (b *Builder) Stack() *middleware.Stack {
 // Client returns the underlying resty client, for transport settings such as
 // a proxy or retries. Configure it before sending requests, and leave its
 // PreRequestHook and response body limit alone: the middleware stack runs
-// there, and Config.MaxResponseBytes sets the limit. It is nil for a
-// Builder not made by NewBuilder.
+// there, and Config.MaxResponseBytes sets the limit. Mutual-TLS requests go
+// through a client of their own: Builder.CloseIdleConnections closes both.
+// It is nil for a Builder not made by NewBuilder.
 func (b *Builder) Client() *resty.Client {
 	if b == nil {
 		return nil
@@ -442,6 +446,22 @@ func (b *Builder) ready() error {
 		return errNotBuilt
 	}
 	return nil
+}
+
+// CloseIdleConnections closes the idle connections of every HTTP client the
+// Builder owns: the plain one and the one that presents the merchant
+// certificate (mutual TLS), through Failover when it is on. Connections in
+// use are left alone. Client().GetClient().CloseIdleConnections() reaches
+// the plain client only.
+func (b *Builder) CloseIdleConnections() {
+	if b == nil {
+		return
+	}
+	for _, c := range []*resty.Client{b.client, b.tlsClient} {
+		if c != nil {
+			c.GetClient().CloseIdleConnections()
+		}
+	}
 }
 
 var (

@@ -161,39 +161,64 @@ func (c *Chain) do(ctx context.Context, method string, opts []Options) (*Respons
 	ctx, attempts := c.b.withAttempts(ctx)
 	resp, err := c.send(ctx, method, opts)
 	if c.b.logger != nil {
-		c.b.logRequest(ctx, method, c.logPath(), start, attempts, resp, err, func() string { return c.logError(method, err) })
+		path := c.logPath(opts)
+		c.b.logRequest(ctx, method, path, start, attempts, resp, err, func() string { return c.logError(method, path, err) })
 	}
 	return resp, err
 }
 
 // logError is err as a log record shows it: without the request line that
-// fail puts first (the record holds the method and the path template), and
+// fail puts first (the record holds the method and the path template),
 // without the URL, values and query included, that net/http puts in its
-// errors.
-func (c *Chain) logError(method string, err error) string {
+// errors, and without a refused Options.Path value. The chain's path, which
+// may hold values, is written as the record's path (logPath).
+func (c *Chain) logError(method, logPath string, err error) string {
+	var pv *pathValueError
+	if errors.As(err, &pv) {
+		return pv.bare
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		return ue.Err.Error()
 	}
-	return strings.TrimPrefix(err.Error(), "wechatpay: "+method+" "+c.path+": ")
+	text := strings.TrimPrefix(err.Error(), "wechatpay: "+method+" "+c.path+": ")
+	if path, _, _ := strings.Cut(c.path, "?"); path != logPath {
+		text = strings.ReplaceAll(text, path, logPath)
+	}
+	return text
 }
 
-// logPath is the path a log record shows: the template, never a value nor
-// a query. A path holding values (from Value, or a full URL such as a
-// download_url) shows the catalog's template when the catalog knows the
-// path, else its Value segments as {value}.
-func (c *Chain) logPath() string {
-	path, _, _ := strings.Cut(c.path, "?")
-	if c.masked == "" && c.base == "" {
-		return path
+// logPath is the path a log record shows: a template, never a value nor a
+// query, however the chain was built (Seg, Value, Chain with a literal path
+// or a full URL, Lookup). It is the catalog's template when the catalog
+// knows the path filled with opts' Options.Path; else the chain's template
+// when it has {placeholders} or Value segments (those as {value}); else,
+// for a literal path or full URL the catalog does not know, whose segments
+// may be values, its first two segments and "/...".
+func (c *Chain) logPath(opts []Options) string {
+	template, _, _ := strings.Cut(c.path, "?")
+	filled := template
+	if len(opts) == 1 {
+		if f, err := fill(c.path, opts[0].Path); err == nil {
+			filled, _, _ = strings.Cut(f, "?")
+		}
 	}
-	if eps := catalog.Match(path); len(eps) > 0 {
+	if eps := catalog.Match(filled); len(eps) > 0 {
 		return eps[0].Path
 	}
-	if c.masked != "" {
-		path, _, _ = strings.Cut(c.masked, "?")
+	switch {
+	case c.masked != "":
+		masked, _, _ := strings.Cut(c.masked, "?")
+		return masked
+	case strings.Contains(template, "{"):
+		return template
 	}
-	return path
+	if i := strings.IndexByte(template, '/'); i >= 0 {
+		if j := strings.IndexByte(template[i+1:], '/'); j >= 0 {
+			return template[:i+1+j] + "/..."
+		}
+	}
+	return template
 }
 
 // send builds and sends the request; do logs it.
@@ -628,7 +653,10 @@ func fill(template string, values map[string]string) (string, error) {
 		}
 		seg := escapeSegment(v)
 		if err := checkValue(seg); err != nil {
-			return "", fmt.Errorf("placeholder {%s}: Options.Path[%q] is %q: %w", name, name, v, err)
+			return "", &pathValueError{
+				msg:  fmt.Sprintf("placeholder {%s}: Options.Path[%q] is %q: %v", name, name, v, err),
+				bare: fmt.Sprintf("placeholder {%s}: Options.Path[%q] %s", name, name, err.bare),
+			}
 		}
 		b.WriteString(seg)
 		rest = after
@@ -648,7 +676,11 @@ func fill(template string, values map[string]string) (string, error) {
 	// A value can still complete what the template around it holds (".{a}"
 	// with an empty last value, "%2{a}" with "e."): check the result too.
 	if err := checkLiteralSegments(filled); err != nil {
-		return "", fmt.Errorf("the filled path %s: %w", filled, err)
+		return "", &pathValueError{
+			msg: fmt.Sprintf("the filled path %s: %v", filled, err),
+			bare: fmt.Sprintf("the filled path of %s: with the template around them, the Options.Path values make a segment that is %q or %q, "+
+				"or holds an invalid percent-escape, once percent-decoded: %s", template, ".", "..", errDotSegment),
+		}
 	}
 	return filled, nil
 }
@@ -716,24 +748,40 @@ func isHex(ch byte) bool {
 // errDotSegment says why "." and ".." segments are refused.
 const errDotSegment = `"." and ".." name the current and the parent path: sent, they would reach another endpoint; expected a segment name, an id or a {placeholder}`
 
+// pathValueError is a refused Options.Path value. Its message quotes the
+// value for the caller; bare says the same without it, for a log record.
+type pathValueError struct {
+	msg  string // with the value
+	bare string // without it
+}
+
+func (e *pathValueError) Error() string { return e.msg }
+
 // checkValue reports a value (escaped as one segment) that is, or holds,
 // "." or ".." once percent-decoded. Servers decode %2E and may decode %2F
 // and "\" into separators before they resolve dot segments, so the decoded
-// value is split at both.
-func checkValue(seg string) error {
+// value is split at both. The error's bare form, which does not quote the
+// value, follows "the value".
+func checkValue(seg string) *pathValueError {
 	dec, err := url.PathUnescape(seg)
 	if err != nil {
 		// escapeSegment leaves only valid escapes; never reached.
-		return fmt.Errorf("%w: expected a value", err)
+		return &pathValueError{msg: fmt.Sprintf("%v: expected a value", err), bare: "is not a valid escaped value: expected a value"}
 	}
 	part, ok := dotPart(dec)
 	switch {
 	case !ok:
 		return nil
 	case dec == part:
-		return fmt.Errorf("the value is %q once percent-decoded: %s", part, errDotSegment)
+		return &pathValueError{
+			msg:  fmt.Sprintf("the value is %q once percent-decoded: %s", part, errDotSegment),
+			bare: fmt.Sprintf("is %q once percent-decoded: %s", part, errDotSegment),
+		}
 	}
-	return fmt.Errorf("the value holds a %q part once percent-decoded (%q): %s", part, dec, errDotSegment)
+	return &pathValueError{
+		msg:  fmt.Sprintf("the value holds a %q part once percent-decoded (%q): %s", part, dec, errDotSegment),
+		bare: fmt.Sprintf("holds a %q part once percent-decoded: %s", part, errDotSegment),
+	}
 }
 
 // dotPart returns the first part of s, split at "/" and "\", that is "."

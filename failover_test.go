@@ -194,22 +194,45 @@ func TestFailoverFromABlackHoledPrimary(t *testing.T) {
 	assert.Len(t, backup.Requests(), 1, "the backup answered")
 }
 
-// TestFailoverCloseIdleConnections: closing the Builder's idle connections
-// reaches the transport under the failover.
-func TestFailoverCloseIdleConnections(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
-	srv.Handle("/", echo)
-	f := wechatpay.Failover{Primary: hostOf(t, srv.URL), Backup: refusedAddr(t)}
-	b := failoverBuilder(t, srv, f, nil)
-	ctx := context.Background()
-	for range 2 {
-		_, err := b.Chain("v3/x").Get(ctx)
-		require.NoError(t, err)
+// TestCloseIdleConnections: Builder.CloseIdleConnections closes the idle
+// connections of every client the Builder owns, the mutual-TLS one
+// included, with Failover on or off: the next plain request and the next
+// secapi request each open a new connection.
+func TestCloseIdleConnections(t *testing.T) {
+	for _, failover := range []bool{false, true} {
+		t.Run(map[bool]string{false: "without Failover", true: "with Failover"}[failover], func(t *testing.T) {
+			srv := wechatpaytest.NewServer(wechatpaytest.WithTLS())
+			defer srv.Close()
+			srv.Handle("GET /v3/x", echo)
+			b := newBuilder(t, srv, func(c *wechatpay.Config) {
+				if failover {
+					c.Failover = &wechatpay.Failover{Primary: hostOf(t, srv.URL), Backup: refusedAddr(t)}
+				}
+			})
+			defer b.CloseIdleConnections()
+			refund := wechatpay.Options{XML: map[string]string{"appid": "wx1", "mch_id": srv.MchID, "out_trade_no": "T1",
+				"out_refund_no": "R1", "total_fee": "100", "refund_fee": "100"}}
+			ctx := context.Background()
+			send := func() {
+				t.Helper()
+				_, err := b.Chain("v2/secapi/pay/refund").Post(ctx, refund)
+				require.NoError(t, err)
+				require.NotNil(t, lastV2(t, srv).ClientCertificate, "mutual TLS")
+				_, err = b.Chain("v3/x").Get(ctx)
+				require.NoError(t, err)
+				require.Nil(t, lastAccepted(t, srv).ClientCertificate, "plain TLS")
+			}
+			send()
+			require.Equal(t, 2, srv.Connections(), "one connection per client")
+			send()
+			require.Equal(t, 2, srv.Connections(), "both reused")
+			b.CloseIdleConnections()
+			send()
+			assert.Equal(t, 4, srv.Connections(), "both idle connections were closed: two new ones")
+		})
 	}
-	assert.Equal(t, 1, srv.Connections(), "one connection, reused")
-	b.Client().GetClient().CloseIdleConnections()
-	_, err := b.Chain("v3/x").Get(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, 2, srv.Connections(), "the idle connection was closed: a new one")
+	t.Run("a nil Builder", func(t *testing.T) {
+		var b *wechatpay.Builder
+		assert.NotPanics(t, b.CloseIdleConnections)
+	})
 }
