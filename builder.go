@@ -586,11 +586,16 @@ func sortedKeys[V any](m map[string]V) []string {
 // a trailing slash, so that paths join under its own path.
 func normalizeBaseURL(base string) (string, error) {
 	u, err := url.Parse(base)
+	shown := redactURL(base)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", fmt.Errorf("%q is not an absolute http(s) URL such as %q", base, DefaultBaseURL)
+		return "", fmt.Errorf("%q is not an absolute http(s) URL such as %q", shown, DefaultBaseURL)
+	}
+	if u.User != nil {
+		// It would go out as Basic credentials next to the signature.
+		return "", fmt.Errorf("%q has user info: expected a scheme, host and optional path such as https://api.mch.weixin.qq.com/hk/", shown)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("%q has a query or fragment: expected a scheme, host and optional path such as https://api.mch.weixin.qq.com/hk/", base)
+		return "", fmt.Errorf("%q has a query or fragment: expected a scheme, host and optional path such as https://api.mch.weixin.qq.com/hk/", shown)
 	}
 	if !strings.HasSuffix(base, "/") {
 		base += "/"

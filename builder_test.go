@@ -93,3 +93,31 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	assert.Len(t, srv.Requests(), 1, "the redirect was not followed with a signature made for another path")
 	assert.Nil(t, own.CheckRedirect, "the caller's client is not modified")
 }
+
+// TestBaseURLRefusesUserInfo: user info in a base URL would go out as Basic
+// credentials next to the signature, as Chain refuses for a full URL; the
+// error hides it.
+func TestBaseURLRefusesUserInfo(t *testing.T) {
+	srv := wechatpaytest.NewServer()
+	defer srv.Close()
+	const password = "BASEURL-PASSWORD-5c2e9a"
+	withUser := strings.Replace(srv.URL, "://", "://user:"+password+"@", 1)
+
+	cfg := srv.Config()
+	cfg.BaseURL = withUser
+	_, err := wechatpay.NewBuilder(cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Config.BaseURL")
+	assert.Contains(t, err.Error(), "user info")
+	assert.NotContains(t, err.Error(), password)
+
+	b, err := wechatpay.NewBuilder(srv.Config())
+	require.NoError(t, err)
+	before := len(srv.Requests())
+	_, err = b.Chain("v3/certificates").Get(context.Background(), wechatpay.Options{BaseURL: withUser})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Options.BaseURL")
+	assert.Contains(t, err.Error(), "user info")
+	assert.NotContains(t, err.Error(), password)
+	assert.Len(t, srv.Requests(), before, "nothing was sent")
+}
