@@ -30,6 +30,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -472,13 +473,32 @@ var (
 
 // hasAPIv3 reports whether cfg holds any APIv3 credential; then it must
 // hold all of them.
+// shown quotes a value that failed a check, for the error that says so,
+// unless it is long enough to be a secret put in the wrong field (an APIv3
+// or APIv2 key has 32 characters): then only its length is shown.
+func shown(v string) string {
+	if len(v) <= 16 {
+		return strconv.Quote(v)
+	}
+	return fmt.Sprintf("(%d characters, not shown: it may be a secret in the wrong field)", len(v))
+}
+
+// shownID quotes v when it has the shape of a key id (a certificate serial
+// or a WeChat Pay public key id), and otherwise as shown does.
+func shownID(v string) string {
+	if hexSerialPattern.MatchString(v) || pubKeyIDPattern.MatchString(v) {
+		return strconv.Quote(v)
+	}
+	return shown(v)
+}
+
 func (cfg *Config) hasAPIv3() bool {
 	return cfg.Serial != "" || cfg.PrivateKey != nil || cfg.SigningKey != nil || len(cfg.Certs) > 0 || cfg.Keys != nil
 }
 
 func (cfg *Config) check() error {
 	if !mchIDPattern.MatchString(cfg.MchID) {
-		return fmt.Errorf("wechatpay: Config.MchID %q is not a merchant id: expected digits such as \"1900000001\"", cfg.MchID)
+		return fmt.Errorf("wechatpay: Config.MchID %s is not a merchant id: expected digits such as \"1900000001\"", shown(cfg.MchID))
 	}
 	if cfg.Secret != "" && len(cfg.Secret) != 32 {
 		// The length only: the secret itself never goes into an error.
@@ -503,7 +523,7 @@ func (cfg *Config) checkAPIv3() error {
 	case pubKeyIDPattern.MatchString(cfg.Serial):
 		return fmt.Errorf("wechatpay: Config.Serial is %q, a WeChat Pay public key id: that id belongs in Config.Certs; Config.Serial is the serial of the merchant API certificate apiclient_cert.pem", cfg.Serial)
 	case !hexSerialPattern.MatchString(cfg.Serial):
-		return fmt.Errorf("wechatpay: Config.Serial %q is not a certificate serial: expected the hex serial of the merchant API certificate apiclient_cert.pem, such as 5157F09EFDC096DE15EBE81A47057A7232F1B8E1", cfg.Serial)
+		return fmt.Errorf("wechatpay: Config.Serial %s is not a certificate serial: expected the hex serial of the merchant API certificate apiclient_cert.pem, such as 5157F09EFDC096DE15EBE81A47057A7232F1B8E1", shown(cfg.Serial))
 	}
 	switch {
 	case cfg.PrivateKey == nil && cfg.SigningKey == nil:
@@ -544,7 +564,7 @@ func (cfg *Config) checkAPIv3() error {
 	if cfg.WechatpaySerial != "" && cfg.Keys == nil {
 		if _, ok := cfg.Certs[cfg.WechatpaySerial]; !ok {
 			if _, ok := cfg.Certs[normalizeSerial(cfg.WechatpaySerial)]; !ok {
-				return fmt.Errorf("wechatpay: Config.WechatpaySerial %q is not a key of Config.Certs [%s]: WeChat Pay would sign responses with a key this Builder cannot verify", cfg.WechatpaySerial, strings.Join(sortedKeys(cfg.Certs), ", "))
+				return fmt.Errorf("wechatpay: Config.WechatpaySerial %s is not a key of Config.Certs [%s]: WeChat Pay would sign responses with a key this Builder cannot verify", shownID(cfg.WechatpaySerial), strings.Join(sortedKeys(cfg.Certs), ", "))
 			}
 		}
 	}

@@ -121,3 +121,31 @@ func TestBaseURLRefusesUserInfo(t *testing.T) {
 	assert.NotContains(t, err.Error(), password)
 	assert.Len(t, srv.Requests(), before, "nothing was sent")
 }
+
+// TestConfigErrorsHideLongValues: a value that fails a Config check is
+// quoted in the error only when it is too short to be a secret put in the
+// wrong field (an APIv3 or APIv2 key has 32 characters).
+func TestConfigErrorsHideLongValues(t *testing.T) {
+	srv := wechatpaytest.NewServer()
+	defer srv.Close()
+	const secret = "WRONG-FIELD-SECRET-0123456789abc" // 32 characters, like an APIv3 key
+	tests := []struct {
+		name  string
+		edit  func(*wechatpay.Config)
+		field string
+	}{
+		{"MchID", func(c *wechatpay.Config) { c.MchID = secret }, "Config.MchID (32 characters, not shown"},
+		{"Serial", func(c *wechatpay.Config) { c.Serial = secret }, "Config.Serial (32 characters, not shown"},
+		{"WechatpaySerial", func(c *wechatpay.Config) { c.WechatpaySerial = secret }, "Config.WechatpaySerial (32 characters, not shown"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := srv.Config()
+			tt.edit(&cfg)
+			_, err := wechatpay.NewBuilder(cfg)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.field)
+			assert.NotContains(t, err.Error(), secret)
+		})
+	}
+}

@@ -892,16 +892,18 @@ func redactURL(raw string) string {
 	if i < 0 || !isURL(raw) {
 		return raw
 	}
-	if q := strings.IndexByte(raw, '?'); q >= 0 {
-		raw = raw[:q] + "?..."
+	// The user info ends at the last "@" before the path: a password may
+	// hold "#" or "?" (mistyped, unescaped), so they do not end it here.
+	rest := raw[i+3:]
+	authority := rest
+	if end := strings.IndexByte(rest, '/'); end >= 0 {
+		authority = rest[:end]
 	}
-	authority := raw[i+3:]
-	if end := strings.IndexAny(authority, "/?#"); end >= 0 {
-		authority = authority[:end]
+	if at := strings.LastIndexByte(authority, '@'); at >= 0 {
+		rest = "xxxxx" + rest[at:]
 	}
-	at := strings.LastIndexByte(authority, '@')
-	if at < 0 {
-		return raw
+	if q := strings.IndexByte(rest, '?'); q >= 0 {
+		rest = rest[:q] + "?..."
 	}
-	return raw[:i+3] + "xxxxx" + raw[i+3+at:]
+	return raw[:i+3] + rest
 }

@@ -139,7 +139,7 @@ func (e *APIError) Error() string {
 	}
 	if e.Message != "" {
 		b.WriteString(": ")
-		b.WriteString(e.Message)
+		b.WriteString(truncate(e.Message, 300)) // as sent, so it could be of any size
 	}
 	if len(e.Detail) > 0 && !bytes.Equal(e.Detail, []byte("null")) {
 		b.WriteString(" (detail: ")

@@ -288,3 +288,22 @@ func TestTemplatesRefuseFragmentsAndControlCharacters(t *testing.T) {
 		assert.Equal(t, "/v3/x/1%232?t=3%234", lastAccepted(t, srv).RequestURI)
 	})
 }
+
+// TestRefusedURLsHideTheirUserInfo: a password with characters a URL does
+// not allow there ("#", "?") is still kept out of the error.
+func TestRefusedURLsHideTheirUserInfo(t *testing.T) {
+	srv := wechatpaytest.NewServer()
+	defer srv.Close()
+	b, err := wechatpay.NewBuilder(srv.Config())
+	require.NoError(t, err)
+	const password = "PASS#WORD?SENTINEL-8d3f1b"
+	for _, raw := range []string{
+		"https://user:" + password + "@api.mch.weixin.qq.com/v3/x",
+		"https://user:" + password + "@api.mch.weixin.qq.com",
+	} {
+		err := b.Chain(raw).Err()
+		require.Error(t, err, raw)
+		assert.NotContains(t, err.Error(), "WORD")
+		assert.NotContains(t, err.Error(), "SENTINEL-8d3f1b")
+	}
+}

@@ -30,6 +30,9 @@ const (
 var (
 	ErrNoSign  = errors.New("apiv2: the message has no sign")
 	ErrBadSign = errors.New("apiv2: the sign does not match the message")
+	// ErrNoSecret: Verify was given an empty APIv2 key. Anyone can compute
+	// a sign with the empty key, so nothing verifies with it.
+	ErrNoSecret = errors.New("apiv2: no APIv2 key to verify with (the secret is empty)")
 )
 
 // Sign returns the upper-case hex sign of params: every pair but "sign" and
@@ -75,8 +78,11 @@ func writeString(h hash.Hash, buf []byte, s string) {
 
 // Verify checks params["sign"]. The algorithm follows from the sign's
 // length (64 hex digits: HMAC-SHA256, else MD5); the comparison takes
-// constant time.
+// constant time. An empty secret verifies nothing (ErrNoSecret).
 func Verify(params map[string]string, secret string) error {
+	if secret == "" {
+		return ErrNoSecret
+	}
 	sign := params["sign"]
 	if sign == "" {
 		return ErrNoSign

@@ -3,6 +3,7 @@ package apiv2_test
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"strings"
 	"testing"
@@ -380,5 +381,19 @@ func TestUnsignedIsExact(t *testing.T) {
 		"xdc/apiv2getsignkey/sign/getsignkey": true,
 	} {
 		assert.Equal(t, want, apiv2.Unsigned(path), path)
+	}
+}
+
+// TestVerifyRefusesAnEmptySecret: a sign made with the empty key is what
+// anyone can compute, so an empty secret (an unset variable) must never
+// verify: it fails closed.
+func TestVerifyRefusesAnEmptySecret(t *testing.T) {
+	fields := map[string]string{"return_code": "SUCCESS", "result_code": "SUCCESS", "out_trade_no": "FORGED-ORDER-7a1c3e"}
+	for _, signType := range []string{apiv2.MD5, apiv2.HMACSHA256} {
+		f := maps.Clone(fields)
+		f["sign"] = apiv2.Sign(f, "", signType)
+		err := apiv2.Verify(f, "")
+		require.Error(t, err, signType)
+		assert.ErrorIs(t, err, apiv2.ErrNoSecret)
 	}
 }

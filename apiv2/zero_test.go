@@ -37,7 +37,7 @@ var zeroWalk = zerotest.Walk{
 		"DecodeError.Error/nil": says("nil *DecodeError"),
 		"FieldError.Error/nil":  says("nil *FieldError"),
 		"Decode":                {Err: "apiv2: not an APIv2 XML document: the body is empty"},
-		"Verify":                {Err: "apiv2: the message has no sign"},
+		"Verify":                {Err: "apiv2: no APIv2 key to verify with"},
 	},
 }
 

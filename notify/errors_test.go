@@ -2,6 +2,8 @@ package notify_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -126,6 +128,8 @@ func TestNewParser(t *testing.T) {
 	srv := wechatpaytest.NewServer()
 	defer srv.Close()
 	keys := middleware.StaticKeys{srv.PublicKeyID: &srv.PublicKeyKey.PublicKey}
+	weak, err := rsa.GenerateKey(rand.Reader, 1024)
+	require.NoError(t, err)
 	tests := []struct {
 		name     string
 		keys     middleware.PublicKeys
@@ -138,6 +142,8 @@ func TestNewParser(t *testing.T) {
 		{"nil keys", nil, srv.APIv3Key, "notify: the Parser is misconfigured: no verification keys: expected the WeChat Pay public key or platform certificates"},
 		{"empty keys", middleware.StaticKeys{}, srv.APIv3Key, "notify: the Parser is misconfigured: no verification keys: expected the WeChat Pay public key or platform certificates"},
 		{"a nil key", middleware.StaticKeys{srv.PublicKeyID: nil}, srv.APIv3Key, `notify: the Parser is misconfigured: the key for "` + srv.PublicKeyID + `" is nil`},
+		{"a 1024-bit key", middleware.StaticKeys{srv.PublicKeyID: &weak.PublicKey}, srv.APIv3Key,
+			`notify: the Parser is misconfigured: the key for "` + srv.PublicKeyID + `" is a 1024-bit RSA key: 2048 bits or more are required`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/wechatpay-chain/wechatpay/aesgcm"
+	"github.com/wechatpay-chain/wechatpay/internal/rsakey"
 	"github.com/wechatpay-chain/wechatpay/middleware"
 )
 
@@ -90,8 +91,12 @@ func NewParser(keys middleware.PublicKeys, apiv3Key string) (*Parser, error) {
 			return nil, fmt.Errorf("%w: no verification keys: expected the WeChat Pay public key or platform certificates", ErrConfig)
 		}
 		for _, serial := range static.Serials() {
-			if key := static[serial]; key == nil || key.N == nil {
+			key := static[serial]
+			if key == nil || key.N == nil {
 				return nil, fmt.Errorf("%w: the key for %q is nil: expected the WeChat Pay public key or platform certificate with that id", ErrConfig, serial)
+			}
+			if err := rsakey.Check(fmt.Sprintf("the key for %q", serial), key); err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 			}
 		}
 	}
