@@ -136,6 +136,12 @@ func TestSandboxAndRequest(t *testing.T) {
 			assert.NotContains(t, out+errOut, secret)
 		}
 	})
+	t.Run("verbose hides a download token", func(t *testing.T) {
+		const token = "DOWNLOAD-TOKEN-SENTINEL-4b7e2d"
+		_, _, errOut := call(t, env, "", "request", "-verbose", "GET", env["WECHATPAY_BASE_URL"]+"v3/billdownload/file?token="+token+"&tartype=gzip")
+		assert.Contains(t, errOut, "> GET "+env["WECHATPAY_BASE_URL"]+"v3/billdownload/file?token=...&tartype=gzip")
+		assert.NotContains(t, errOut, token)
+	})
 	t.Run("path and query values", func(t *testing.T) {
 		code, out, errOut := call(t, env, "", "request", "GET", "v3/pay/transactions/out-trade-no/{out_trade_no}", "-path", "out_trade_no=T 1", "-query", "mchid=1900000001")
 		require.Equal(t, exitOK, code, errOut)

@@ -194,7 +194,7 @@ func verboseStep(w io.Writer) middleware.Step {
 	return middleware.Step{
 		Name: "verbose",
 		Request: func(r *http.Request) error {
-			fmt.Fprintf(w, "> %s %s\n", r.Method, r.URL)
+			fmt.Fprintf(w, "> %s %s\n", r.Method, withoutToken(r.URL))
 			printHeaders(w, ">", r.Header)
 			if r.GetBody != nil {
 				if body, err := r.GetBody(); err == nil {
@@ -213,6 +213,23 @@ func verboseStep(w io.Writer) middleware.Step {
 			return nil
 		},
 	}
+}
+
+// withoutToken is u for printing: a download_url's token is as good as the
+// file it names, so its value is shown as "...".
+func withoutToken(u *url.URL) string {
+	if !strings.Contains(u.RawQuery, "token=") {
+		return u.String()
+	}
+	c := *u
+	parts := strings.Split(c.RawQuery, "&")
+	for i, p := range parts {
+		if strings.HasPrefix(p, "token=") {
+			parts[i] = "token=..."
+		}
+	}
+	c.RawQuery = strings.Join(parts, "&")
+	return c.String()
 }
 
 func printHeaders(w io.Writer, prefix string, h http.Header) {
