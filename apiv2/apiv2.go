@@ -22,14 +22,14 @@ import (
 
 // Sign types, the values of the sign_type parameter.
 const (
-	MD5        = "MD5"
-	HMACSHA256 = "HMAC-SHA256"
+	MD5        = "MD5"         // the default when sign_type is absent
+	HMACSHA256 = "HMAC-SHA256" // keyed with the secret; Verify tells it by its 64 hex digits
 )
 
 // Errors of Verify.
 var (
-	ErrNoSign  = errors.New("apiv2: the message has no sign")
-	ErrBadSign = errors.New("apiv2: the sign does not match the message")
+	ErrNoSign  = errors.New("apiv2: the message has no sign")             // no "sign" field, or an empty one
+	ErrBadSign = errors.New("apiv2: the sign does not match the message") // altered, or signed with another secret
 )
 
 // Sign returns the upper-case hex sign of params: every pair but "sign" and
