@@ -353,14 +353,14 @@ func (c *Chain) doV2Stream(ctx context.Context, method string, o Options, client
 // result_code (business) is not SUCCESS. Micropay's USERPAYING, for one, is
 // a V2Error whose ErrCode the caller acts on.
 type V2Error struct {
-	Method, Path string
-	ReturnCode   string // SUCCESS, or FAIL when the request itself failed
-	ReturnMsg    string
-	ResultCode   string // FAIL when the business operation failed
-	ErrCode      string // e.g. USERPAYING, ORDERPAID, SYSTEMERROR
-	ErrCodeDes   string
+	Method, Path string            // the request's method and the chain's path template
+	ReturnCode   string            // SUCCESS, or FAIL when the request itself failed
+	ReturnMsg    string            // WeChat's explanation of a return_code FAIL, e.g. 签名错误
+	ResultCode   string            // FAIL when the business operation failed
+	ErrCode      string            // e.g. USERPAYING, ORDERPAID, SYSTEMERROR
+	ErrCodeDes   string            // WeChat's explanation of ErrCode
 	Fields       map[string]string // every field of the answer
-	Body         []byte
+	Body         []byte            // the answer as received; verified only if ReturnCode is SUCCESS on a signed endpoint
 }
 
 func newV2Error(method, path string, fields map[string]string, body []byte) *V2Error {

@@ -20,12 +20,12 @@ var ErrVerification = middleware.ErrVerification
 
 // The kinds of verification failure, each also matching ErrVerification.
 var (
-	ErrMissingHeader   = middleware.ErrMissingHeader
-	ErrMalformedHeader = middleware.ErrMalformedHeader
-	ErrClockSkew       = middleware.ErrClockSkew
-	ErrUnknownSerial   = middleware.ErrUnknownSerial
-	ErrBadSignature    = middleware.ErrBadSignature
-	ErrSignTest        = middleware.ErrSignTest
+	ErrMissingHeader   = middleware.ErrMissingHeader   // a signature header (APIv3) or the sign (APIv2) is absent
+	ErrMalformedHeader = middleware.ErrMalformedHeader // a Wechatpay-* header cannot be parsed
+	ErrClockSkew       = middleware.ErrClockSkew       // Wechatpay-Timestamp is more than 300 s from local time
+	ErrUnknownSerial   = middleware.ErrUnknownSerial   // signed with a key that is not configured
+	ErrBadSignature    = middleware.ErrBadSignature    // the signature does not match: altered, or the wrong key
+	ErrSignTest        = middleware.ErrSignTest        // WeChat Pay's probe of whether the merchant verifies
 )
 
 // VerificationError is a 2xx response that failed verification; it keeps
@@ -35,15 +35,15 @@ type VerificationError = middleware.VerificationError
 // APIError is a response with a status other than 2xx: WeChat Pay's error
 // JSON ({"code","message","detail"}) with the status and Request-ID.
 type APIError struct {
-	Method     string
-	Path       string // the chain's path template
-	StatusCode int
+	Method     string          // the request's method
+	Path       string          // the chain's path template
+	StatusCode int             // the HTTP status, never 2xx
 	Code       string          // e.g. PARAM_ERROR, SIGN_ERROR, ORDER_NOT_EXIST
 	Message    string          // WeChat's explanation
 	Detail     json.RawMessage // the "detail" object as sent; its shape varies by code
-	RequestID  string
-	Header     http.Header
-	Body       []byte
+	RequestID  string          // the Request-ID header, which WeChat Pay support asks for
+	Header     http.Header     // the response headers, unverified: only 2xx answers are verified
+	Body       []byte          // the body as received, also when it is not WeChat's error JSON
 }
 
 func newAPIError(method, path string, status int, header http.Header, body []byte) *APIError {
@@ -80,9 +80,9 @@ var ErrResponseTooLarge = errors.New("wechatpay: the answer is larger than Confi
 // the limit and never verified: nothing of it is kept but the status and
 // the headers, which are unverified too.
 type ResponseTooLargeError struct {
-	StatusCode int
-	Header     http.Header
-	Limit      int64 // bytes
+	StatusCode int         // the answer's status
+	Header     http.Header // the answer's headers, unverified
+	Limit      int64       // bytes
 	// LimitSetBy names the setting that chose Limit:
 	// "Config.MaxResponseBytes", or "apiv2.MaxSize" for an APIv2 XML
 	// answer when that is tighter.

@@ -60,6 +60,8 @@ type Media struct {
 // end fails (digest, or the signature of a signed download), the error
 // says so and what was written must not be used.
 type Sink struct {
+	// Writer receives the file as it arrives (decompressed with Gunzip);
+	// required. What it holds is usable only once the request succeeds.
 	Writer io.Writer
 	// HashType ("SHA1" or "SHA256") and HashValue come from the step that
 	// gave the download_url (v3/bill/tradebill, v3/bill/fundflowbill, ...);
@@ -77,8 +79,8 @@ var ErrDigestMismatch = errors.New("the downloaded file does not match its diges
 
 // DigestError tells which digest a download had.
 type DigestError struct {
-	HashType, Want, Got string
-	Written             int64 // bytes written to the Sink
+	HashType, Want, Got string // the algorithm, the expected hex digest and that of what arrived
+	Written             int64  // bytes written to the Sink
 }
 
 // Error says the digest did not match and how much was written.
@@ -449,9 +451,9 @@ func hashOf(open func() (io.ReadCloser, error)) (string, error) {
 // Bill is where a bill file is and what its digest is: the answer of
 // v3/bill/tradebill or v3/bill/fundflowbill, read with resp.Decode(&bill).
 type Bill struct {
-	DownloadURL string `json:"download_url"`
-	HashType    string `json:"hash_type"`  // SHA1 (or SHA256)
-	HashValue   string `json:"hash_value"` // hex, over the bill decompressed
+	DownloadURL string `json:"download_url"` // the file's URL, fetched with a signed GET
+	HashType    string `json:"hash_type"`    // SHA1 (or SHA256)
+	HashValue   string `json:"hash_value"`   // hex, over the bill decompressed
 }
 
 // DownloadBill downloads bill to the file at path in one call: streamed

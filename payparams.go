@@ -15,24 +15,24 @@ import (
 // WeixinJSBridge.invoke('getBrandWCPayRequest') or wx.requestPayment;
 // marshal it to JSON and hand it over as it is.
 type JSAPIParams struct {
-	AppID     string `json:"appId"`
-	TimeStamp string `json:"timeStamp"`
-	NonceStr  string `json:"nonceStr"`
-	Package   string `json:"package"` // "prepay_id=..."
-	SignType  string `json:"signType"`
-	PaySign   string `json:"paySign"`
+	AppID     string `json:"appId"`     // the appid the prepay_id was ordered with
+	TimeStamp string `json:"timeStamp"` // Unix seconds, as a string
+	NonceStr  string `json:"nonceStr"`  // fresh and random for each signature
+	Package   string `json:"package"`   // "prepay_id=..."
+	SignType  string `json:"signType"`  // always "RSA"
+	PaySign   string `json:"paySign"`   // base64 RSA signature of appId, timeStamp, nonceStr and package, by the merchant key
 }
 
 // APPParams are what an app passes to the WeChat SDK's PayReq; marshal it
 // to JSON and hand it over as it is.
 type APPParams struct {
-	AppID     string `json:"appid"`
-	PartnerID string `json:"partnerid"`
-	PrepayID  string `json:"prepayid"`
-	Package   string `json:"package"` // always "Sign=WXPay"
-	NonceStr  string `json:"noncestr"`
-	Timestamp string `json:"timestamp"`
-	Sign      string `json:"sign"`
+	AppID     string `json:"appid"`     // the appid the prepay_id was ordered with
+	PartnerID string `json:"partnerid"` // the merchant id
+	PrepayID  string `json:"prepayid"`  // from v3/pay/transactions/app
+	Package   string `json:"package"`   // always "Sign=WXPay"
+	NonceStr  string `json:"noncestr"`  // fresh and random for each signature
+	Timestamp string `json:"timestamp"` // Unix seconds, as a string
+	Sign      string `json:"sign"`      // base64 RSA signature of appid, timestamp, noncestr and prepayid, by the merchant key
 }
 
 // JSAPIParams signs the client-side parameters for a JSAPI or mini program

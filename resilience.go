@@ -158,7 +158,7 @@ func (t failoverTransport) CloseIdleConnections() {
 // the backup. errors.Is and errors.As see both causes.
 type FailoverError struct {
 	Primary, Backup       string // the hosts
-	PrimaryErr, BackupErr error
+	PrimaryErr, BackupErr error  // why each host failed
 }
 
 // Error names both hosts and both causes.

@@ -22,13 +22,15 @@ import (
 
 // Sign types, the values of the sign_type parameter.
 const (
-	MD5        = "MD5"
-	HMACSHA256 = "HMAC-SHA256"
+	MD5        = "MD5"         // the default when sign_type is absent
+	HMACSHA256 = "HMAC-SHA256" // keyed with the secret; Verify tells it by its 64 hex digits
 )
 
 // Errors of Verify.
 var (
-	ErrNoSign  = errors.New("apiv2: the message has no sign")
+	// ErrNoSign: no "sign" field, or an empty one.
+	ErrNoSign = errors.New("apiv2: the message has no sign")
+	// ErrBadSign: altered, or signed with another secret.
 	ErrBadSign = errors.New("apiv2: the sign does not match the message")
 	// ErrNoSecret: Verify was given an empty APIv2 key. Anyone can compute
 	// a sign with the empty key, so nothing verifies with it.

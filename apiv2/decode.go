@@ -23,6 +23,8 @@ const (
 
 // DecodeError explains why a body is not an APIv2 XML document.
 type DecodeError struct {
+	// Reason says what is wrong with the body and, for broken XML, at
+	// which byte, so a caller can tell a gateway page from a cut-off answer.
 	Reason string
 }
 

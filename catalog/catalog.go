@@ -25,19 +25,24 @@ const DefaultBaseURI = "https://api.mch.weixin.qq.com/"
 
 // Endpoint is one documented operation.
 type Endpoint struct {
-	Method   string // GET, POST, PUT, PATCH or DELETE
-	Path     string // as written in Builder.Chain: "v3/pay/transactions/id/{transaction_id}"; "v2/" paths are APIv2 (XML)
-	PHPChain string // wechatpay-php's chain form: "v3.pay.transactions.id._transaction_id_"
-	BaseURI  string // the host when it is not DefaultBaseURI, such as "https://apihk.mch.weixin.qq.com/"
-	API      string // "v2" or "v3"
-	Title    string // the official name of the operation
-	DocURL   string // the official documentation page; empty for the few operations without a public one
-	Flags    []string
-	Params   Params
+	Method   string   // GET, POST, PUT, PATCH or DELETE
+	Path     string   // as written in Builder.Chain: "v3/pay/transactions/id/{transaction_id}"; "v2/" paths are APIv2 (XML)
+	PHPChain string   // wechatpay-php's chain form: "v3.pay.transactions.id._transaction_id_"
+	BaseURI  string   // the host when it is not DefaultBaseURI, such as "https://apihk.mch.weixin.qq.com/"
+	API      string   // "v2" or "v3"
+	Title    string   // the official name of the operation
+	DocURL   string   // the official documentation page; empty for the few operations without a public one
+	Flags    []string // markers such as "deprecated" or "redesigned"; Has tests for one
+	Params   Params   // the documented parameter names, and options such as mutual TLS
 }
 
 // Params are an endpoint's documented parameter names, by where they go.
 type Params struct {
+	// Path, Query, JSON, XML, Headers and Body list, in that order, the
+	// path placeholders, query parameters, JSON body fields, APIv2 XML
+	// fields, request headers (Wechatpay-Serial, Content-Type, ...) and
+	// multipart parts of an upload (file, meta) that the documentation
+	// names, so that a tool can tell what an endpoint takes.
 	Path, Query, JSON, XML, Headers, Body []string
 	// Opts are request options: "security" (mutual TLS with the merchant
 	// certificate), "nonceless", "base_uri", "sink" (a file download), ...
@@ -345,8 +350,8 @@ func distance(a, b string) int {
 
 // NotDocumentedError explains a path the catalog does not have.
 type NotDocumentedError struct {
-	Path    string
-	Nearest []string
+	Path    string   // the path as asked for
+	Nearest []string // the closest documented paths, for a "did you mean"
 }
 
 // Error names the path and the nearest documented ones.

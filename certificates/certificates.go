@@ -40,11 +40,11 @@ import (
 
 // Certificate is one downloaded platform certificate.
 type Certificate struct {
-	Serial        string
-	Certificate   *x509.Certificate
-	PEM           []byte
-	EffectiveTime time.Time
-	ExpireTime    time.Time
+	Serial        string            // upper-case hex, as Wechatpay-Serial names it
+	Certificate   *x509.Certificate // decrypted and checked; its NotBefore and NotAfter decide when the Manager uses it
+	PEM           []byte            // the certificate PEM-encoded, to save as a file (wechatpay certificates does)
+	EffectiveTime time.Time         // effective_time as the answer states it, for display
+	ExpireTime    time.Time         // expire_time as the answer states it, for display
 }
 
 // DefaultPath is where mainland merchants download certificates; Hong

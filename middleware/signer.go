@@ -27,6 +27,8 @@ const Scheme = "WECHATPAY2-SHA256-RSA2048"
 // an HSM or a cloud KMS: implement it, or wrap a crypto.Signer with
 // [FromCryptoSigner].
 type SigningKey interface {
+	// Sign returns the signature of message. ctx is the caller's (the
+	// request's), so that a remote key honours its deadline and cancellation.
 	Sign(ctx context.Context, message []byte) ([]byte, error)
 }
 

@@ -34,6 +34,8 @@ const (
 // Step is one named piece of middleware. Either func may be nil; a step with
 // both can, for example, time a request and log its response.
 type Step struct {
+	// Name identifies the step, for InsertBefore, InsertAfter, Replace and
+	// Remove; it is required and unique in a stack.
 	Name string
 	// Request prepares an outgoing request. It must not read req.Body: use
 	// req.GetBody, which gives the exact bytes that will be sent.

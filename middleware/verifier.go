@@ -38,25 +38,34 @@ var ErrVerification = errors.New("verification failed")
 // The kinds of verification failure; a *VerificationError matches exactly
 // one of them and ErrVerification.
 var (
-	ErrMissingHeader   = errors.New("a signature header (APIv3) or sign field (APIv2) is missing")
+	// ErrMissingHeader means there was no signature to check.
+	ErrMissingHeader = errors.New("a signature header (APIv3) or sign field (APIv2) is missing")
+	// ErrMalformedHeader means a timestamp or signature could not be parsed.
 	ErrMalformedHeader = errors.New("a Wechatpay-* signature header is malformed")
-	ErrClockSkew       = errors.New("the timestamp is outside the 300 s window")
-	ErrUnknownSerial   = errors.New("signed with a key that is not configured")
-	ErrBadSignature    = errors.New("the signature does not match")
-	ErrSignTest        = errors.New("a WECHATPAY/SIGNTEST/ probe signature")
+	// ErrClockSkew means the timestamp is too far from local time: a
+	// replay, or a wrong clock.
+	ErrClockSkew = errors.New("the timestamp is outside the 300 s window")
+	// ErrUnknownSerial means a key the verifier does not have, such as a
+	// new platform certificate or public key not configured yet.
+	ErrUnknownSerial = errors.New("signed with a key that is not configured")
+	// ErrBadSignature means the message was altered on the way, or was
+	// checked with the wrong key.
+	ErrBadSignature = errors.New("the signature does not match")
+	// ErrSignTest means WeChat Pay is testing that the merchant verifies.
+	ErrSignTest = errors.New("a WECHATPAY/SIGNTEST/ probe signature")
 )
 
 // VerificationError is a 2xx response or a notification that failed
 // verification. It keeps what arrived so the caller can log or inspect it;
 // never act on it.
 type VerificationError struct {
-	Kind       error  // ErrMissingHeader, ErrClockSkew, ... (errors.Is works on the error itself)
-	Subject    string // "response" or "notification"
-	Reason     string // what exactly was wrong, and what to check
-	Serial     string // the Wechatpay-Serial that came with it, if any
-	StatusCode int    // the response's status (0 for a notification)
-	Header     http.Header
-	Body       []byte
+	Kind       error       // ErrMissingHeader, ErrClockSkew, ... (errors.Is works on the error itself)
+	Subject    string      // "response" or "notification"
+	Reason     string      // what exactly was wrong, and what to check
+	Serial     string      // the Wechatpay-Serial that came with it, if any
+	StatusCode int         // the response's status (0 for a notification)
+	Header     http.Header // the headers as received (nil for an APIv2 notification), unverified
+	Body       []byte      // the body as received, unverified
 }
 
 // Error names the subject and what exactly failed.
@@ -108,6 +117,8 @@ func (k StaticKeys) Serials() []string {
 // is current (a certificate manager: the newest valid certificate). A
 // Builder names it in Wechatpay-Serial.
 type CurrentSerial interface {
+	// CurrentSerial returns the serial to name, or "" when no key is
+	// current, in which case the Builder names its fixed serial.
 	CurrentSerial() string
 }
 

@@ -19,12 +19,12 @@ import (
 // retries for about a day and may deliver one event more than once: ID
 // tells a repeat (Handler does, with its Deduper).
 type Notification struct {
-	ID           string   `json:"id"`          // the event id, the same on every delivery of the event
-	CreateTime   string   `json:"create_time"` // RFC 3339
-	EventType    string   `json:"event_type"`  // TRANSACTION.SUCCESS, REFUND.SUCCESS, ...
-	ResourceType string   `json:"resource_type"`
-	Summary      string   `json:"summary"`
-	Resource     Resource `json:"resource"`
+	ID           string   `json:"id"`            // the event id, the same on every delivery of the event
+	CreateTime   string   `json:"create_time"`   // RFC 3339
+	EventType    string   `json:"event_type"`    // TRANSACTION.SUCCESS, REFUND.SUCCESS, ...
+	ResourceType string   `json:"resource_type"` // "encrypt-resource"
+	Summary      string   `json:"summary"`       // WeChat's short description of the event, e.g. 支付成功
+	Resource     Resource `json:"resource"`      // the event's data, encrypted; Plaintext holds it decrypted
 	// Plaintext is the decrypted resource, JSON (the transaction, the
 	// refund, ...).
 	Plaintext []byte `json:"-"`
@@ -34,11 +34,11 @@ type Notification struct {
 
 // Resource is the encrypted part of a notification.
 type Resource struct {
-	OriginalType   string `json:"original_type"`
-	Algorithm      string `json:"algorithm"`
-	Ciphertext     string `json:"ciphertext"`
-	AssociatedData string `json:"associated_data"`
-	Nonce          string `json:"nonce"`
+	OriginalType   string `json:"original_type"`   // what the plaintext is: transaction, refund, ...
+	Algorithm      string `json:"algorithm"`       // AEAD_AES_256_GCM, the only one this package decrypts
+	Ciphertext     string `json:"ciphertext"`      // base64 of the encrypted JSON and its GCM tag
+	AssociatedData string `json:"associated_data"` // authenticated with the ciphertext, not encrypted
+	Nonce          string `json:"nonce"`           // the GCM nonce
 }
 
 // Decode unmarshals the decrypted resource into v.

@@ -27,15 +27,15 @@ type Keys struct {
 	MerchantKey *rsa.PrivateKey
 	// MerchantCert is the merchant API certificate; its serial is MerchantSerial.
 	MerchantCert   *x509.Certificate
-	MerchantSerial string
+	MerchantSerial string // upper-case hex, the value of wechatpay.Config.Serial
 	// PlatformKey signs responses under the platform certificate identity.
 	PlatformKey    *rsa.PrivateKey
-	PlatformCert   *x509.Certificate
-	PlatformSerial string
+	PlatformCert   *x509.Certificate // the first platform certificate, issued by PlatformCA
+	PlatformSerial string            // PlatformCert's serial, upper-case hex, as Wechatpay-Serial names it
 	// PublicKeyKey signs responses under the WeChat Pay public key identity;
 	// merchants hold its public half as pub_key.pem with id PublicKeyID.
 	PublicKeyKey *rsa.PrivateKey
-	PublicKeyID  string
+	PublicKeyID  string // PUB_KEY_ID_..., as Wechatpay-Serial names it
 
 	// Secret is the APIv2 key (32 characters).
 	Secret string

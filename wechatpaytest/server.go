@@ -56,6 +56,7 @@ type Fault int
 
 // The faults; NoFault behaves.
 const (
+	// NoFault answers as the handler does.
 	NoFault          Fault = iota
 	TamperedBody           // the body changes after signing
 	MissingTimestamp       // no Wechatpay-Timestamp header
@@ -84,10 +85,10 @@ const (
 
 // Request is a request the server received, as it arrived.
 type Request struct {
-	Method     string
-	RequestURI string // escaped path and query exactly as sent
-	Header     http.Header
-	Body       []byte
+	Method     string      // GET, POST, ...
+	RequestURI string      // escaped path and query exactly as sent
+	Header     http.Header // as received, Authorization included
+	Body       []byte      // as received, byte for byte
 	// Params are an APIv2 request's parameters (XML body or query).
 	Params map[string]string
 	// ClientCertificate is the certificate the client presented (mutual
@@ -106,6 +107,8 @@ type Request struct {
 // or nil *Server is not running, and its methods do nothing, report
 // nothing or return an error saying so.
 type Server struct {
+	// Keys are the credentials it signs and checks with, the process's
+	// shared ones; embedded so that s.MchID, s.Secret, ... read directly.
 	Keys
 	// URL is the base URL for clients: loopback address, base path, "/".
 	URL string

@@ -19,7 +19,7 @@ type Upload struct {
 	Meta        []byte // the meta part, the JSON the signature covers
 	Filename    string // the file part's file name
 	ContentType string // the file part's content type
-	File        []byte
+	File        []byte // the file part's bytes
 	// Headers are the headers of every part, in the order received, so
 	// that a test can tell that no field added one.
 	Headers []textproto.MIMEHeader

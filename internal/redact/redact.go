@@ -20,7 +20,9 @@ import (
 const Mark = "[redacted]"
 
 // Field is one printed field: a name and a value that is safe to show.
-type Field struct{ Name, Value string }
+type Field struct {
+	Name, Value string // the field's name and its printable value ([redacted] for a secret)
+}
 
 // Fields collects the fields of one value; Add skips empty values, so the
 // forms list what is set.

@@ -51,7 +51,7 @@ func VerificationKey(serial string) string {
 
 // The names of the keys, as errors give them.
 const (
-	Merchant = "the merchant API private key"
-	Public   = "the WeChat Pay public key"
-	Platform = "the platform certificate's key"
+	Merchant = "the merchant API private key"   // signs requests
+	Public   = "the WeChat Pay public key"      // verifies answers, id PUB_KEY_ID_...
+	Platform = "the platform certificate's key" // verifies answers, by certificate serial
 )
