@@ -361,6 +361,7 @@ func (b *Builder) Chain(path string) *Chain {
 	if isURL(path) {
 		if base, path, err = splitURL(path); err == nil {
 			path, query, _ = strings.Cut(path, "?")
+			err = checkRequestText(query)
 		}
 	}
 	c := &Chain{b: b, base: base, path: strings.TrimPrefix(path, "/"), query: query}
@@ -616,6 +617,15 @@ func normalizeBaseURL(base string) (string, error) {
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return "", fmt.Errorf("%q has a query or fragment: expected a scheme, host and optional path such as https://api.mch.weixin.qq.com/hk/", shown)
+	}
+	for _, seg := range strings.Split(u.Path, "/") {
+		if seg == "." || seg == ".." {
+			// Every request would climb out of the base path it names.
+			return "", fmt.Errorf("%q has a %q segment: expected a scheme, host and optional path such as https://api.mch.weixin.qq.com/hk/", shown, seg)
+		}
+	}
+	if err := checkRequestText(u.EscapedPath()); err != nil {
+		return "", fmt.Errorf("%q: %w", shown, err)
 	}
 	if !strings.HasSuffix(base, "/") {
 		base += "/"

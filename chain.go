@@ -559,11 +559,8 @@ func checkTemplate(path string) error {
 		// The HTTP client would cut it and what follows off the request.
 		return errors.New(`a path has no "#": expected segments and a query only; a "#" in a value goes through Options.Path or Value, which escape it`)
 	}
-	for i := 0; i < len(path); i++ {
-		if ch := path[i]; ch < 0x20 || ch == 0x7f {
-			// net/url refuses them: the request could not be sent.
-			return fmt.Errorf("a path has no control characters: %q at byte %d; expected segments and a query only", ch, i)
-		}
+	if err := checkRequestText(path); err != nil {
+		return err
 	}
 	if err := checkLiteralSegments(path); err != nil {
 		return err
@@ -589,6 +586,20 @@ func checkTemplate(path string) error {
 		}
 		rest = rest[open+end+1:]
 	}
+}
+
+// checkRequestText refuses what a path or query cannot carry as written:
+// control characters (net/url refuses them: the request could not be sent)
+// and spaces, which would go into the request line unescaped and split it.
+// A space in a value goes through Options.Path, Value or Options.Query,
+// which escape it.
+func checkRequestText(text string) error {
+	for i := 0; i < len(text); i++ {
+		if ch := text[i]; ch <= ' ' || ch == 0x7f {
+			return fmt.Errorf("a path has no control characters or spaces: %q at byte %d; expected segments and a query only (escape a value with Options.Path, Value or Options.Query)", ch, i)
+		}
+	}
+	return nil
 }
 
 // checkEmptySegments reports an empty segment before the last in path's

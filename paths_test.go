@@ -267,10 +267,10 @@ func TestTemplatesRefuseFragmentsAndControlCharacters(t *testing.T) {
 		{"v3/x/{a}#close", `a path has no "#"`},
 		{"v3/x?a=1#b", `a path has no "#"`},
 		{"v3/x#", `a path has no "#"`},
-		{"\x00", `a path has no control characters: '\x00' at byte 0`},
-		{"v3/x\r\nHost: evil", `a path has no control characters: '\r' at byte 4`},
-		{"v3/x?a=\x7f", `a path has no control characters: '\x7f' at byte 7`},
-		{"v3/x\t", `a path has no control characters: '\t' at byte 4`},
+		{"\x00", `a path has no control characters or spaces: '\x00' at byte 0`},
+		{"v3/x\r\nHost: evil", `a path has no control characters or spaces: '\r' at byte 4`},
+		{"v3/x?a=\x7f", `a path has no control characters or spaces: '\x7f' at byte 7`},
+		{"v3/x\t", `a path has no control characters or spaces: '\t' at byte 4`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.template, func(t *testing.T) {
@@ -305,5 +305,63 @@ func TestRefusedURLsHideTheirUserInfo(t *testing.T) {
 		require.Error(t, err, raw)
 		assert.NotContains(t, err.Error(), "WORD")
 		assert.NotContains(t, err.Error(), "SENTINEL-8d3f1b")
+	}
+}
+
+// TestSpacesAndDotsAreRefusedWhereNothingEscapesThem: a literal path,
+// query or base URL is sent as written, so a space (which would split the
+// request line) or a dot segment (which would climb out of the base path)
+// is refused before anything is sent.
+func TestSpacesAndDotsAreRefusedWhereNothingEscapesThem(t *testing.T) {
+	srv := wechatpaytest.NewServer()
+	defer srv.Close()
+	b, err := wechatpay.NewBuilder(srv.Config())
+	require.NoError(t, err)
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		send func() error
+		want string
+	}{
+		{"a space in a template's query", func() error {
+			_, err := b.Chain("v3/certificates?x=1 HTTP/1.1").Get(ctx)
+			return err
+		}, "no control characters or spaces"},
+		{"a space in a template's path", func() error {
+			_, err := b.Chain("v3/pay/transactions/out-trade-no/T 1").Get(ctx)
+			return err
+		}, "no control characters or spaces"},
+		{"a space in a full URL's query", func() error {
+			_, err := b.Chain(srv.URL + "v3/billdownload/file?token=a b").Get(ctx)
+			return err
+		}, "no control characters or spaces"},
+		{"a dot segment in Options.BaseURL", func() error {
+			_, err := b.Chain("v3/certificates").Get(ctx, wechatpay.Options{BaseURL: srv.URL + "hk/../"})
+			return err
+		}, `".." segment`},
+		{"an escaped dot segment in Options.BaseURL", func() error {
+			_, err := b.Chain("v3/certificates").Get(ctx, wechatpay.Options{BaseURL: srv.URL + "hk/%2e%2e/"})
+			return err
+		}, `".." segment`},
+		{"a dot segment in Config.BaseURL", func() error {
+			cfg := srv.Config()
+			cfg.BaseURL = srv.URL + "./"
+			_, err := wechatpay.NewBuilder(cfg)
+			return err
+		}, `"." segment`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(srv.Requests())
+			err := tt.send()
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.Len(t, srv.Requests(), before, "nothing was sent")
+		})
+	}
+	_, err = b.Chain("v3/billdownload/file?token=a%20b").Get(ctx)
+	var apiErr *wechatpay.APIError
+	if err != nil {
+		require.ErrorAs(t, err, &apiErr, "an escaped space is fine: the request is sent")
 	}
 }
