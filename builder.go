@@ -487,7 +487,9 @@ func shown(v string) string {
 // shownID quotes v when it has the shape of a key id (a certificate serial
 // or a WeChat Pay public key id), and otherwise as shown does.
 func shownID(v string) string {
-	if hexSerialPattern.MatchString(v) || pubKeyIDPattern.MatchString(v) {
+	// 40 hex digits: a serial. An APIv2 or APIv3 key made from a digest is
+	// hex too, but 32 digits long.
+	if len(v) == 40 && hexSerialPattern.MatchString(v) || pubKeyIDPattern.MatchString(v) {
 		return strconv.Quote(v)
 	}
 	return shown(v)
@@ -615,7 +617,9 @@ func normalizeBaseURL(base string) (string, error) {
 		// It would go out as Basic credentials next to the signature.
 		return "", fmt.Errorf("%q has user info: expected a scheme, host and optional path such as https://api.mch.weixin.qq.com/hk/", shown)
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
+	if strings.ContainsAny(base, "?#") {
+		// A "?" or "#" with nothing after it too: the path would be
+		// appended to the query or fragment, and sent somewhere else.
 		return "", fmt.Errorf("%q has a query or fragment: expected a scheme, host and optional path such as https://api.mch.weixin.qq.com/hk/", shown)
 	}
 	for _, seg := range strings.Split(u.Path, "/") {

@@ -128,7 +128,8 @@ func TestBaseURLRefusesUserInfo(t *testing.T) {
 func TestConfigErrorsHideLongValues(t *testing.T) {
 	srv := wechatpaytest.NewServer()
 	defer srv.Close()
-	const secret = "WRONG-FIELD-SECRET-0123456789abc" // 32 characters, like an APIv3 key
+	const secret = "WRONG-FIELD-SECRET-0123456789abc"    // 32 characters, like an APIv3 key
+	const hexSecret = "d7fbafc8e1a24c6b9f3e5a7d2c4b6e8f" // an APIv2 key made from a digest
 	tests := []struct {
 		name  string
 		edit  func(*wechatpay.Config)
@@ -137,6 +138,7 @@ func TestConfigErrorsHideLongValues(t *testing.T) {
 		{"MchID", func(c *wechatpay.Config) { c.MchID = secret }, "Config.MchID (32 characters, not shown"},
 		{"Serial", func(c *wechatpay.Config) { c.Serial = secret }, "Config.Serial (32 characters, not shown"},
 		{"WechatpaySerial", func(c *wechatpay.Config) { c.WechatpaySerial = secret }, "Config.WechatpaySerial (32 characters, not shown"},
+		{"WechatpaySerial, a hex key", func(c *wechatpay.Config) { c.WechatpaySerial = hexSecret }, "Config.WechatpaySerial (32 characters, not shown"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,6 +148,7 @@ func TestConfigErrorsHideLongValues(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.field)
 			assert.NotContains(t, err.Error(), secret)
+			assert.NotContains(t, err.Error(), hexSecret)
 		})
 	}
 }

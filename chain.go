@@ -182,6 +182,9 @@ func (c *Chain) logError(method, logPath string, err error) string {
 		return ue.Err.Error()
 	}
 	text := strings.TrimPrefix(err.Error(), "wechatpay: "+method+" "+c.path+": ")
+	// The whole template first (its query may hold values), then the path
+	// alone, as messages quote either.
+	text = strings.ReplaceAll(text, c.path, logPath)
 	if path, _, _ := strings.Cut(c.path, "?"); path != logPath {
 		text = strings.ReplaceAll(text, path, logPath)
 	}

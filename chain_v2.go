@@ -187,7 +187,7 @@ func (b *Builder) v2Query(query url.Values, xml map[string]string) (map[string]s
 	}
 	for _, k := range sortedKeys(xml) {
 		if q, ok := params[k]; ok && q != xml[k] {
-			return nil, fmt.Errorf("Options.Query[%q] is %q but Options.XML[%q] is %q: an APIv2 GET signs one value per parameter", k, q, k, xml[k])
+			return nil, fmt.Errorf("Options.Query[%q] and Options.XML[%q] differ: an APIv2 GET signs one value per parameter", k, k)
 		}
 		params[k] = xml[k]
 	}

@@ -530,7 +530,7 @@ func TestV2GetSignsQuery(t *testing.T) {
 		{"a parameter twice", wechatpay.Options{Query: url.Values{"plan_id": {"1", "2"}}},
 			`Options.Query["plan_id"] has 2 values: an APIv2 parameter has one`},
 		{"query and XML disagree", wechatpay.Options{Query: url.Values{"plan_id": {"1"}}, XML: map[string]string{"plan_id": "2"}},
-			`Options.Query["plan_id"] is "1" but Options.XML["plan_id"] is "2": an APIv2 GET signs one value per parameter`},
+			`Options.Query["plan_id"] and Options.XML["plan_id"] differ: an APIv2 GET signs one value per parameter`},
 		{"a bad name", wechatpay.Options{Query: url.Values{"a b": {"1"}}},
 			`Options.Query key "a b" is not an APIv2 parameter name (letters, digits, underscores)`},
 	}

@@ -343,6 +343,16 @@ func TestSpacesAndDotsAreRefusedWhereNothingEscapesThem(t *testing.T) {
 			_, err := b.Chain("v3/certificates").Get(ctx, wechatpay.Options{BaseURL: srv.URL + "hk/%2e%2e/"})
 			return err
 		}, `".." segment`},
+		{"a base URL ending in ?", func() error {
+			_, err := b.Chain("v2/pay/downloadbill").Post(ctx, wechatpay.Options{BaseURL: srv.URL + "pay/orderquery?"})
+			return err
+		}, "has a query or fragment"},
+		{"a base URL ending in #", func() error {
+			cfg := srv.Config()
+			cfg.BaseURL = srv.URL + "secapi/pay/refund#"
+			_, err := wechatpay.NewBuilder(cfg)
+			return err
+		}, "has a query or fragment"},
 		{"a dot segment in Config.BaseURL", func() error {
 			cfg := srv.Config()
 			cfg.BaseURL = srv.URL + "./"

@@ -184,6 +184,10 @@ func TestLogPathIsATemplateForEveryChainForm(t *testing.T) {
 			wechatpay.Options{Sink: &wechatpay.Sink{Writer: io.Discard}}, false, "v3/undocumented/..."},
 		{"a rejected Options.Path value", b.Chain(documented),
 			byPath(map[string]string{"out_trade_no": valueSentinel + "/.."}), false, documented},
+		{"an unknown Options.Path key, a query in the template", b.Chain("v3/pay/transactions/id/{transaction_id}?mchid=" + querySentinel),
+			byPath(map[string]string{"transaction_id": "4200000001", "zz": "x"}), false, "v3/pay/transactions/id/{transaction_id}"},
+		{"an APIv2 GET whose Query and XML disagree", b.Chain("v2/pay/orderquery"),
+			wechatpay.Options{Query: url.Values{"out_trade_no": {valueSentinel}}, XML: map[string]string{"out_trade_no": querySentinel}}, false, "v2/pay/orderquery"},
 		{"a rejected Options.Path value completing a segment", b.Chain("v3/undocumented/{a}/.{id}"),
 			byPath(map[string]string{"a": valueSentinel, "id": ""}), false, "v3/undocumented/{a}/.{id}"},
 	}
@@ -200,7 +204,7 @@ func TestLogPathIsATemplateForEveryChainForm(t *testing.T) {
 			var rec map[string]any
 			require.NoError(t, json.Unmarshal(logs.Bytes(), &rec), logs.String())
 			assert.Equal(t, tt.logPath, rec["path"])
-			for _, s := range []string{valueSentinel, segSentinel, tokenSentinel} {
+			for _, s := range []string{valueSentinel, segSentinel, tokenSentinel, querySentinel} {
 				assert.NotContains(t, logs.String(), s)
 			}
 		})
