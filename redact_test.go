@@ -37,8 +37,8 @@ func TestSecretsNeverPrint(t *testing.T) {
 	require.NotNil(t, cfg.TLSCertificate)
 	b, err := wechatpay.NewBuilder(cfg)
 	require.NoError(t, err)
-	opts := certificates.Options{APIv3Key: sentinelV3, Path: "v3/certificates"}
-	mgr, err := certificates.NewManager(opts)
+	mc := certificates.Config{APIv3Key: sentinelV3, Path: "v3/certificates"}
+	mgr, err := certificates.NewManager(mc)
 	require.NoError(t, err)
 	defer mgr.Stop()
 	parser := notify.Parser{Keys: mgr, APIv3Key: sentinelV3}
@@ -56,8 +56,8 @@ func TestSecretsNeverPrint(t *testing.T) {
 		{"Config", cfg, []string{srv.MchID, srv.MerchantSerial, srv.PublicKeyID, "[redacted]"}},
 		{"*Config", &cfg, []string{srv.MchID, srv.MerchantSerial, "[redacted]"}},
 		{"*Builder", b, []string{srv.MchID, "[redacted]"}},
-		{"certificates.Options", opts, []string{"v3/certificates", "[redacted]"}},
-		{"*certificates.Options", &opts, []string{"[redacted]"}},
+		{"certificates.Config", mc, []string{"v3/certificates", "[redacted]"}},
+		{"*certificates.Config", &mc, []string{"[redacted]"}},
 		{"*certificates.Manager", mgr, []string{"v3/certificates", "[redacted]"}},
 		{"notify.Parser", parser, []string{"[redacted]"}},
 		{"*notify.Parser", &parser, []string{"[redacted]"}},
@@ -119,8 +119,8 @@ func TestRedactedFormsSayWhatIsSet(t *testing.T) {
 	p := notify.Parser{APIv3Key: sentinelV3}
 	assert.Equal(t, `notify.Parser{Keys:<nil> APIv3Key:[redacted]}`, p.String())
 	assert.Equal(t, `notify.Parser{Keys:<nil>}`, notify.Parser{}.String())
-	o := certificates.Options{APIv3Key: sentinelV3}
-	assert.Equal(t, `certificates.Options{APIv3Key:[redacted]}`, o.String())
+	o := certificates.Config{APIv3Key: sentinelV3}
+	assert.Equal(t, `certificates.Config{APIv3Key:[redacted]}`, o.String())
 	var buf bytes.Buffer
 	slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 		if a.Key == slog.TimeKey {

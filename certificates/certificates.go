@@ -1,15 +1,18 @@
 // Package certificates downloads WeChat Pay platform certificates
 // (GET /v3/certificates), decrypts them with the APIv3 key, and keeps them
-// fresh for a Builder's verifier:
+// fresh for a Builder's verifier. One call builds the Builder with a
+// Manager as its wechatpay.Config.Keys and starts it:
 //
-//	mgr, err := certificates.NewManager(certificates.Options{APIv3Key: apiv3Key})
-//	b, err := wechatpay.NewBuilder(wechatpay.Config{..., Keys: mgr})
-//	err = mgr.Start(ctx, b) // first download now, then every 12 h, and on an unknown serial
+//	b, mgr, err := certificates.NewBuilder(ctx, wechatpay.Config{...}, certificates.Config{APIv3Key: apiv3Key})
+//	// first download done; then every 12 h, and on an unknown serial
 //	defer mgr.Stop()
+//
+// NewManager and Manager.Start are the same in steps, for a
+// wechatpay.Config.Keys that combines the Manager with another key source.
 //
 // An unknown serial in an answer from WeChat Pay downloads at most once a
 // minute; one in a notification, which anyone can send, has a budget of its
-// own (Options.NotificationMissInterval), so forged notifications cannot
+// own (Config.NotificationMissInterval), so forged notifications cannot
 // hold back the download a real certificate rotation needs.
 //
 // Each downloaded certificate must be what WeChat Pay issues (an RSA key of
@@ -56,9 +59,9 @@ const DefaultPath = "v3/certificates"
 // Pay issues as a platform certificate, and verifies the answer with the
 // certificates it holds: the certificate that signed it must be among them.
 // path empty means DefaultPath. b needs no verification key of its own: a
-// Builder made only for this sets Config.Keys to an empty
-// middleware.StaticKeys{} (NewBuilder refuses a Config with neither Certs
-// nor Keys).
+// Builder made only for this sets wechatpay.Config.Keys to an empty
+// middleware.StaticKeys{} (wechatpay.NewBuilder refuses a Config with
+// neither Certs nor Keys).
 //
 // A platform certificate must hold an RSA key of 2048 bits or more, be
 // within its validity now, not be self-signed, and name WeChat Pay's CA as
@@ -166,8 +169,8 @@ func (m *Manager) ready() error {
 	return nil
 }
 
-// Options configure a Manager.
-type Options struct {
+// Config configures a Manager.
+type Config struct {
 	// APIv3Key decrypts the certificates (32 characters).
 	APIv3Key string
 	// Path is where to download; empty means DefaultPath.
@@ -199,12 +202,12 @@ type Options struct {
 }
 
 // Manager keeps the platform certificates WeChat Pay lists, by serial, and
-// serves them to a Builder's verifier (Config.Keys) and to notify.Parser.
-// It is safe for concurrent use. Create it with NewManager: a Manager{} or
-// nil *Manager knows no certificate, and its Start and Refresh return an
-// error saying so.
+// serves them to a Builder's verifier (wechatpay.Config.Keys) and to
+// notify.Parser. It is safe for concurrent use. Create it with NewBuilder
+// or NewManager: a Manager{} or nil *Manager knows no certificate, and its
+// Start and Refresh return an error saying so.
 type Manager struct {
-	opts Options
+	cfg Config
 
 	mu     sync.RWMutex
 	certs  map[string]Certificate
@@ -232,29 +235,29 @@ type download struct {
 	err  error
 }
 
-// NewManager checks opts and returns a Manager that knows no certificate
+// NewManager checks cfg and returns a Manager that knows no certificate
 // until Start.
-func NewManager(opts Options) (*Manager, error) {
-	if len(opts.APIv3Key) != 32 {
-		return nil, fmt.Errorf("certificates: Options.APIv3Key has %d characters: the APIv3 key set in the merchant platform has 32", len(opts.APIv3Key))
+func NewManager(cfg Config) (*Manager, error) {
+	if len(cfg.APIv3Key) != 32 {
+		return nil, fmt.Errorf("certificates: Config.APIv3Key has %d characters: the APIv3 key set in the merchant platform has 32", len(cfg.APIv3Key))
 	}
-	if opts.Interval <= 0 || opts.Interval > 12*time.Hour {
-		opts.Interval = 12 * time.Hour
+	if cfg.Interval <= 0 || cfg.Interval > 12*time.Hour {
+		cfg.Interval = 12 * time.Hour
 	}
-	if opts.MissInterval <= 0 {
-		opts.MissInterval = time.Minute
+	if cfg.MissInterval <= 0 {
+		cfg.MissInterval = time.Minute
 	}
-	if opts.NotificationMissInterval == 0 {
-		opts.NotificationMissInterval = time.Minute
+	if cfg.NotificationMissInterval == 0 {
+		cfg.NotificationMissInterval = time.Minute
 	}
 	base, cancel := context.WithCancel(context.Background())
-	return &Manager{opts: opts, certs: map[string]Certificate{}, base: base, cancel: cancel}, nil
+	return &Manager{cfg: cfg, certs: map[string]Certificate{}, base: base, cancel: cancel}, nil
 }
 
 // now is the Manager's clock.
 func (m *Manager) now() time.Time {
-	if m.opts.Now != nil {
-		return m.opts.Now()
+	if m.cfg.Now != nil {
+		return m.cfg.Now()
 	}
 	return time.Now()
 }
@@ -262,7 +265,7 @@ func (m *Manager) now() time.Time {
 // Start downloads the certificates through b now and returns the error if
 // that fails; the Manager is then not started, and Start may be called
 // again. Once it succeeds, the certificates are refreshed every
-// Options.Interval until Stop. ctx bounds this first download only: its
+// Config.Interval until Stop. ctx bounds this first download only: its
 // cancellation or deadline does not end the refreshing (Stop does), so a
 // request's or a start-up timeout's context is fine here. Downloads carry
 // ctx's values.
@@ -302,10 +305,10 @@ func (m *Manager) Start(ctx context.Context, b *wechatpay.Builder) error {
 	return nil
 }
 
-// loop refreshes every Options.Interval until Stop, then closes done.
+// loop refreshes every Config.Interval until Stop, then closes done.
 func (m *Manager) loop(done chan struct{}) {
 	defer close(done)
-	t := time.NewTicker(m.opts.Interval)
+	t := time.NewTicker(m.cfg.Interval)
 	defer t.Stop()
 	for {
 		select {
@@ -313,8 +316,8 @@ func (m *Manager) loop(done chan struct{}) {
 			return
 		case <-t.C:
 			// A Stop racing the tick is not a failure.
-			if err := m.Refresh(m.base); err != nil && m.base.Err() == nil && !errors.Is(err, ErrStopped) && m.opts.OnError != nil {
-				m.opts.OnError(err)
+			if err := m.Refresh(m.base); err != nil && m.base.Err() == nil && !errors.Is(err, ErrStopped) && m.cfg.OnError != nil {
+				m.cfg.OnError(err)
 			}
 		}
 	}
@@ -381,7 +384,7 @@ func (m *Manager) run(d *download) {
 		ctx, cancel := context.WithTimeout(values, time.Minute)
 		stop := context.AfterFunc(m.base, cancel)
 		var certs []Certificate
-		if certs, err = fetch(ctx, b, m.opts.APIv3Key, m.opts.Path, m.now()); err == nil {
+		if certs, err = fetch(ctx, b, m.cfg.APIv3Key, m.cfg.Path, m.now()); err == nil {
 			m.keep(certs)
 		}
 		stop()
@@ -408,7 +411,7 @@ func (m *Manager) keep(certs []Certificate) {
 
 // PublicKey returns the key of a known, valid certificate. For a serial it
 // does not know, it downloads again (one download at a time, at most once
-// per Options.MissInterval, or per Options.NotificationMissInterval when
+// per Config.MissInterval, or per Config.NotificationMissInterval when
 // ctx is a notification's) and looks once more.
 func (m *Manager) PublicKey(ctx context.Context, serial string) (*rsa.PublicKey, bool) {
 	if m.ready() != nil {
@@ -423,9 +426,9 @@ func (m *Manager) PublicKey(ctx context.Context, serial string) (*rsa.PublicKey,
 	if !started || serial == "" {
 		return nil, false
 	}
-	interval, last := m.opts.MissInterval, &m.lastMiss
+	interval, last := m.cfg.MissInterval, &m.lastMiss
 	if middleware.IsNotification(ctx) {
-		interval, last = m.opts.NotificationMissInterval, &m.lastNotificationMiss
+		interval, last = m.cfg.NotificationMissInterval, &m.lastNotificationMiss
 	}
 	m.flight.Lock()
 	now := m.now()

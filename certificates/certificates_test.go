@@ -83,10 +83,10 @@ func TestDownload(t *testing.T) {
 }
 
 // managed returns a Builder that verifies only with a started Manager.
-func managed(t *testing.T, srv *wechatpaytest.Server, opts certificates.Options) (*wechatpay.Builder, *certificates.Manager) {
+func managed(t *testing.T, srv *wechatpaytest.Server, mc certificates.Config) (*wechatpay.Builder, *certificates.Manager) {
 	t.Helper()
-	opts.APIv3Key = srv.APIv3Key
-	mgr, err := certificates.NewManager(opts)
+	mc.APIv3Key = srv.APIv3Key
+	mgr, err := certificates.NewManager(mc)
 	require.NoError(t, err)
 	cfg := srv.Config()
 	cfg.Certs, cfg.Keys = nil, mgr
@@ -111,7 +111,7 @@ func TestManagerRotation(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	srv := wechatpaytest.NewServer(wechatpaytest.WithIdentity(wechatpaytest.PlatformCertificate))
 	defer srv.Close()
-	b, mgr := managed(t, srv, certificates.Options{})
+	b, mgr := managed(t, srv, certificates.Config{})
 	defer b.Client().GetClient().CloseIdleConnections()
 	defer mgr.Stop()
 	ctx := context.Background()
@@ -151,7 +151,7 @@ func TestManagerRotation(t *testing.T) {
 func TestManagerMissIsRateLimited(t *testing.T) {
 	srv := wechatpaytest.NewServer(wechatpaytest.WithIdentity(wechatpaytest.PlatformCertificate))
 	defer srv.Close()
-	b, mgr := managed(t, srv, certificates.Options{MissInterval: time.Hour})
+	b, mgr := managed(t, srv, certificates.Config{MissInterval: time.Hour})
 	defer mgr.Stop()
 	ctx := context.Background()
 
@@ -171,7 +171,7 @@ func TestManagerScheduledRefreshAndStop(t *testing.T) {
 	var mu sync.Mutex
 	var bgErrs []error
 	ctx, cancel := context.WithCancel(context.Background())
-	mgr, err := certificates.NewManager(certificates.Options{APIv3Key: srv.APIv3Key, Interval: 20 * time.Millisecond,
+	mgr, err := certificates.NewManager(certificates.Config{APIv3Key: srv.APIv3Key, Interval: 20 * time.Millisecond,
 		OnError: func(err error) { mu.Lock(); bgErrs = append(bgErrs, err); mu.Unlock() }})
 	require.NoError(t, err)
 	cfg := srv.Config()
@@ -203,7 +203,7 @@ func TestManagerScheduledRefreshAndStop(t *testing.T) {
 func TestManagerMixedWithPublicKey(t *testing.T) {
 	srv := wechatpaytest.NewServer()
 	defer srv.Close()
-	mgr, err := certificates.NewManager(certificates.Options{APIv3Key: srv.APIv3Key})
+	mgr, err := certificates.NewManager(certificates.Config{APIv3Key: srv.APIv3Key})
 	require.NoError(t, err)
 	cfg := srv.Config()
 	delete(cfg.Certs, srv.PlatformSerial) // the public key from Certs, certificates from the manager
@@ -222,8 +222,8 @@ func TestManagerMixedWithPublicKey(t *testing.T) {
 }
 
 func TestNewManagerChecksTheKey(t *testing.T) {
-	_, err := certificates.NewManager(certificates.Options{APIv3Key: "short"})
-	assert.EqualError(t, err, "certificates: Options.APIv3Key has 5 characters: the APIv3 key set in the merchant platform has 32")
+	_, err := certificates.NewManager(certificates.Config{APIv3Key: "short"})
+	assert.EqualError(t, err, "certificates: Config.APIv3Key has 5 characters: the APIv3 key set in the merchant platform has 32")
 }
 
 // TestForgedNotificationsDoNotStarveRotation: anyone can POST a
@@ -233,18 +233,18 @@ func TestNewManagerChecksTheKey(t *testing.T) {
 func TestForgedNotificationsDoNotStarveRotation(t *testing.T) {
 	tests := []struct {
 		name string
-		opts certificates.Options
+		cfg  certificates.Config
 		// downloads the flood of forged notifications causes
 		flood int
 	}{
-		{"notifications have their own budget", certificates.Options{MissInterval: time.Hour}, 1},
-		{"notifications never download", certificates.Options{MissInterval: time.Hour, NotificationMissInterval: -1}, 0},
+		{"notifications have their own budget", certificates.Config{MissInterval: time.Hour}, 1},
+		{"notifications never download", certificates.Config{MissInterval: time.Hour, NotificationMissInterval: -1}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := wechatpaytest.NewServer(wechatpaytest.WithIdentity(wechatpaytest.PlatformCertificate))
 			defer srv.Close()
-			b, mgr := managed(t, srv, tt.opts)
+			b, mgr := managed(t, srv, tt.cfg)
 			defer b.Client().GetClient().CloseIdleConnections()
 			defer mgr.Stop()
 			ctx := context.Background()

@@ -8,43 +8,43 @@ import (
 	"github.com/wechatpay-chain/wechatpay/internal/redact"
 )
 
-// Options and Manager hold the APIv3 key: every way of printing them
+// Config and Manager hold the APIv3 key: every way of printing them
 // (fmt's verbs, slog, String) shows the settings and whether the key is
 // set, never the key.
 
-// String lists the options that are set, with "[redacted]" for the APIv3 key.
-func (o Options) String() string { return o.fields().String("certificates.Options") }
+// String lists the settings that are set, with "[redacted]" for the APIv3 key.
+func (c Config) String() string { return c.fields().String("certificates.Config") }
 
 // GoString is String for %#v.
-func (o Options) GoString() string { return o.fields().GoString("certificates.Options") }
+func (c Config) GoString() string { return c.fields().GoString("certificates.Config") }
 
 // Format makes every fmt verb print String (GoString for %#v): no verb
 // reaches the APIv3 key.
-func (o Options) Format(f fmt.State, verb rune) { redact.Format(f, verb, o.String(), o.GoString()) }
+func (c Config) Format(f fmt.State, verb rune) { redact.Format(f, verb, c.String(), c.GoString()) }
 
 // MarshalJSON encodes the fields of String as a JSON object.
-func (o Options) MarshalJSON() ([]byte, error) { return o.fields().JSON() }
+func (c Config) MarshalJSON() ([]byte, error) { return c.fields().JSON() }
 
 // LogValue is what log/slog records: the fields of String, as a group.
-func (o Options) LogValue() slog.Value { return o.fields().LogValue() }
+func (c Config) LogValue() slog.Value { return c.fields().LogValue() }
 
-func (o Options) fields() redact.Fields {
+func (c Config) fields() redact.Fields {
 	var f redact.Fields
-	f.Secret("APIv3Key", o.APIv3Key != "")
-	f.Add("Path", o.Path)
-	if o.Interval != 0 {
-		f.Add("Interval", o.Interval.String())
+	f.Secret("APIv3Key", c.APIv3Key != "")
+	f.Add("Path", c.Path)
+	if c.Interval != 0 {
+		f.Add("Interval", c.Interval.String())
 	}
-	if o.MissInterval != 0 {
-		f.Add("MissInterval", o.MissInterval.String())
+	if c.MissInterval != 0 {
+		f.Add("MissInterval", c.MissInterval.String())
 	}
-	if o.OnError != nil {
+	if c.OnError != nil {
 		f.Add("OnError", "set")
 	}
 	return f
 }
 
-// String shows the Manager's options (the APIv3 key "[redacted]") and the
+// String shows the Manager's Config (the APIv3 key "[redacted]") and the
 // serials it knows.
 func (m *Manager) String() string {
 	if m == nil {
@@ -81,7 +81,7 @@ func (m *Manager) LogValue() slog.Value {
 }
 
 func (m *Manager) fields() redact.Fields {
-	f := m.opts.fields()
+	f := m.cfg.fields()
 	f = append(f, redact.Field{Name: "Serials", Value: "[" + strings.Join(m.Serials(), " ") + "]"})
 	return f
 }

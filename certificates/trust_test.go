@@ -23,7 +23,7 @@ import (
 	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
 )
 
-// clock is a settable Options.Now.
+// clock is a settable Config.Now.
 type clock struct {
 	mu  sync.Mutex
 	now time.Time
@@ -115,7 +115,7 @@ func TestPlatformCertificateTrust(t *testing.T) {
 			srv := wechatpaytest.NewServer()
 			defer srv.Close()
 			serial := srv.AddPlatformCertificate(tt.key, tt.cert) // the newest: it signs the download
-			mgr, err := certificates.NewManager(certificates.Options{APIv3Key: srv.APIv3Key, Now: func() time.Time { return now }})
+			mgr, err := certificates.NewManager(certificates.Config{APIv3Key: srv.APIv3Key, Now: func() time.Time { return now }})
 			require.NoError(t, err)
 			defer mgr.Stop()
 			cfg := srv.Config()
@@ -148,14 +148,14 @@ func TestPlatformCertificateTrust(t *testing.T) {
 	}
 }
 
-// TestManagerClock: the Manager judges validity by Options.Now, at
+// TestManagerClock: the Manager judges validity by Config.Now, at
 // download and on every lookup afterwards.
 func TestManagerClock(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	srv := wechatpaytest.NewServer()
 	defer srv.Close()
 	clk := &clock{now: time.Now()}
-	mgr, err := certificates.NewManager(certificates.Options{APIv3Key: srv.APIv3Key, Now: clk.Now, MissInterval: time.Hour})
+	mgr, err := certificates.NewManager(certificates.Config{APIv3Key: srv.APIv3Key, Now: clk.Now, MissInterval: time.Hour})
 	require.NoError(t, err)
 	defer mgr.Stop()
 	cfg := srv.Config()
@@ -184,7 +184,7 @@ func TestManagerDropsWhatIsNoLongerListed(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	srv := wechatpaytest.NewServer()
 	defer srv.Close()
-	mgr, err := certificates.NewManager(certificates.Options{APIv3Key: srv.APIv3Key})
+	mgr, err := certificates.NewManager(certificates.Config{APIv3Key: srv.APIv3Key})
 	require.NoError(t, err)
 	defer mgr.Stop()
 	cfg := srv.Config()
@@ -225,7 +225,7 @@ func TestManagerStartCanBeRetried(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	srv := wechatpaytest.NewServer()
 	defer srv.Close()
-	mgr, err := certificates.NewManager(certificates.Options{APIv3Key: srv.APIv3Key})
+	mgr, err := certificates.NewManager(certificates.Config{APIv3Key: srv.APIv3Key})
 	require.NoError(t, err)
 	cfg := srv.Config()
 	cfg.Keys = mgr
@@ -255,7 +255,7 @@ func TestManagerOutlivesTheStartContext(t *testing.T) {
 	defer srv.Close()
 	var mu sync.Mutex
 	var bgErrs []error
-	mgr, err := certificates.NewManager(certificates.Options{APIv3Key: srv.APIv3Key, Interval: 5 * time.Millisecond,
+	mgr, err := certificates.NewManager(certificates.Config{APIv3Key: srv.APIv3Key, Interval: 5 * time.Millisecond,
 		MissInterval: time.Hour, OnError: func(err error) { mu.Lock(); bgErrs = append(bgErrs, err); mu.Unlock() }})
 	require.NoError(t, err)
 	cfg := srv.Config()
@@ -282,12 +282,12 @@ func TestManagerOutlivesTheStartContext(t *testing.T) {
 // notification spends the notifications' on-miss budget; a genuine one
 // signed with a certificate listed just after must get through once that
 // budget's interval has passed (WeChat Pay redelivers after 15 s, 15 s,
-// 30 s, 3 min...), not ten minutes later. The clock is Options.Now.
+// 30 s, 3 min...), not ten minutes later. The clock is Config.Now.
 func TestForgedNotificationDelaysARotationOneIntervalAtMost(t *testing.T) {
 	srv := wechatpaytest.NewServer(wechatpaytest.WithIdentity(wechatpaytest.PlatformCertificate))
 	defer srv.Close()
 	clk := &clock{now: time.Now()}
-	mgr, err := certificates.NewManager(certificates.Options{APIv3Key: srv.APIv3Key, Now: clk.Now})
+	mgr, err := certificates.NewManager(certificates.Config{APIv3Key: srv.APIv3Key, Now: clk.Now})
 	require.NoError(t, err)
 	cfg := srv.Config()
 	cfg.Certs, cfg.Keys = nil, mgr

@@ -20,9 +20,10 @@ const notInitialised = "certificates: the Manager is not initialised: create it 
 // zeroWalk walks every exported type of the package with methods
 // (Certificate has none).
 var zeroWalk = zerotest.Walk{
-	Values: []any{certificates.Manager{}, certificates.Options{}},
+	Values: []any{certificates.Manager{}, certificates.Config{}},
 	Funcs: map[string]any{
 		"Download":   certificates.Download,
+		"NewBuilder": certificates.NewBuilder,
 		"NewManager": certificates.NewManager,
 	},
 	Expect: map[string]zerotest.Expect{
@@ -34,7 +35,8 @@ var zeroWalk = zerotest.Walk{
 		"Manager.MarshalJSON/nil":  {},
 
 		"Download":   {Err: "certificates: downloading: wechatpay: the Builder is not initialised: create it with NewBuilder"},
-		"NewManager": {Err: "certificates: Options.APIv3Key has 0 characters"},
+		"NewBuilder": {Err: "certificates: Config.APIv3Key has 0 characters"},
+		"NewManager": {Err: "certificates: Config.APIv3Key has 0 characters"},
 	},
 }
 
@@ -84,7 +86,7 @@ func TestZeroValuesInUse(t *testing.T) {
 			return m.Refresh(ctx)
 		}, notInitialised},
 		{"Start through a Builder{}", func() error {
-			m, err := certificates.NewManager(certificates.Options{APIv3Key: srv.APIv3Key})
+			m, err := certificates.NewManager(certificates.Config{APIv3Key: srv.APIv3Key})
 			if err != nil {
 				return err
 			}

@@ -32,12 +32,8 @@ func certificatesCommand(ctx context.Context, e env, args []string) int {
 	if err == nil && cfg.PrivateKey == nil {
 		err = fmt.Errorf("the merchant API private key is missing: set -private-key or $WECHATPAY_PRIVATE_KEY")
 	}
-	if err == nil && c.apiv3Key == "" {
-		err = fmt.Errorf("the APIv3 key is missing: set -apiv3-key or $WECHATPAY_APIV3_KEY")
-	}
-	if err == nil && len(c.apiv3Key) != 32 {
-		// Checked before anything is sent; the length only, never the key.
-		err = fmt.Errorf("the APIv3 key has %d characters: the APIv3 key set in the merchant platform has 32 (-apiv3-key or $WECHATPAY_APIV3_KEY)", len(c.apiv3Key))
+	if err == nil {
+		err = c.checkAPIv3Key()
 	}
 	if err != nil {
 		fmt.Fprintln(e.stderr, "wechatpay certificates:", err)

@@ -81,6 +81,18 @@ func (c *credentials) signing() (wechatpay.Config, error) {
 	return cfg, nil
 }
 
+// checkAPIv3Key says what is wrong with the APIv3 key given, before
+// anything is sent: its length only, never the key.
+func (c *credentials) checkAPIv3Key() error {
+	switch {
+	case c.apiv3Key == "":
+		return errors.New("the APIv3 key is missing: set -apiv3-key or $WECHATPAY_APIV3_KEY")
+	case len(c.apiv3Key) != 32:
+		return fmt.Errorf("the APIv3 key has %d characters: the APIv3 key set in the merchant platform has 32 (-apiv3-key or $WECHATPAY_APIV3_KEY)", len(c.apiv3Key))
+	}
+	return nil
+}
+
 // verification returns the fixed verification keys: the public key and
 // the platform certificates given.
 func (c *credentials) verification() (map[string]*rsa.PublicKey, error) {

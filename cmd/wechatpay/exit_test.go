@@ -67,7 +67,7 @@ func TestFailureExitCodes(t *testing.T) {
 		{"certificates: an APIv3 key of 31 characters", badKey, []string{"certificates", "-output", t.TempDir()}, exitUsage,
 			"the APIv3 key has 31 characters: the APIv3 key set in the merchant platform has 32"},
 		{"request: an APIv3 key of 31 characters", badKey, []string{"request", "GET", "v3/pay/transactions/out-trade-no/T1?mchid=" + srv.MchID}, exitUsage,
-			"has 31 characters"},
+			"the APIv3 key has 31 characters: the APIv3 key set in the merchant platform has 32 (-apiv3-key or $WECHATPAY_APIV3_KEY)"},
 		// Usage mistakes are found before the start-up certificate download:
 		// with the host unreachable, a download first would exit 1.
 		{"request: an unknown method", unreachable, []string{"request", "FETCH", "v3/certificates"}, exitUsage,

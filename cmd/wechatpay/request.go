@@ -55,32 +55,28 @@ func requestCommand(ctx context.Context, e env, args []string) int {
 	// The library routes "V2/" to APIv2 as it does "v2/" (wechatpay-php
 	// ignores the case); so does the choice of credentials here.
 	v2 := strings.HasPrefix(strings.ToLower(strings.TrimPrefix(target, "/")), "v2/")
-	b, mgr, err := requestBuilder(c, v2)
+	b, download, err := requestBuilder(c, v2)
 	if err != nil {
 		return fail(exitUsage, err)
 	}
-	chain := b.Chain(target)
-	verbs := map[string]func(context.Context, ...wechatpay.Options) (*wechatpay.Response, error){
-		http.MethodGet: chain.Get, http.MethodPost: chain.Post, http.MethodPut: chain.Put,
-		http.MethodPatch: chain.Patch, http.MethodDelete: chain.Delete,
-	}
-	verb := verbs[method]
-	if verb == nil {
+	if requestVerb(b.Chain(target), method) == nil {
 		return fail(exitUsage, fmt.Errorf("method %q: expected GET, POST, PUT, PATCH or DELETE", positional[0]))
 	}
 	// A path or -path mistake is usage too: find it before anything is
 	// sent, the start-up certificate download included.
-	if _, err := chain.URL(opts); err != nil {
+	if _, err := b.Chain(target).URL(opts); err != nil {
 		return fail(exitUsage, err)
 	}
-	if mgr != nil {
+	if download != nil {
 		// The credentials are fine; a download that fails (the network, the
 		// host, the answer) is the operation failing.
-		if err := mgr.Start(ctx, b); err != nil {
+		var mgr *certificates.Manager
+		if b, mgr, err = certificates.NewBuilder(ctx, *download, certificates.Config{APIv3Key: c.apiv3Key}); err != nil {
 			return fail(exitFailed, err)
 		}
 		defer mgr.Stop()
 	}
+	verb := requestVerb(b.Chain(target), method)
 	resp, err := verb(ctx, opts)
 	if err != nil {
 		return fail(exitFailed, err)
@@ -147,10 +143,20 @@ func requestOptions(e env, data string, query, path, header, xml listFlag) (wech
 	return o, nil
 }
 
-// requestBuilder builds the Builder the credentials allow, and the
-// certificate manager to start when only the APIv3 key verifies. Its
+// requestVerb returns chain's method for an HTTP method, or nil.
+func requestVerb(chain *wechatpay.Chain, method string) func(context.Context, ...wechatpay.Options) (*wechatpay.Response, error) {
+	return map[string]func(context.Context, ...wechatpay.Options) (*wechatpay.Response, error){
+		http.MethodGet: chain.Get, http.MethodPost: chain.Post, http.MethodPut: chain.Put,
+		http.MethodPatch: chain.Patch, http.MethodDelete: chain.Delete,
+	}[method]
+}
+
+// requestBuilder builds the Builder the credentials allow. When only the
+// APIv3 key verifies, that Builder has no verification key and serves to
+// check the command line: download is the Config for
+// certificates.NewBuilder, which downloads the platform certificates. Its
 // errors are the credentials' (exit 2): it sends nothing.
-func requestBuilder(c credentials, v2 bool) (*wechatpay.Builder, *certificates.Manager, error) {
+func requestBuilder(c credentials, v2 bool) (b *wechatpay.Builder, download *wechatpay.Config, err error) {
 	cfg, err := c.signing()
 	if err != nil {
 		return nil, nil, err
@@ -169,21 +175,21 @@ func requestBuilder(c credentials, v2 bool) (*wechatpay.Builder, *certificates.M
 	if cfg.Certs, err = c.verification(); err != nil {
 		return nil, nil, err
 	}
-	var mgr *certificates.Manager
 	if len(cfg.Certs) == 0 {
 		if c.apiv3Key == "" {
 			return nil, nil, errors.New("nothing to verify answers with: give -public-key and -public-key-id, -platform-cert, or -apiv3-key to download platform certificates")
 		}
-		if mgr, err = certificates.NewManager(certificates.Options{APIv3Key: c.apiv3Key}); err != nil {
+		if err := c.checkAPIv3Key(); err != nil {
 			return nil, nil, err
 		}
-		cfg.Keys = mgr
+		manager := cfg // certificates.NewBuilder puts the Manager in its Keys
+		download = &manager
+		cfg.Keys = middleware.StaticKeys{}
 	}
-	b, err := wechatpay.NewBuilder(cfg)
-	if err != nil {
+	if b, err = wechatpay.NewBuilder(cfg); err != nil {
 		return nil, nil, err
 	}
-	return b, mgr, nil
+	return b, download, nil
 }
 
 var signaturePattern = regexp.MustCompile(`signature="([^"]{8})[^"]*"`)
