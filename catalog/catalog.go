@@ -166,9 +166,10 @@ func parseParams(s string) Params {
 	return p
 }
 
-// All returns every documented operation in catalog order. The slice is
-// shared: do not modify it.
-func All() []Endpoint { return load().all }
+// All returns every documented operation in catalog order, in a slice of
+// the caller's own: appending to it or changing an element leaves the
+// catalog as it is (the Endpoints' own Params slices are still shared).
+func All() []Endpoint { return slices.Clone(load().all) }
 
 // Get returns the operations at exactly path (a template such as
 // "v3/pay/transactions/id/{transaction_id}"), one per method.

@@ -155,3 +155,13 @@ func TestNearest(t *testing.T) {
 	err := &catalog.NotDocumentedError{Path: "v3/pay/transaction/native", Nearest: []string{"v3/pay/transactions/native"}}
 	assert.Equal(t, "v3/pay/transaction/native is not a documented WeChat Pay path; did you mean v3/pay/transactions/native? (Builder.Chain sends to any path, documented or not)", err.Error())
 }
+
+// TestAllIsTheCallersOwn: editing what All returns does not change the
+// catalog (a test that appended rows to it once broke others running in
+// parallel).
+func TestAllIsTheCallersOwn(t *testing.T) {
+	all := catalog.All()
+	want := all[0].Path
+	all[0].Path = "v3/edited-by-a-caller-7c1e"
+	assert.Equal(t, want, catalog.All()[0].Path)
+}
