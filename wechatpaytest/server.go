@@ -1,15 +1,22 @@
-// Package wechatpaytest runs a fake WeChat Pay APIv3 server on loopback, for
+// Package wechatpaytest runs a fake WeChat Pay (APIv3 and APIv2) on loopback, for
 // this library's tests and for the tests of code that uses it:
 //
 //	srv := wechatpaytest.NewServer()
 //	defer srv.Close()
 //	b, _ := wechatpay.NewBuilder(srv.Config())
 //
+// NewTLSServer starts one over HTTPS, with the mutual TLS that WeChat Pay
+// asks for on secapi and the other certificate endpoints.
+//
 // Like WeChat Pay, it checks the signature, serial, timestamp and nonce of
-// every request (answering 401 SIGN_ERROR otherwise) and signs every
-// response. Its checks are written independently of package middleware, so
-// a test against it proves the bytes on the wire. It can misbehave on demand
-// (SetFault) and serve under a base path such as /hk/ (WithBasePath).
+// every request (answering 401 SIGN_ERROR otherwise), the sign of every
+// APIv2 request, and signs every response but the few WeChat Pay leaves
+// unsigned. Its checks and its tables (APIv2 sign and XML, mutual-TLS
+// endpoints, unsigned answers) are written independently of the client's
+// packages (middleware, apiv2, catalog), so a test against it proves the
+// bytes on the wire; its tests compare the tables with the client's. It can
+// misbehave on demand (SetFault) and serve under a base path such as /hk/
+// (WithBasePath).
 package wechatpaytest
 
 import (
@@ -149,9 +156,11 @@ func WithBasePath(path string) Option {
 }
 
 // WithTLS serves over HTTPS and accepts client certificates issued by
-// Keys.CA; APIv2 endpoints that need mutual TLS (secapi/* and the catalog's
-// "security" endpoints) then refuse requests without one. Config carries an
-// HTTPClient that trusts the server and the merchant's TLSCertificate.
+// Keys.CA; APIv2 endpoints that need mutual TLS (every secapi/ path and the
+// others WeChat Pay documents, such as red packets and deposit payments)
+// then refuse requests without one. Config carries an HTTPClient that
+// trusts the server and the merchant's TLSCertificate; Client trusts the
+// server. NewTLSServer(opts...) is NewServer with WithTLS.
 func WithTLS() Option { return func(s *Server) { s.tls = true } }
 
 // WithAddr listens on addr ("127.0.0.1:8080") instead of a free loopback
@@ -209,6 +218,16 @@ func NewServer(opts ...Option) *Server {
 	return s
 }
 
+// NewTLSServer starts a fake WeChat Pay over HTTPS on a loopback port, as
+// httptest.NewTLSServer does for NewServer: it is NewServer(opts...) with
+// WithTLS, so every Option works as there. Its certificate is httptest's;
+// Config and Client trust it, and mutual-TLS endpoints ask for the merchant
+// certificate, which a Builder from Config presents there. Close it when
+// done.
+func NewTLSServer(opts ...Option) *Server {
+	return NewServer(append(opts[:len(opts):len(opts)], WithTLS())...)
+}
+
 // errNotRunning is the answer of a Server that NewServer did not start (a
 // nil pointer, or a Server{} literal). Its methods that cannot return an
 // error do nothing and report nothing.
@@ -251,6 +270,18 @@ func (s *Server) Config() wechatpay.Config {
 		cfg.TLSCertificate = &tls.Certificate{Certificate: [][]byte{s.MerchantCert.Raw}, PrivateKey: s.MerchantKey, Leaf: s.MerchantCert}
 	}
 	return cfg
+}
+
+// Client returns an HTTP client for raw requests to this server, as
+// httptest.Server.Client does: over TLS it trusts the server's
+// certificate. It presents no client certificate (a Builder from Config
+// does, on mutual-TLS endpoints) and signs nothing. Close closes its idle
+// connections. It is nil for a Server that NewServer did not start.
+func (s *Server) Client() *http.Client {
+	if !s.running() {
+		return nil
+	}
+	return s.srv.Client()
 }
 
 // Handle registers h for a Go ServeMux pattern relative to the base path,
@@ -400,7 +431,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	entry := received(r, body)
-	rec := &recorder{header: http.Header{}}
+	rec := httptest.NewRecorder()
 	rejected, upload := s.check(r, body)
 	entry.Upload = upload
 	r.Body = io.NopCloser(bytes.NewReader(body))
@@ -415,7 +446,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		Error(rec, http.StatusTooManyRequests, "FREQUENCY_LIMITED", "请求频率超限")
 	case fault == Accepted:
 		rec.WriteHeader(http.StatusAccepted)
-	case unsigned(r.URL.Path) && fault == NoFault:
+	case unsignedV3(r.URL.Path) && fault == NoFault:
 		// Unsigned downloads stream straight through: a large file is
 		// never held in memory.
 		s.record(entry)
@@ -619,20 +650,23 @@ func (s *Server) checkSignature(r *http.Request, body []byte) *rejection {
 }
 
 // reply signs what the handler wrote and sends it, misbehaving as told.
-func (s *Server) reply(w http.ResponseWriter, r *http.Request, rec *recorder, fault Fault) {
+func (s *Server) reply(w http.ResponseWriter, r *http.Request, rec *httptest.ResponseRecorder, fault Fault) {
 	if fault == HTMLPage {
 		writeHTMLPage(w)
 		return
 	}
-	body := rec.body.Bytes()
+	// Result has the headers as they were when the handler sent them, as
+	// net/http would have sent them.
+	res := rec.Result()
+	body := rec.Body.Bytes()
 	h := w.Header()
-	for k, v := range rec.header {
+	for k, v := range res.Header {
 		h[k] = v
 	}
 	h.Set("Request-ID", "08"+strings.ToUpper(randomHex(16)))
 	hint := h.Get(signerHint)
 	h.Del(signerHint)
-	if !unsigned(r.URL.Path) {
+	if !unsignedV3(r.URL.Path) {
 		requested := r.Header.Get("Wechatpay-Serial")
 		if hint != "" {
 			// The certificate download is signed with a certificate it
@@ -642,13 +676,13 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request, rec *recorder, fa
 		key, serial := s.signingKey(requested)
 		signed := body
 		// Overseas statements: WeChat signs {"sha1":...} and sends the file.
-		if sha1 := rec.header.Get("Wechatpay-Statement-Sha1"); sha1 != "" {
+		if sha1 := res.Header.Get("Wechatpay-Statement-Sha1"); sha1 != "" {
 			signed = []byte(`{"sha1":"` + sha1 + `"}`)
 		}
 		body = s.sign(h, body, signed, key, serial, fault)
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(rec.status())
+	w.WriteHeader(res.StatusCode)
 	_, _ = w.Write(body)
 }
 
@@ -712,47 +746,6 @@ func (s *Server) sign(h http.Header, body, signed []byte, key *rsa.PrivateKey, s
 		h.Del("Wechatpay-Serial")
 	}
 	return body
-}
-
-// unsigned lists the downloads WeChat Pay answers without a signature.
-func unsigned(path string) bool {
-	for _, p := range []string{"/v3/billdownload/file", "/v3/new-tax-control-fapiao/download",
-		"/v3/transferdownload/elecvoucherfile", "/v3/transferdownload/signfile"} {
-		if strings.HasSuffix(path, p) {
-			return true
-		}
-	}
-	_, id, ok := strings.Cut(path, "/merchant-service/images/")
-	return ok && id != "upload"
-}
-
-// recorder buffers a handler's response so that it can be signed.
-type recorder struct {
-	header http.Header
-	code   int
-	body   bytes.Buffer
-}
-
-func (r *recorder) Header() http.Header { return r.header }
-
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.code == 0 {
-		r.code = http.StatusOK
-	}
-	return r.body.Write(b)
-}
-
-func (r *recorder) WriteHeader(code int) {
-	if r.code == 0 {
-		r.code = code
-	}
-}
-
-func (r *recorder) status() int {
-	if r.code == 0 {
-		return http.StatusOK
-	}
-	return r.code
 }
 
 // JSON writes v as a JSON response with the given status; 0 means 200,

@@ -2,6 +2,7 @@ package wechatpaytest_test
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wechatpay-chain/wechatpay"
 	"github.com/wechatpay-chain/wechatpay/apiv2"
 	"github.com/wechatpay-chain/wechatpay/middleware"
 	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
@@ -215,4 +217,139 @@ func TestServerChecksAPIv2Query(t *testing.T) {
 			assert.Equal(t, tt.rejected, last.Rejected)
 		})
 	}
+}
+
+// TestNewTLSServer: NewTLSServer is NewServer over HTTPS, as in
+// net/http/httptest, and the same as NewServer(WithTLS()): an https URL
+// under its base path, a Client and a Config that trust it (a client that
+// does not is refused at the handshake), and the merchant certificate
+// asked for on secapi paths, which Config's Builder presents there.
+func TestNewTLSServer(t *testing.T) {
+	tests := []struct {
+		name  string
+		start func(...wechatpaytest.Option) *wechatpaytest.Server
+	}{
+		{"NewTLSServer", wechatpaytest.NewTLSServer},
+		{"NewServer(WithTLS())", func(opts ...wechatpaytest.Option) *wechatpaytest.Server {
+			return wechatpaytest.NewServer(append(opts, wechatpaytest.WithTLS())...)
+		}},
+	}
+	ctx := context.Background()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := tt.start(wechatpaytest.WithBasePath("hk"))
+			defer srv.Close()
+			assert.True(t, strings.HasPrefix(srv.URL, "https://127.0.0.1:"), srv.URL)
+			assert.True(t, strings.HasSuffix(srv.URL, "/hk/"), srv.URL)
+
+			// Client trusts the server: an unsigned request reaches it and
+			// is refused as WeChat refuses it.
+			resp, err := srv.Client().Get(srv.URL + "v3/certificates")
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "no Accept: INVALID_REQUEST")
+			_, err = http.Get(srv.URL + "v3/certificates")
+			require.Error(t, err, "a client that does not trust the test certificate")
+			assert.Contains(t, err.Error(), "certificate")
+
+			// Client presents no certificate: secapi refuses it.
+			resp, err = srv.Client().Post(srv.URL+"secapi/pay/refund", "text/xml", strings.NewReader("<xml><sign>S</sign></xml>"))
+			require.NoError(t, err)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			assert.Contains(t, string(body), "证书错误")
+
+			b, err := wechatpay.NewBuilder(srv.Config())
+			require.NoError(t, err)
+			_, err = b.V3().Certificates().Get(ctx)
+			require.NoError(t, err)
+			_, err = b.V2().Secapi().Pay().Refund().Post(ctx, wechatpay.Options{XML: map[string]string{
+				"mch_id": srv.MchID, "out_trade_no": "T1", "out_refund_no": "R1", "total_fee": "1", "refund_fee": "1"}})
+			require.NoError(t, err)
+			last, ok := srv.LastRequest()
+			require.True(t, ok)
+			assert.Empty(t, last.Rejected)
+			require.NotNil(t, last.ClientCertificate)
+			assert.Equal(t, srv.MerchantCert.Raw, last.ClientCertificate.Raw)
+		})
+	}
+	t.Run("NewServer's Client speaks plain HTTP", func(t *testing.T) {
+		srv := wechatpaytest.NewServer()
+		defer srv.Close()
+		assert.True(t, strings.HasPrefix(srv.URL, "http://127.0.0.1:"), srv.URL)
+		resp, err := srv.Client().Get(srv.URL + "v3/certificates")
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	})
+}
+
+// TestServerReadsWhatTheClientWrites: the server's own XML reader and sign
+// check accept every request the client's apiv2 package writes and signs,
+// whatever the values hold, MD5 and HMAC-SHA256, and read back exactly
+// the parameters sent; its answers verify with the client's apiv2.Verify.
+func TestServerReadsWhatTheClientWrites(t *testing.T) {
+	srv := wechatpaytest.NewServer()
+	defer srv.Close()
+	values := map[string]string{
+		"plain": "T1", "markup": `<a href="x">&amp;</a>`, "cdata_end": "x]]>y", "crlf": "l1\r\nl2\rl3",
+		"unicode": "商品 😀", "spaces": "  padded\t ",
+	}
+	for _, signType := range []string{apiv2.MD5, apiv2.HMACSHA256} {
+		for name, v := range values {
+			t.Run(signType+" "+name, func(t *testing.T) {
+				params := map[string]string{"mch_id": srv.MchID, "nonce_str": "n" + name, "sign_type": signType, "attach": v}
+				params["sign"] = apiv2.Sign(params, srv.Secret, signType)
+				body, err := apiv2.Encode(params)
+				require.NoError(t, err)
+				resp, err := http.Post(srv.URL+"pay/orderquery", "text/xml", bytes.NewReader(body))
+				require.NoError(t, err)
+				answer, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				last, ok := srv.LastRequest()
+				require.True(t, ok)
+				assert.Empty(t, last.Rejected)
+				assert.Equal(t, params, last.Params)
+				fields, err := apiv2.Decode(answer)
+				require.NoError(t, err, string(answer))
+				assert.Equal(t, "SUCCESS", fields["return_code"], string(answer))
+				assert.NoError(t, apiv2.Verify(fields, srv.Secret))
+				assert.Len(t, fields["sign"], map[string]int{apiv2.MD5: 32, apiv2.HMACSHA256: 64}[signType])
+			})
+		}
+	}
+}
+
+// TestServerHandlerAnswersAsNetHTTP: a handler's answer is recorded with
+// httptest.ResponseRecorder, so it goes out as net/http would send it: the
+// headers as they were at WriteHeader (one set later is dropped), the
+// first status, a sniffed Content-Type when none is set; then it is
+// signed.
+func TestServerHandlerAnswersAsNetHTTP(t *testing.T) {
+	srv := wechatpaytest.NewServer()
+	defer srv.Close()
+	signer := &middleware.Signer{MchID: srv.MchID, Serial: srv.MerchantSerial, Key: middleware.FromCryptoSigner(srv.MerchantKey)}
+	srv.Handle("GET /v3/late-header", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Before", "set before WriteHeader")
+		w.WriteHeader(http.StatusCreated)
+		w.WriteHeader(http.StatusTeapot) // ignored: the first status stands
+		w.Header().Set("X-After", "LATE-HEADER-SENTINEL-6d2f")
+		_, _ = w.Write([]byte(`{"ok":true}`))
+	})
+	srv.Handle("GET /v3/sniffed", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("plain words"))
+	})
+
+	resp, body := send(t, srv, "GET", "v3/late-header", "", signer, nil)
+	assert.Equal(t, http.StatusCreated, resp.StatusCode)
+	assert.Equal(t, "set before WriteHeader", resp.Header.Get("X-Before"))
+	assert.Empty(t, resp.Header.Get("X-After"), "a header set after WriteHeader is not sent, as in net/http")
+	assert.Equal(t, `{"ok":true}`, string(body))
+	verifyResponse(t, resp, body, &srv.PublicKeyKey.PublicKey)
+
+	resp, body = send(t, srv, "GET", "v3/sniffed", "", signer, nil)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "text/plain; charset=utf-8", resp.Header.Get("Content-Type"))
+	assert.Equal(t, "plain words", string(body))
+	verifyResponse(t, resp, body, &srv.PublicKeyKey.PublicKey)
 }

@@ -24,6 +24,7 @@ var zeroWalk = zerotest.Walk{
 	},
 	Skip: map[string]string{
 		"NewServer":    "it starts a server: TestZeroOptions gives it nil and zero options",
+		"NewTLSServer": "it starts a server: NewServer with WithTLS, see TestNewTLSServer",
 		"WithAddr":     "an Option: see TestZeroOptions",
 		"WithBasePath": "an Option: see TestZeroOptions",
 		"WithIdentity": "an Option: see TestZeroOptions",
