@@ -227,6 +227,7 @@ func FuzzDecode(f *testing.F) {
 func FuzzVerify(f *testing.F) {
 	f.Add("appid", "wxd930ea5d5a258f4f", "body", "test", officialKey, true)
 	f.Add("a", "", "b", "中文", "k", false)
+	f.Add("a", "1", "b", "2", "", false) // the empty key verifies nothing
 	f.Fuzz(func(t *testing.T, k1, v1, k2, v2, secret string, hmac bool) {
 		if k1 == "sign" || k2 == "sign" || k1 == k2 || k1 == "" || k2 == "" {
 			return
@@ -237,6 +238,13 @@ func FuzzVerify(f *testing.F) {
 			signType = apiv2.HMACSHA256
 		}
 		msg["sign"] = apiv2.Sign(msg, secret, signType)
+		if secret == "" {
+			// Anyone can sign with the empty key: nothing verifies with it.
+			if err := apiv2.Verify(msg, secret); !errors.Is(err, apiv2.ErrNoSecret) {
+				t.Fatalf("Verify with the empty key = %v, want ErrNoSecret", err)
+			}
+			return
+		}
 		if err := apiv2.Verify(msg, secret); err != nil {
 			t.Fatalf("a fresh sign does not verify: %v", err)
 		}
