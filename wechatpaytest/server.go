@@ -1,22 +1,3 @@
-// Package wechatpaytest runs a fake WeChat Pay (APIv3 and APIv2) on loopback, for
-// this library's tests and for the tests of code that uses it:
-//
-//	srv := wechatpaytest.NewServer()
-//	defer srv.Close()
-//	b, _ := wechatpay.NewBuilder(srv.Config())
-//
-// NewTLSServer starts one over HTTPS, with the mutual TLS that WeChat Pay
-// asks for on secapi and the other certificate endpoints.
-//
-// Like WeChat Pay, it checks the signature, serial, timestamp and nonce of
-// every request (answering 401 SIGN_ERROR otherwise), the sign of every
-// APIv2 request, and signs every response but the few WeChat Pay leaves
-// unsigned. Its checks and its tables (APIv2 sign and XML, mutual-TLS
-// endpoints, unsigned answers) are written independently of the client's
-// packages (middleware, apiv2, catalog), so a test against it proves the
-// bytes on the wire; its tests compare the tables with the client's. It can
-// misbehave on demand (SetFault) and serve under a base path such as /hk/
-// (WithBasePath).
 package wechatpaytest
 
 import (
