@@ -167,63 +167,6 @@ func (c *Chain) do(ctx context.Context, method string, opts []Options) (*Respons
 	return resp, err
 }
 
-// logError is err as a log record shows it: without the request line that
-// fail puts first (the record holds the method and the path template),
-// without the URL, values and query included, that net/http puts in its
-// errors, and without a refused Options.Path value. The chain's path, which
-// may hold values, is written as the record's path (logPath).
-func (c *Chain) logError(method, logPath string, err error) string {
-	var pv *pathValueError
-	if errors.As(err, &pv) {
-		return pv.bare
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err.Error()
-	}
-	text := strings.TrimPrefix(err.Error(), "wechatpay: "+method+" "+c.path+": ")
-	// The whole template first (its query may hold values), then the path
-	// alone, as messages quote either.
-	text = strings.ReplaceAll(text, c.path, logPath)
-	if path, _, _ := strings.Cut(c.path, "?"); path != logPath {
-		text = strings.ReplaceAll(text, path, logPath)
-	}
-	return text
-}
-
-// logPath is the path a log record shows: a template, never a value nor a
-// query, however the chain was built (Seg, Value, Chain with a literal path
-// or a full URL, Lookup). It is the catalog's template when the catalog
-// knows the path filled with opts' Options.Path; else the chain's template
-// when it has {placeholders} or Value segments (those as {value}); else,
-// for a literal path or full URL the catalog does not know, whose segments
-// may be values, its first two segments and "/...".
-func (c *Chain) logPath(opts []Options) string {
-	template, _, _ := strings.Cut(c.path, "?")
-	filled := template
-	if len(opts) == 1 {
-		if f, err := fill(c.path, opts[0].Path); err == nil {
-			filled, _, _ = strings.Cut(f, "?")
-		}
-	}
-	if eps := catalog.Match(filled); len(eps) > 0 {
-		return eps[0].Path
-	}
-	switch {
-	case c.masked != "":
-		masked, _, _ := strings.Cut(c.masked, "?")
-		return masked
-	case strings.Contains(template, "{"):
-		return template
-	}
-	if i := strings.IndexByte(template, '/'); i >= 0 {
-		if j := strings.IndexByte(template[i+1:], '/'); j >= 0 {
-			return template[:i+1+j] + "/..."
-		}
-	}
-	return template
-}
-
 // send builds and sends the request; do logs it.
 func (c *Chain) send(ctx context.Context, method string, opts []Options) (*Response, error) {
 	var o Options

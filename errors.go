@@ -168,3 +168,26 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "..."
 }
+
+// FailoverError is a request that failed on the primary host and then on
+// the backup. errors.Is and errors.As see both causes.
+type FailoverError struct {
+	Primary, Backup       string // the hosts
+	PrimaryErr, BackupErr error  // why each host failed
+}
+
+// Error names both hosts and both causes.
+func (e *FailoverError) Error() string {
+	if e == nil {
+		return "wechatpay: a nil *FailoverError"
+	}
+	return fmt.Sprintf("primary host %s failed (%v), and so did backup host %s: %v", e.Primary, e.PrimaryErr, e.Backup, e.BackupErr)
+}
+
+// Unwrap returns both causes.
+func (e *FailoverError) Unwrap() []error {
+	if e == nil {
+		return nil
+	}
+	return []error{e.PrimaryErr, e.BackupErr}
+}

@@ -4,15 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
-
-	"github.com/go-resty/resty/v2"
 
 	"github.com/wechatpay-chain/wechatpay/middleware"
 )
@@ -154,29 +149,6 @@ func (t failoverTransport) CloseIdleConnections() {
 	}
 }
 
-// FailoverError is a request that failed on the primary host and then on
-// the backup. errors.Is and errors.As see both causes.
-type FailoverError struct {
-	Primary, Backup       string // the hosts
-	PrimaryErr, BackupErr error  // why each host failed
-}
-
-// Error names both hosts and both causes.
-func (e *FailoverError) Error() string {
-	if e == nil {
-		return "wechatpay: a nil *FailoverError"
-	}
-	return fmt.Sprintf("primary host %s failed (%v), and so did backup host %s: %v", e.Primary, e.PrimaryErr, e.Backup, e.BackupErr)
-}
-
-// Unwrap returns both causes.
-func (e *FailoverError) Unwrap() []error {
-	if e == nil {
-		return nil
-	}
-	return []error{e.PrimaryErr, e.BackupErr}
-}
-
 // connectBudgetKey carries how long connecting for a request may take.
 type connectBudgetKey struct{}
 
@@ -237,117 +209,4 @@ func unreached(err error) bool {
 	var dns *net.DNSError
 	var op *net.OpError
 	return errors.As(err, &dns) || errors.As(err, &op) && op.Op == "dial"
-}
-
-// Retry retries answers that ask for it (Config.Retry; off by default):
-// 5xx, 429 and 202, with exponential backoff and jitter, honouring
-// Retry-After up to MaxWait. Every attempt is signed anew. 4xx answers,
-// verification failures and network errors are never retried (see
-// Failover for the network); uploads and downloads are not retried.
-type Retry struct {
-	// Retries after the first attempt; 0 means 2.
-	Retries int
-	// Wait and MaxWait bound the wait between attempts; 0 means 100 ms and 3 s.
-	Wait, MaxWait time.Duration
-}
-
-func (r Retry) apply(c *resty.Client) {
-	if r.Retries <= 0 {
-		r.Retries = 2
-	}
-	if r.Wait <= 0 {
-		r.Wait = 100 * time.Millisecond
-	}
-	if r.MaxWait <= 0 {
-		r.MaxWait = 3 * time.Second
-	}
-	c.SetRetryCount(r.Retries).SetRetryWaitTime(r.Wait).SetRetryMaxWaitTime(r.MaxWait).
-		AddRetryCondition(func(resp *resty.Response, err error) bool {
-			if err != nil || resp == nil {
-				return false
-			}
-			s := resp.StatusCode()
-			return s >= 500 || s == http.StatusTooManyRequests || s == http.StatusAccepted
-		}).
-		SetRetryAfter(func(_ *resty.Client, resp *resty.Response) (time.Duration, error) {
-			return retryAfter(resp.Header().Get("Retry-After"), time.Now()), nil
-		})
-}
-
-// retryAfter reads a Retry-After header (seconds or an HTTP date); 0 lets
-// the backoff decide.
-func retryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s > 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
-}
-
-// attemptsKey carries a counter of attempts, for the log.
-type attemptsKey struct{}
-
-// withAttempts adds an attempt counter to ctx when requests are logged.
-func (b *Builder) withAttempts(ctx context.Context) (context.Context, *atomic.Int32) {
-	if b.logger == nil {
-		return ctx, nil
-	}
-	n := new(atomic.Int32)
-	return context.WithValue(ctx, attemptsKey{}, n), n
-}
-
-// countAttempt is called once per attempt, before it is signed.
-func countAttempt(ctx context.Context) {
-	if n, ok := ctx.Value(attemptsKey{}).(*atomic.Int32); ok {
-		n.Add(1)
-	}
-}
-
-// logRequest writes the one record of a request: method, path (the
-// template, without values or query), status, Request-ID, attempts and
-// duration, and what failed. Never headers, bodies or keys: an API error
-// is logged by its code and message only, as its detail can quote the
-// signed message. Any other error is logged as errText says it, without
-// URL values.
-func (b *Builder) logRequest(ctx context.Context, method, path string, start time.Time, attempts *atomic.Int32, resp *Response, err error, errText func() string) {
-	if b.logger == nil {
-		return
-	}
-	status, requestID := resp.StatusCode(), resp.RequestID()
-	attrs := []slog.Attr{slog.String("method", method), slog.String("path", path)}
-	level := slog.LevelInfo
-	var apiErr *APIError
-	var verr *VerificationError
-	var v2Err *V2Error
-	var tooLarge *ResponseTooLargeError
-	switch {
-	case err == nil:
-	case errors.As(err, &apiErr):
-		level, status, requestID = slog.LevelWarn, apiErr.StatusCode, apiErr.RequestID
-		attrs = append(attrs, slog.String("code", apiErr.Code), slog.String("message", apiErr.Message))
-	case errors.As(err, &v2Err):
-		level = slog.LevelWarn
-		attrs = append(attrs, slog.String("return_code", v2Err.ReturnCode), slog.String("err_code", v2Err.ErrCode))
-	case errors.As(err, &verr):
-		level, status, requestID = slog.LevelError, verr.StatusCode, verr.Header.Get("Request-ID")
-		attrs = append(attrs, slog.String("error", verr.Error()))
-	case errors.As(err, &tooLarge):
-		level, status, requestID = slog.LevelError, tooLarge.StatusCode, tooLarge.Header.Get("Request-ID")
-		attrs = append(attrs, slog.String("error", tooLarge.Error()))
-	default:
-		level = slog.LevelError
-		attrs = append(attrs, slog.String("error", errText()))
-	}
-	n := int64(0)
-	if attempts != nil {
-		n = int64(attempts.Load())
-	}
-	attrs = append(attrs, slog.Int("status", status), slog.String("request_id", requestID),
-		slog.Int64("attempts", n), slog.Duration("duration", time.Since(start)))
-	b.logger.LogAttrs(ctx, level, "wechatpay request", attrs...)
 }
