@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/wechatpay-chain/wechatpay/internal/rsakey"
 	"github.com/wechatpay-chain/wechatpay/middleware"
 )
 
@@ -191,3 +192,70 @@ func (e *FailoverError) Unwrap() []error {
 	}
 	return []error{e.PrimaryErr, e.BackupErr}
 }
+
+// ErrDigestMismatch matches a download whose digest is not the expected
+// one: do not use what was written to the Sink.
+var ErrDigestMismatch = errors.New("the downloaded file does not match its digest: do not use what was written")
+
+// DigestError tells which digest a download had.
+type DigestError struct {
+	HashType, Want, Got string // the algorithm, the expected hex digest and that of what arrived
+	Written             int64  // bytes written to the Sink
+}
+
+// Error says the digest did not match and how much was written.
+func (e *DigestError) Error() string {
+	if e == nil {
+		return ErrDigestMismatch.Error() + " (a nil *DigestError)"
+	}
+	return fmt.Sprintf("%v (%s %s, expected %s; %d bytes written)", ErrDigestMismatch, e.HashType, e.Got, e.Want, e.Written)
+}
+
+// Is matches ErrDigestMismatch.
+func (e *DigestError) Is(target error) bool { return target == ErrDigestMismatch }
+
+// V2Error is an APIv2 answer whose return_code (communication) or
+// result_code (business) is not SUCCESS. Micropay's USERPAYING, for one, is
+// a V2Error whose ErrCode the caller acts on.
+type V2Error struct {
+	Method, Path string            // the request's method and the chain's path template
+	ReturnCode   string            // SUCCESS, or FAIL when the request itself failed
+	ReturnMsg    string            // WeChat's explanation of a return_code FAIL, e.g. 签名错误
+	ResultCode   string            // FAIL when the business operation failed
+	ErrCode      string            // e.g. USERPAYING, ORDERPAID, SYSTEMERROR
+	ErrCodeDes   string            // WeChat's explanation of ErrCode
+	Fields       map[string]string // every field of the answer
+	Body         []byte            // the answer as received; verified only if ReturnCode is SUCCESS on a signed endpoint
+}
+
+func newV2Error(method, path string, fields map[string]string, body []byte) *V2Error {
+	return &V2Error{Method: method, Path: path, ReturnCode: fields["return_code"], ReturnMsg: fields["return_msg"],
+		ResultCode: fields["result_code"], ErrCode: fields["err_code"], ErrCodeDes: fields["err_code_des"],
+		Fields: fields, Body: body}
+}
+
+// Error gives the failing code and WeChat's message.
+func (e *V2Error) Error() string {
+	if e == nil {
+		return "wechatpay: a nil *V2Error"
+	}
+	msg := fmt.Sprintf("wechatpay: %s %s: ", e.Method, e.Path)
+	if e.ReturnCode != "SUCCESS" {
+		return msg + "return_code " + e.ReturnCode + ": " + e.ReturnMsg
+	}
+	msg += "result_code " + e.ResultCode
+	if e.ErrCode != "" {
+		msg += ": " + e.ErrCode
+	}
+	if e.ErrCodeDes != "" {
+		msg += " " + e.ErrCodeDes
+	}
+	return msg
+}
+
+// ErrWeakKey matches the error for an RSA key shorter than 2048 bits
+// (errors.Is), wherever the key enters: the loaders, Config, the
+// crypto.Signer adapter, verification and encryption. The error names the
+// key (the merchant API private key, the WeChat Pay public key, a platform
+// certificate).
+var ErrWeakKey = rsakey.ErrWeak

@@ -73,27 +73,6 @@ type Sink struct {
 	Gunzip bool
 }
 
-// ErrDigestMismatch matches a download whose digest is not the expected
-// one: do not use what was written to the Sink.
-var ErrDigestMismatch = errors.New("the downloaded file does not match its digest: do not use what was written")
-
-// DigestError tells which digest a download had.
-type DigestError struct {
-	HashType, Want, Got string // the algorithm, the expected hex digest and that of what arrived
-	Written             int64  // bytes written to the Sink
-}
-
-// Error says the digest did not match and how much was written.
-func (e *DigestError) Error() string {
-	if e == nil {
-		return ErrDigestMismatch.Error() + " (a nil *DigestError)"
-	}
-	return fmt.Sprintf("%v (%s %s, expected %s; %d bytes written)", ErrDigestMismatch, e.HashType, e.Got, e.Want, e.Written)
-}
-
-// Is matches ErrDigestMismatch.
-func (e *DigestError) Is(target error) bool { return target == ErrDigestMismatch }
-
 // doStream sends a request whose body or answer must not be held in
 // memory (Options.Media, Options.Sink). It runs the same middleware stack
 // on the same HTTP client as other requests, but bypasses resty, which

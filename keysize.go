@@ -8,13 +8,6 @@ import (
 	"github.com/wechatpay-chain/wechatpay/internal/rsakey"
 )
 
-// ErrWeakKey matches the error for an RSA key shorter than 2048 bits
-// (errors.Is), wherever the key enters: the loaders, Config, the
-// crypto.Signer adapter, verification and encryption. The error names the
-// key (the merchant API private key, the WeChat Pay public key, a platform
-// certificate).
-var ErrWeakKey = rsakey.ErrWeak
-
 // checkKeySizes refuses every RSA key of cfg shorter than 2048 bits, naming
 // the field and the key.
 func (cfg *Config) checkKeySizes() error {
