@@ -61,15 +61,25 @@ func NewBuilder(cfg Config) (*Builder, error) {
 	if err := cfg.checkKeySizes(); err != nil {
 		return nil, err
 	}
-	base := DefaultBaseURL
-	if cfg.BaseURL != "" {
-		var err error
-		if base, err = normalizeBaseURL(cfg.BaseURL); err != nil {
-			return nil, fmt.Errorf("wechatpay: Config.BaseURL: %w", err)
-		}
+	base, err := cfg.baseURL()
+	if err != nil {
+		return nil, err
 	}
 	b := &Builder{mchID: cfg.MchID, baseURL: base, explicitBase: cfg.BaseURL != "", secret: cfg.Secret,
 		v3: cfg.hasAPIv3(), stack: &middleware.Stack{}, timeout: cfg.Timeout, logger: cfg.Logger}
+	b.setLimits(&cfg)
+	if err := b.buildStacks(&cfg); err != nil {
+		return nil, err
+	}
+	if err := b.buildClients(&cfg); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// setLimits fills in the request timeout and the answer size limit: 0 in
+// cfg means the default, a negative value means none.
+func (b *Builder) setLimits(cfg *Config) {
 	switch {
 	case b.timeout == 0:
 		b.timeout = 30 * time.Second
@@ -82,6 +92,12 @@ func NewBuilder(cfg Config) (*Builder, error) {
 	case b.maxResponse < 0:
 		b.maxResponse = 0
 	}
+}
+
+// buildStacks builds the APIv3 stack (headers, signer, verifier, then
+// Config.Middleware's edits) when cfg has APIv3 credentials, and the APIv2
+// stack (headers) always.
+func (b *Builder) buildStacks(cfg *Config) error {
 	if b.v3 {
 		b.signer, b.private = cfg.SigningKey, cfg.PrivateKey
 		if b.signer == nil {
@@ -94,22 +110,27 @@ func NewBuilder(cfg Config) (*Builder, error) {
 			(&middleware.Verifier{Keys: b.keys}).Step(),
 		)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if cfg.Middleware != nil {
 			if err := cfg.Middleware(stack); err != nil {
-				return nil, fmt.Errorf("wechatpay: Config.Middleware: %w", err)
+				return fmt.Errorf("wechatpay: Config.Middleware: %w", err)
 			}
 		}
 		b.stack = stack
 	} else if cfg.Middleware != nil {
-		return nil, errors.New("wechatpay: Config.Middleware edits the APIv3 stack, but this Config has no APIv3 credentials (Serial, PrivateKey, Certs)")
+		return errors.New("wechatpay: Config.Middleware edits the APIv3 stack, but this Config has no APIv3 credentials (Serial, PrivateKey, Certs)")
 	}
 	var err error
 	if b.stackV2, err = middleware.NewStack((&middleware.Headers{UserAgent: UserAgent}).Step()); err != nil {
-		return nil, err
+		return err
 	}
+	return nil
+}
 
+// buildClients builds the plain client and, with Config.TLSCertificate, the
+// mutual-TLS one, each with Retry and Failover when cfg asks for them.
+func (b *Builder) buildClients(cfg *Config) error {
 	hc := httpClient(cfg.HTTPClient)
 	if cfg.Failover != nil {
 		b.failover = newFailover(*cfg.Failover)
@@ -119,7 +140,7 @@ func NewBuilder(cfg Config) (*Builder, error) {
 	if cfg.TLSCertificate != nil {
 		t, err := ownTransport(hc.Transport)
 		if err != nil {
-			return nil, fmt.Errorf("wechatpay: Config.TLSCertificate: %w", err)
+			return fmt.Errorf("wechatpay: Config.TLSCertificate: %w", err)
 		}
 		tlsHC := *hc
 		tlsHC.Transport = t
@@ -138,7 +159,7 @@ func NewBuilder(cfg Config) (*Builder, error) {
 			c.SetTransport(failoverTransport{failover: b.failover, base: c.GetClient().Transport, stack: b.stack})
 		}
 	}
-	return b, nil
+	return nil
 }
 
 // newClient returns a resty client over hc that runs the middleware stacks.

@@ -344,6 +344,18 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
+// baseURL is Config.BaseURL checked and ending in "/", or DefaultBaseURL.
+func (cfg *Config) baseURL() (string, error) {
+	if cfg.BaseURL == "" {
+		return DefaultBaseURL, nil
+	}
+	base, err := normalizeBaseURL(cfg.BaseURL)
+	if err != nil {
+		return "", fmt.Errorf("wechatpay: Config.BaseURL: %w", err)
+	}
+	return base, nil
+}
+
 // normalizeBaseURL checks that base is an absolute http(s) URL and gives it
 // a trailing slash, so that paths join under its own path.
 func normalizeBaseURL(base string) (string, error) {
