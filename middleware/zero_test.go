@@ -186,14 +186,8 @@ func TestZeroValuesInUse(t *testing.T) {
 		}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := zerotest.Call(t, tc.call)
-			switch {
-			case t.Failed():
-			case tc.want == "" && err != nil:
-				t.Errorf("unexpected error: %v", err)
-			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-				t.Errorf("got error %v, want one saying %q", err, tc.want)
-			case strings.Contains(tc.name, "Verifier") && tc.want != "" && !errors.Is(err, middleware.ErrUnknownSerial):
+			err := zerotest.CallWant(t, tc.call, tc.want)
+			if !t.Failed() && strings.Contains(tc.name, "Verifier") && tc.want != "" && !errors.Is(err, middleware.ErrUnknownSerial) {
 				t.Errorf("%v does not match ErrUnknownSerial", err)
 			}
 		})

@@ -147,25 +147,32 @@ func canFail(fn reflect.Type) bool {
 func check(t *testing.T, fn reflect.Value, e Expect) {
 	t.Helper()
 	var results []reflect.Value
-	err := Call(t, func() error {
+	err := CallWant(t, func() error {
 		results = fn.Call(Args(fn.Type()))
 		return Outcome(results)
-	})
-	if t.Failed() {
-		return
-	}
-	switch {
-	case e.Err == "" && err != nil:
-		t.Errorf("unexpected error: %v", err)
-	case e.Err != "" && err == nil:
-		t.Errorf("no error; expected one saying %q", e.Err)
-	case e.Err != "" && !strings.Contains(err.Error(), e.Err):
-		t.Errorf("the error %q does not say %q", err, e.Err)
-	case e.Err == "" && e.Check != nil:
+	}, e.Err)
+	if !t.Failed() && err == nil && e.Check != nil {
 		if err := e.Check(results); err != nil {
 			t.Error(err)
 		}
 	}
+}
+
+// CallWant is Call, then a check of its error: none when want is empty,
+// else one that says want. It returns the error for further checks.
+func CallWant(t *testing.T, fn func() error, want string) error {
+	t.Helper()
+	err := Call(t, fn)
+	switch {
+	case t.Failed():
+	case want == "" && err != nil:
+		t.Errorf("unexpected error: %v", err)
+	case want != "" && err == nil:
+		t.Errorf("no error; expected one saying %q", want)
+	case want != "" && !strings.Contains(err.Error(), want):
+		t.Errorf("the error %q does not say %q", err, want)
+	}
+	return err
 }
 
 // Call runs fn in a goroutine and returns its error. It fails t if fn
