@@ -335,6 +335,25 @@ func (c *Chain) fail(method string, err error) (*Response, error) {
 	return nil, fmt.Errorf("wechatpay: %s %s: %w", method, c.path, withoutQuery(err))
 }
 
+// wholeAnswer reads an answer that is small (an error, an upload's JSON,
+// the XML an APIv2 download answers with instead of the file) up to l,
+// runs the response steps over it, and turns a status other than 2xx into
+// an *APIError.
+func (c *Chain) wholeAnswer(method string, stack *middleware.Stack, resp *http.Response, body io.Reader, l answerLimit) ([]byte, error) {
+	data, err := l.read(resp, body)
+	if err == nil {
+		err = stack.HandleResponse(resp, data)
+	}
+	if err != nil {
+		_, err = c.fail(method, err)
+		return nil, err
+	}
+	if !success(resp.StatusCode) {
+		return nil, newAPIError(method, c.path, resp.StatusCode, resp.Header, data)
+	}
+	return data, nil
+}
+
 // withoutQuery drops the query from the URL net/http puts in its errors:
 // a download_url's token must not reach an error message or a log.
 func withoutQuery(err error) error {

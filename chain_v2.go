@@ -313,15 +313,9 @@ func (c *Chain) doV2Stream(ctx context.Context, method string, o Options, client
 	head, _ := in.Peek(512)
 	if t := bytes.TrimLeft(head, " \t\r\n"); !success(resp.StatusCode) || len(t) > 0 && t[0] == '<' {
 		// An error: read it whole (it is small) and do not write it.
-		data, err := c.b.v2XMLLimit().read(resp, in)
+		data, err := c.wholeAnswer(method, stack, resp, in, c.b.v2XMLLimit())
 		if err != nil {
-			return fail(err)
-		}
-		if err := stack.HandleResponse(resp, data); err != nil {
-			return fail(err)
-		}
-		if !success(resp.StatusCode) {
-			return nil, newAPIError(method, c.path, resp.StatusCode, resp.Header, data)
+			return nil, err
 		}
 		fields, err := apiv2.Decode(data)
 		if err != nil {

@@ -114,15 +114,9 @@ func (c *Chain) doStream(ctx context.Context, method string, o Options, stack *m
 	if !success(resp.StatusCode) || o.Sink == nil {
 		// Error answers and upload answers are small JSON: read them whole,
 		// up to Config.MaxResponseBytes.
-		data, err := c.b.limit().read(resp, resp.Body)
+		data, err := c.wholeAnswer(method, stack, resp, resp.Body, c.b.limit())
 		if err != nil {
-			return fail(err)
-		}
-		if err := stack.HandleResponse(resp, data); err != nil {
-			return fail(err)
-		}
-		if !success(resp.StatusCode) {
-			return nil, newAPIError(method, c.path, resp.StatusCode, resp.Header, data)
+			return nil, err
 		}
 		return &Response{http: resp, body: data}, nil
 	}
