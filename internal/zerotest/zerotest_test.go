@@ -61,7 +61,7 @@ func TestDeclared(t *testing.T) {
 	if want := []string{"Walk"}; !slices.Equal(types, want) {
 		t.Errorf("types %v, want %v", types, want)
 	}
-	if want := []string{"Arg", "Args", "Call", "Covered", "Declared", "Outcome"}; !slices.Equal(funcs, want) {
+	if want := []string{"Arg", "Args", "Call", "CallWant", "Covered", "Declared", "Outcome"}; !slices.Equal(funcs, want) {
 		t.Errorf("funcs %v, want %v", funcs, want)
 	}
 }
