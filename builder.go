@@ -129,42 +129,40 @@ func (b *Builder) buildStacks(cfg *Config) error {
 }
 
 // buildClients builds the plain client and, with Config.TLSCertificate, the
-// mutual-TLS one, each with Retry and Failover when cfg asks for them.
+// mutual-TLS one, each over its own transport (nothing shared changes per
+// request).
 func (b *Builder) buildClients(cfg *Config) error {
 	hc := httpClient(cfg.HTTPClient)
+	base := hc.Transport
 	if cfg.Failover != nil {
 		b.failover = newFailover(*cfg.Failover)
-		hc.Transport = budgetTransport(hc.Transport)
+		base = budgetTransport(base)
 	}
-	b.client = b.newClient(hc)
+	b.client = b.newClient(*hc, base, cfg.Retry)
 	if cfg.TLSCertificate != nil {
-		t, err := ownTransport(hc.Transport)
+		t, err := ownTransport(base)
 		if err != nil {
 			return fmt.Errorf("wechatpay: Config.TLSCertificate: %w", err)
 		}
-		tlsHC := *hc
-		tlsHC.Transport = t
-		b.tlsClient = b.newClient(&tlsHC).SetCertificates(*cfg.TLSCertificate)
-	}
-	for _, c := range []*resty.Client{b.client, b.tlsClient} {
-		if c == nil {
-			continue
-		}
-		if cfg.Retry != nil {
-			cfg.Retry.apply(c)
-		}
-		if b.failover != nil {
-			// After SetCertificates: resty's TLS settings need the bare
-			// *http.Transport.
-			c.SetTransport(failoverTransport{failover: b.failover, base: c.GetClient().Transport, stack: b.stack})
-		}
+		t.TLSClientConfig.Certificates = append(t.TLSClientConfig.Certificates, *cfg.TLSCertificate)
+		b.tlsClient = b.newClient(*hc, t, cfg.Retry)
 	}
 	return nil
 }
 
-// newClient returns a resty client over hc that runs the middleware stacks.
-func (b *Builder) newClient(hc *http.Client) *resty.Client {
-	c := resty.NewWithClient(hc)
+// newClient returns a resty client over hc whose requests go through, from
+// the outside in: resty (Retry), Failover, the attempt count, the request
+// steps of the middleware stack (which sign each attempt anew, on either
+// host) and base. No resty hook runs a step: the transport runs the
+// request steps for resty and for http.Client.Do alike, and send runs the
+// response steps.
+func (b *Builder) newClient(hc http.Client, base http.RoundTripper, retry *Retry) *resty.Client {
+	rt := http.RoundTripper(attemptCounter{base: b.stack.Transport(base)})
+	if b.failover != nil {
+		rt = failoverTransport{failover: b.failover, base: rt}
+	}
+	hc.Transport = rt
+	c := resty.NewWithClient(&hc)
 	// resty would print retries and failures to stderr; logging is
 	// Config.Logger's, and off unless set.
 	c.SetLogger(silent{})
@@ -173,16 +171,12 @@ func (b *Builder) newClient(hc *http.Client) *resty.Client {
 	// keep both ours unless a request sets its own.
 	c.SetHeader("Accept", middleware.DefaultAccept)
 	c.SetHeader("User-Agent", UserAgent)
-	// resty reads every answer whole (gzip undone) before the middleware
-	// verifies it: the limit stops reading there, whatever the server sends.
+	// resty reads every answer whole (gzip undone) before send verifies
+	// it: the limit stops reading there, whatever the server sends.
 	c.SetResponseBodyLimit(int(min(b.maxResponse, math.MaxInt)))
-	c.SetPreRequestHook(func(_ *resty.Client, req *http.Request) error {
-		countAttempt(req.Context())
-		return stackFrom(req.Context(), b.stack).HandleRequest(req)
-	})
-	c.OnAfterResponse(func(_ *resty.Client, resp *resty.Response) error {
-		return stackFrom(resp.Request.Context(), b.stack).HandleResponse(resp.RawResponse, resp.Body())
-	})
+	if retry != nil {
+		retry.apply(c)
+	}
 	return c
 }
 
@@ -283,17 +277,20 @@ func (b *Builder) Stack() *middleware.Stack {
 	return b.stack.Clone()
 }
 
-// Client returns the underlying resty client, for transport settings such as
-// a proxy or retries. Configure it before sending requests, and leave its
-// PreRequestHook and response body limit alone: the middleware stack runs
-// there, and Config.MaxResponseBytes sets the limit. Mutual-TLS requests go
-// through a client of their own: Builder.CloseIdleConnections closes both.
-// It is nil for a Builder not made by NewBuilder.
-func (b *Builder) Client() *resty.Client {
-	if b == nil {
+// HTTPClient returns a new *http.Client whose transport signs each request
+// as the Builder's own are signed (the request steps of its middleware
+// stack, Config.Failover, Config.HTTPClient's settings): for a call the
+// Builder does not make, such as one through another library. Its answers
+// are not verified and not limited by Config.MaxResponseBytes: check a 2xx
+// answer with middleware.Verifier before trusting it. It does not present
+// the merchant certificate (mutual TLS). It is a copy: changing it changes
+// nothing in the Builder. It is nil for a Builder not made by NewBuilder.
+func (b *Builder) HTTPClient() *http.Client {
+	if b.ready() != nil {
 		return nil
 	}
-	return b.client
+	hc := *b.client.GetClient()
+	return &hc
 }
 
 // errNotBuilt is the error of every request through a Builder that
@@ -312,8 +309,7 @@ func (b *Builder) ready() error {
 // CloseIdleConnections closes the idle connections of every HTTP client the
 // Builder owns: the plain one and the one that presents the merchant
 // certificate (mutual TLS), through Failover when it is on. Connections in
-// use are left alone. Client().GetClient().CloseIdleConnections() reaches
-// the plain client only.
+// use are left alone.
 func (b *Builder) CloseIdleConnections() {
 	if b == nil {
 		return

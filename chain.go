@@ -4,15 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
-	"github.com/go-resty/resty/v2"
-
-	"github.com/wechatpay-chain/wechatpay/apiv2"
 	"github.com/wechatpay-chain/wechatpay/catalog"
 	"github.com/wechatpay-chain/wechatpay/middleware"
 )
@@ -158,7 +154,7 @@ func (c *Chain) do(ctx context.Context, method string, opts []Options) (*Respons
 	}
 	start := time.Now()
 	ctx, attempts := c.b.withAttempts(ctx)
-	resp, err := c.send(ctx, method, opts)
+	resp, err := c.run(ctx, method, opts)
 	if c.b.logger != nil {
 		path := c.logPath(opts)
 		c.b.logRequest(ctx, method, path, start, attempts, resp, err, func() string { return c.logError(method, path, err) })
@@ -166,8 +162,9 @@ func (c *Chain) do(ctx context.Context, method string, opts []Options) (*Respons
 	return resp, err
 }
 
-// send builds and sends the request; do logs it.
-func (c *Chain) send(ctx context.Context, method string, opts []Options) (*Response, error) {
+// run reads opts once, into a prepared request, and has the Builder send
+// it; do logs it.
+func (c *Chain) run(ctx context.Context, method string, opts []Options) (*Response, error) {
 	var o Options
 	switch len(opts) {
 	case 0:
@@ -176,15 +173,28 @@ func (c *Chain) send(ctx context.Context, method string, opts []Options) (*Respo
 	default:
 		return nil, fmt.Errorf("wechatpay: %s %s: got %d Options, expected at most one", method, c.path, len(opts))
 	}
-	if o.Media == nil && o.Sink == nil && c.b.timeout > 0 {
+	r, err := c.prepare(method, o)
+	if err != nil {
+		return nil, err
+	}
+	if r.upload != nil {
+		defer r.upload.close()
+	}
+	if r.upload == nil && r.sink == nil && c.b.timeout > 0 {
 		if _, ok := ctx.Deadline(); !ok {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, c.b.timeout)
 			defer cancel()
 		}
 	}
+	return c.b.send(ctx, r)
+}
+
+// prepare turns o into the request to send: APIv2 XML (prepareV2), an
+// upload (Options.Media), a download to a Sink, or a JSON or raw body.
+func (c *Chain) prepare(method string, o Options) (*request, error) {
 	if c.v2() {
-		return c.doV2(ctx, method, o)
+		return c.prepareV2(method, o)
 	}
 	if !c.b.v3 {
 		return nil, fmt.Errorf("wechatpay: %s %s: this Builder has no APIv3 credentials: set Config.Serial, Config.PrivateKey and Config.Certs", method, c.path)
@@ -192,90 +202,35 @@ func (c *Chain) send(ctx context.Context, method string, opts []Options) (*Respo
 	if o.XML != nil || o.Nonceless || o.Security {
 		return nil, fmt.Errorf("wechatpay: %s %s: Options.XML, Nonceless and Security are for APIv2 (v2/) paths", method, c.path)
 	}
-	target, err := c.url(o)
-	if err != nil {
-		return c.fail(method, err)
+	r := &request{method: method, path: c.path, header: headerOf(o.Headers), limit: c.b.limit()}
+	fail := func(err error) (*request, error) { return nil, r.fail(err) }
+	var err error
+	if r.url, err = c.url(o); err != nil {
+		return fail(err)
 	}
-	stack, err := requestStack(c.b.stack, o)
-	if err != nil {
-		return c.fail(method, err)
+	if r.stack, err = requestStack(c.b.stack, o); err != nil {
+		return fail(err)
 	}
 	if o.Media != nil || o.Sink != nil {
 		if err := o.checkStream(method); err != nil {
-			return c.fail(method, err)
+			return fail(err)
 		}
-		return c.doStream(ctx, method, o, stack, target)
-	}
-	body, err := o.body(method)
-	if err != nil {
-		return c.fail(method, err)
-	}
-	if stack != c.b.stack {
-		ctx = context.WithValue(ctx, stackKey{}, stack)
-	}
-	req := c.b.client.R().SetContext(ctx)
-	copyHeaders(req.Header, o.Headers)
-	if body != nil {
-		req.SetBody(body)
-		if req.Header.Get("Content-Type") == "" {
-			req.Header.Set("Content-Type", "application/json")
+		r.sink = o.Sink
+		if o.Media != nil {
+			if r.upload, err = o.Media.multipart(); err != nil {
+				return fail(fmt.Errorf("Options.Media: %w", err))
+			}
+			setDefault(r.header, "Content-Type", r.upload.contentType)
 		}
+		return r, nil
 	}
-	resp, err := req.Execute(method, target)
-	if err != nil {
-		return c.fail(method, c.b.limit().refused(resp, err))
+	if r.body, err = o.body(method); err != nil {
+		return fail(err)
 	}
-	if !success(resp.StatusCode()) {
-		return nil, newAPIError(method, c.path, resp.StatusCode(), resp.Header(), resp.Body())
+	if r.body != nil {
+		setDefault(r.header, "Content-Type", "application/json")
 	}
-	return fromResty(resp), nil
-}
-
-// answerLimit is the most bytes an answer's body (decompressed) may hold,
-// and the setting that chose it, which its error names; n 0: no limit.
-type answerLimit struct {
-	n     int64
-	setBy string
-}
-
-// limit is the Builder's limit on answers, Config.MaxResponseBytes.
-func (b *Builder) limit() answerLimit {
-	return answerLimit{n: b.maxResponse, setBy: "Config.MaxResponseBytes"}
-}
-
-// v2XMLLimit is the limit on an APIv2 XML answer: apiv2.MaxSize, or the
-// Builder's limit when that is tighter.
-func (b *Builder) v2XMLLimit() answerLimit {
-	if b.maxResponse > 0 && b.maxResponse < apiv2.MaxSize {
-		return b.limit()
-	}
-	return answerLimit{n: apiv2.MaxSize, setBy: "apiv2.MaxSize"}
-}
-
-// refused turns resty's refusal of an answer longer than l into a
-// *ResponseTooLargeError; other errors pass as they are.
-func (l answerLimit) refused(resp *resty.Response, err error) error {
-	if !errors.Is(err, resty.ErrResponseBodyTooLarge) || resp == nil || resp.RawResponse == nil {
-		return err
-	}
-	return &ResponseTooLargeError{StatusCode: resp.StatusCode(), Header: resp.Header(), Limit: l.n, LimitSetBy: l.setBy}
-}
-
-// read reads body, resp's body (net/http has undone a gzip
-// Content-Encoding it asked for), up to l, for the requests that bypass
-// resty; a longer body is a *ResponseTooLargeError.
-func (l answerLimit) read(resp *http.Response, body io.Reader) ([]byte, error) {
-	if l.n <= 0 {
-		return io.ReadAll(body)
-	}
-	data, err := io.ReadAll(io.LimitReader(body, l.n+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > l.n {
-		return nil, &ResponseTooLargeError{StatusCode: resp.StatusCode, Header: resp.Header, Limit: l.n, LimitSetBy: l.setBy}
-	}
-	return data, nil
+	return r, nil
 }
 
 // URL returns the URL a request with opts would go to: the host chosen as
@@ -335,25 +290,6 @@ func (c *Chain) fail(method string, err error) (*Response, error) {
 	return nil, fmt.Errorf("wechatpay: %s %s: %w", method, c.path, withoutQuery(err))
 }
 
-// wholeAnswer reads an answer that is small (an error, an upload's JSON,
-// the XML an APIv2 download answers with instead of the file) up to l,
-// runs the response steps over it, and turns a status other than 2xx into
-// an *APIError.
-func (c *Chain) wholeAnswer(method string, stack *middleware.Stack, resp *http.Response, body io.Reader, l answerLimit) ([]byte, error) {
-	data, err := l.read(resp, body)
-	if err == nil {
-		err = stack.HandleResponse(resp, data)
-	}
-	if err != nil {
-		_, err = c.fail(method, err)
-		return nil, err
-	}
-	if !success(resp.StatusCode) {
-		return nil, newAPIError(method, c.path, resp.StatusCode, resp.Header, data)
-	}
-	return data, nil
-}
-
 // withoutQuery drops the query from the URL net/http puts in its errors:
 // a download_url's token must not reach an error message or a log.
 func withoutQuery(err error) error {
@@ -385,26 +321,22 @@ func requestStack(base *middleware.Stack, o Options) (*middleware.Stack, error) 
 	return stack, nil
 }
 
-// copyHeaders adds the caller's headers to h.
-func copyHeaders(h, from http.Header) {
+// headerOf returns a copy of the caller's headers, in canonical form.
+func headerOf(from http.Header) http.Header {
+	h := make(http.Header, len(from)+4)
 	for k, vs := range from {
 		h[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
 	}
+	return h
 }
 
-// success reports whether an HTTP status is 2xx.
-func success(status int) bool { return status >= 200 && status <= 299 }
+// setDefault sets a header the caller did not set.
+func setDefault(h http.Header, key, value string) {
+	if h.Get(key) == "" {
+		h.Set(key, value)
+	}
+}
 
 // v2 reports whether the chain is an APIv2 one: a path (not a full URL)
 // that starts with "v2/". A full URL is APIv3, sent where it says.
 func (c *Chain) v2() bool { return c.base == "" && strings.HasPrefix(c.path, "v2/") }
-
-type stackKey struct{}
-
-// stackFrom returns the per-request stack a request carries, or def.
-func stackFrom(ctx context.Context, def *middleware.Stack) *middleware.Stack {
-	if s, ok := ctx.Value(stackKey{}).(*middleware.Stack); ok {
-		return s
-	}
-	return def
-}

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-resty/resty/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -374,8 +373,8 @@ func TestCallerHeaders(t *testing.T) {
 	assert.Equal(t, srv.PlatformSerial, resp.Header().Get("Wechatpay-Serial"), "WeChat answers with the key the request named")
 }
 
-// TestRetriesAreSignedAfresh: with resty retries on, each attempt gets its
-// own nonce (the fake server refuses a replayed nonce).
+// TestRetriesAreSignedAfresh: with retries on, each attempt gets its own
+// nonce (the fake server refuses a replayed nonce).
 func TestRetriesAreSignedAfresh(t *testing.T) {
 	srv := wechatpaytest.NewServer()
 	defer srv.Close()
@@ -392,9 +391,9 @@ func TestRetriesAreSignedAfresh(t *testing.T) {
 		}
 		echo(w, r)
 	})
-	b := newBuilder(t, srv, nil)
-	b.Client().SetRetryCount(2).SetRetryWaitTime(time.Millisecond).
-		AddRetryCondition(func(r *resty.Response, _ error) bool { return r != nil && r.StatusCode() == 500 })
+	b := newBuilder(t, srv, func(c *wechatpay.Config) {
+		c.Retry = &wechatpay.Retry{Retries: 2, Wait: time.Millisecond, MaxWait: time.Millisecond}
+	})
 	resp, err := b.Chain("v3/x").Post(context.Background(), wechatpay.Options{JSON: map[string]int{"n": 1}})
 	require.NoError(t, err)
 	assert.Equal(t, `{"n":1}`, resp.Get("body").String(), "the retry carried the body")
@@ -602,10 +601,11 @@ func TestMiddleware(t *testing.T) {
 		var seen int
 		b := newBuilder(t, srv, func(c *wechatpay.Config) {
 			c.Middleware = func(s *middleware.Stack) error {
-				return s.Replace(middleware.VerifierStep, middleware.Step{Response: func(*http.Response, []byte) error {
+				_, err := s.Replace(middleware.VerifierStep, middleware.Step{Response: func(*http.Response, []byte) error {
 					seen++
 					return nil
 				}})
+				return err
 			}
 		})
 		srv.SetFault(wechatpaytest.SignTest)
@@ -823,7 +823,7 @@ func TestMisuseIsAnErrorNotAPanic(t *testing.T) {
 	assert.False(t, resp.Get("code_url").Exists())
 	assert.False(t, resp.JSON().Exists())
 	assert.Empty(t, resp.Header())
-	assert.Nil(t, resp.Raw())
+	assert.Nil(t, resp.HTTPResponse())
 	assert.Error(t, resp.Decode(&struct{}{}))
 
 	srv := wechatpaytest.NewServer()

@@ -1,20 +1,15 @@
 package wechatpay
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
-
-	"github.com/go-resty/resty/v2"
 
 	"github.com/wechatpay-chain/wechatpay/apiv2"
 	"github.com/wechatpay-chain/wechatpay/catalog"
@@ -31,14 +26,15 @@ var v2KeyPattern = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 // rather than XML, except for errors: the only ones Options.Sink is for.
 var v2Downloads = []string{"v2/pay/downloadbill", "v2/pay/downloadfundflow", "v2/billcommentsp/batchquerycomment"}
 
-// doV2 sends an APIv2 request: the parameters with nonce_str and sign, as
-// an <xml> body (POST) or the query string (GET, where Options.Query and
-// Options.XML together are the parameters), over mutual TLS when the
-// endpoint needs it; the answer's sign is checked and its return_code and
-// result_code turned into a *V2Error.
-func (c *Chain) doV2(ctx context.Context, method string, o Options) (*Response, error) {
+// prepareV2 prepares an APIv2 request: the parameters with nonce_str and
+// sign, as an <xml> body (POST) or the query string (GET, where
+// Options.Query and Options.XML together are the parameters), over mutual
+// TLS when the endpoint needs it. send checks the answer's sign and turns
+// its return_code and result_code into a *V2Error.
+func (c *Chain) prepareV2(method string, o Options) (*request, error) {
 	b := c.b
-	fail := func(err error) (*Response, error) { return c.fail(method, err) }
+	r := &request{method: method, path: c.path, v2: true, limit: b.v2XMLLimit()}
+	fail := func(err error) (*request, error) { return nil, r.fail(err) }
 	if b.secret == "" {
 		return fail(errors.New("this Builder has no APIv2 key: set Config.Secret"))
 	}
@@ -55,7 +51,7 @@ func (c *Chain) doV2(ctx context.Context, method string, o Options) (*Response, 
 	// by the path the code wrote, never by a value filled into it.
 	tmpl := c.literal()
 	download := slices.Contains(v2Downloads, tmpl)
-	unsigned := apiv2.Unsigned(strings.TrimPrefix(tmpl, "v2/"))
+	r.unsigned = apiv2.Unsigned(strings.TrimPrefix(tmpl, "v2/"))
 	if o.Sink != nil {
 		if !download {
 			return fail(fmt.Errorf("Options.Sink on an APIv2 path is for the file downloads (%s); %s answers XML", strings.Join(v2Downloads, ", "), c.path))
@@ -63,6 +59,10 @@ func (c *Chain) doV2(ctx context.Context, method string, o Options) (*Response, 
 		if err := o.checkStream(method); err != nil {
 			return fail(err)
 		}
+		r.sink = o.Sink
+	} else if download {
+		// The file is held: it may be as large as Config.MaxResponseBytes.
+		r.limit = b.limit()
 	}
 	filled, err := fill(c.path, o.Path)
 	if err != nil {
@@ -72,11 +72,14 @@ func (c *Chain) doV2(ctx context.Context, method string, o Options) (*Response, 
 	// the catalog marks the others. Options (security, nonceless) come
 	// only from a row matched template for template: an undocumented path
 	// must not borrow a placeholder row's.
-	security := o.Security || secapi(filled)
+	r.tls = o.Security || secapi(filled)
 	nonceless := o.Nonceless
 	for _, e := range catalog.MatchTemplate(c.path) {
-		security = security || e.Security()
+		r.tls = r.tls || e.Security()
 		nonceless = nonceless || slices.Contains(e.Params.Opts, "nonceless")
+	}
+	if r.tls && b.tlsClient == nil {
+		return fail(errors.New("this endpoint needs mutual TLS with the merchant API certificate: set Config.TLSCertificate (LoadPKCS12 for apiclient_cert.p12, LoadTLSCertificate for PEM)"))
 	}
 	in := o.XML
 	if method == http.MethodGet {
@@ -90,59 +93,31 @@ func (c *Chain) doV2(ctx context.Context, method string, o Options) (*Response, 
 	if err != nil {
 		return fail(err)
 	}
-	var body []byte
 	if method == http.MethodGet {
 		// The signed parameters travel as the query string.
 		o.Query = url.Values{}
 		for k, v := range params {
 			o.Query.Set(k, v)
 		}
-	} else if body, err = apiv2.Encode(params); err != nil {
+	} else if r.body, err = apiv2.Encode(params); err != nil {
 		return fail(err)
 	}
-	client := b.client
-	if security {
-		if b.tlsClient == nil {
-			return fail(errors.New("this endpoint needs mutual TLS with the merchant API certificate: set Config.TLSCertificate (LoadPKCS12 for apiclient_cert.p12, LoadTLSCertificate for PEM)"))
-		}
-		client = b.tlsClient
-	}
-	target, err := c.url(o)
-	if err != nil {
+	if r.url, err = c.url(o); err != nil {
 		return fail(err)
 	}
-	stack, err := requestStack(b.stackV2, o)
-	if err != nil {
+	if r.stack, err = requestStack(b.stackV2, o); err != nil {
 		return fail(err)
 	}
-	if o.Sink != nil {
-		return c.doV2Stream(ctx, method, o, client, stack, target, body)
-	}
-	req := client.R().SetContext(context.WithValue(ctx, stackKey{}, stack))
-	limit := b.limit()
-	if !download {
-		// XML answers are a few KB: a huge one is refused as it is read.
-		limit = b.v2XMLLimit()
-		req.SetResponseBodyLimit(int(limit.n))
-	}
-	// Set here, not by the headers step: resty would have copied the XML
+	// Set here, not by the headers step: resty would copy the XML
 	// Content-Type into an empty Accept before the step runs.
-	req.Header.Set("Accept", acceptV2)
-	copyHeaders(req.Header, o.Headers)
+	r.header = http.Header{"Accept": {acceptV2}}
+	for k, vs := range headerOf(o.Headers) {
+		r.header[k] = vs
+	}
 	if method != http.MethodGet {
-		req.SetBody(body)
-		if req.Header.Get("Content-Type") == "" {
-			req.Header.Set("Content-Type", "text/xml")
-		}
+		setDefault(r.header, "Content-Type", "text/xml")
 	}
-	resp, err := req.Execute(method, target)
-	if err != nil {
-		return fail(limit.refused(resp, err))
-	}
-	if !success(resp.StatusCode()) {
-		return nil, newAPIError(method, c.path, resp.StatusCode(), resp.Header(), resp.Body())
-	}
-	return b.v2Response(method, c.path, resp, unsigned)
+	return r, nil
 }
 
 // literal returns the chain's path as the code wrote it: the template,
@@ -241,104 +216,43 @@ func (b *Builder) signV2(in map[string]string, nonceless bool) (map[string]strin
 // v2Response checks an APIv2 answer. An endpoint that answers signed XML
 // must answer exactly that: anything else (JSON, text, gzip, broken XML,
 // XML without its sign) is a *VerificationError, never data. Only the
-// unsigned endpoints skip the sign (unsigned: the chain's template is one
-// of apiv2.Unsigned's, literally), and the downloads among them answer
+// unsigned endpoints skip the sign (r.unsigned: the chain's template is
+// one of apiv2.Unsigned's, literally), and the downloads among them answer
 // plain text or gzip, returned as they are. A return_code or result_code
 // other than SUCCESS is a *V2Error.
-func (b *Builder) v2Response(method, path string, resp *resty.Response, unsigned bool) (*Response, error) {
-	body := resp.Body()
-	if t := bytes.TrimSpace(body); unsigned && (len(t) == 0 || t[0] != '<') {
-		return fromResty(resp), nil
+func (b *Builder) v2Response(r *request, resp *http.Response, body []byte) (*Response, error) {
+	if t := bytes.TrimSpace(body); r.unsigned && (len(t) == 0 || t[0] != '<') {
+		return &Response{http: resp, body: body}, nil
 	}
 	unverified := func(kind error, reason string) *VerificationError {
-		return &VerificationError{Kind: kind, Subject: "response", Reason: reason, StatusCode: resp.StatusCode(), Header: resp.Header(), Body: body}
+		return &VerificationError{Kind: kind, Subject: "response", Reason: reason, StatusCode: resp.StatusCode, Header: resp.Header, Body: body}
 	}
 	fields, err := apiv2.Decode(body)
 	switch {
-	case err != nil && unsigned:
-		return nil, fmt.Errorf("wechatpay: %s %s: %w", method, path, err)
+	case err != nil && r.unsigned:
+		return nil, r.fail(err)
 	case err != nil:
-		return nil, fmt.Errorf("wechatpay: %s %s: %w: %w", method, path,
-			unverified(ErrMissingHeader, "this endpoint answers signed APIv2 XML, and this answer is not XML: it has no sign to check"), err)
+		return nil, r.fail(fmt.Errorf("%w: %w",
+			unverified(ErrMissingHeader, "this endpoint answers signed APIv2 XML, and this answer is not XML: it has no sign to check"), err))
 	}
 	if rc := fields["return_code"]; rc != "" && rc != "SUCCESS" {
-		return nil, newV2Error(method, path, fields, body)
+		return nil, newV2Error(r.method, r.path, fields, body)
 	}
-	if !unsigned {
+	if !r.unsigned {
 		if err := apiv2.Verify(fields, b.secret); err != nil {
 			kind, reason := ErrBadSignature, "the APIv2 sign does not match the response: it was altered on the way, or Config.Secret is not the merchant's APIv2 key"
 			if errors.Is(err, apiv2.ErrNoSign) {
 				kind, reason = ErrMissingHeader, "the APIv2 response has no sign"
 			}
-			return nil, fmt.Errorf("wechatpay: %s %s: %w", method, path, unverified(kind, reason))
+			return nil, r.fail(unverified(kind, reason))
 		}
 	}
 	if rc := fields["result_code"]; rc != "" && rc != "SUCCESS" {
-		return nil, newV2Error(method, path, fields, body)
+		return nil, newV2Error(r.method, r.path, fields, body)
 	}
 	asJSON, err := json.Marshal(fields)
 	if err != nil {
-		return nil, fmt.Errorf("wechatpay: %s %s: %w", method, path, err)
+		return nil, r.fail(err)
 	}
-	r := fromResty(resp)
-	r.xml, r.json = fields, asJSON
-	return r, nil
-}
-
-// doV2Stream sends an APIv2 file download whose answer goes to
-// Options.Sink as it arrives, bypassing resty, which holds answers in
-// memory. An XML answer is WeChat's error, returned as a *V2Error with
-// nothing written.
-func (c *Chain) doV2Stream(ctx context.Context, method string, o Options, client *resty.Client, stack *middleware.Stack, target string, body []byte) (*Response, error) {
-	fail := func(err error) (*Response, error) { return c.fail(method, err) }
-	req, err := http.NewRequestWithContext(context.WithValue(ctx, stackKey{}, stack), method, target, bytes.NewReader(body))
-	if err != nil {
-		return fail(err)
-	}
-	req.Header.Set("Accept", acceptV2)
-	copyHeaders(req.Header, o.Headers)
-	if req.Header.Get("Content-Type") == "" {
-		req.Header.Set("Content-Type", "text/xml")
-	}
-	countAttempt(ctx)
-	if err := stack.HandleRequest(req); err != nil {
-		return fail(err)
-	}
-	resp, err := client.GetClient().Do(req)
-	if err != nil {
-		return fail(err)
-	}
-	defer resp.Body.Close()
-	in := bufio.NewReaderSize(resp.Body, 64<<10)
-	head, _ := in.Peek(512)
-	if t := bytes.TrimLeft(head, " \t\r\n"); !success(resp.StatusCode) || len(t) > 0 && t[0] == '<' {
-		// An error: read it whole (it is small) and do not write it.
-		data, err := c.wholeAnswer(method, stack, resp, in, c.b.v2XMLLimit())
-		if err != nil {
-			return nil, err
-		}
-		fields, err := apiv2.Decode(data)
-		if err != nil {
-			return fail(fmt.Errorf("expected the file or WeChat's XML error, got neither: %w", err))
-		}
-		if rc, res := fields["return_code"], fields["result_code"]; rc == "SUCCESS" && (res == "" || res == "SUCCESS") {
-			return fail(errors.New("expected the file, got an XML answer that reports no error"))
-		}
-		return nil, newV2Error(method, c.path, fields, data)
-	}
-	if err := stack.HandleResponse(resp, nil); err != nil {
-		return fail(err)
-	}
-	digest, err := newDigest(o.Sink.HashType)
-	if err != nil {
-		return fail(err)
-	}
-	n, err := copyToSink(in, io.Discard, o.Sink, digest)
-	if err != nil {
-		return fail(fmt.Errorf("downloading (%d bytes written, incomplete: do not use them): %w", n, err))
-	}
-	if err := checkDigest(digest, o.Sink.HashType, o.Sink.HashValue, n); err != nil {
-		return fail(err)
-	}
-	return &Response{http: resp}, nil
+	return &Response{http: resp, body: body, xml: fields, json: asJSON}, nil
 }

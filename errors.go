@@ -194,8 +194,10 @@ func (e *FailoverError) Unwrap() []error {
 }
 
 // ErrDigestMismatch matches a download whose digest is not the expected
-// one: do not use what was written to the Sink.
-var ErrDigestMismatch = errors.New("the downloaded file does not match its digest: do not use what was written")
+// one (a *DigestError, or the *VerificationError of an overseas statement
+// whose file is not the one its signed SHA-1 names): do not use what was
+// written to the Sink.
+var ErrDigestMismatch = middleware.ErrDigestMismatch
 
 // DigestError tells which digest a download had.
 type DigestError struct {

@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"sync"
 	"time"
-
-	"github.com/wechatpay-chain/wechatpay/middleware"
 )
 
 // Failover sends requests for the mainland primary host to the backup host
@@ -86,10 +84,8 @@ func (f *failover) stay() {
 // failoverTransport is the RoundTripper that applies a failover.
 type failoverTransport struct {
 	*failover
+	// base runs the request steps: the backup attempt is signed anew.
 	base http.RoundTripper
-	// stack signs the backup attempt of a request whose context carries no
-	// stack of its own (the Builder's APIv3 stack).
-	stack *middleware.Stack
 }
 
 func (t failoverTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -119,8 +115,8 @@ func (t failoverTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 }
 
 // toBackup sends a copy of req to the backup host as a new attempt: its
-// body read again and the request steps of its middleware stack run again
-// (a fresh signature, timestamp and nonce).
+// body read again, and signed anew (a fresh timestamp and nonce) by the
+// request steps underneath.
 func (t failoverTransport) toBackup(req *http.Request) (*http.Response, error) {
 	r := req.Clone(req.Context()) // a RoundTripper must not change the request it was given
 	r.URL.Host, r.Host = t.Backup, ""
@@ -130,13 +126,6 @@ func (t failoverTransport) toBackup(req *http.Request) (*http.Response, error) {
 			return nil, fmt.Errorf("reading the body again: %w", err)
 		}
 		r.Body = body
-	}
-	countAttempt(r.Context())
-	if err := stackFrom(r.Context(), t.stack).HandleRequest(r); err != nil {
-		if r.Body != nil {
-			r.Body.Close()
-		}
-		return nil, err
 	}
 	return t.base.RoundTrip(r)
 }

@@ -34,7 +34,7 @@ func TestFutures(t *testing.T) {
 	})
 	srv.Handle("/", echo)
 	b := newBuilder(t, srv, nil)
-	defer b.Client().GetClient().CloseIdleConnections()
+	defer b.CloseIdleConnections()
 	ctx := context.Background()
 
 	t.Run("async returns at once and Done closes when the response is in", func(t *testing.T) {

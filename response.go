@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/go-resty/resty/v2"
 	"github.com/tidwall/gjson"
 )
 
@@ -14,18 +13,10 @@ import (
 type Response struct {
 	http *http.Response // status and headers; its Body is already consumed
 	body []byte         // the raw body (nil for a download written to a Sink)
-	// resty is the resty response, nil for uploads and downloads, which
-	// bypass resty to stream.
-	resty *resty.Response
 	// APIv2: the XML fields, and the same as a JSON object so that Get,
 	// JSON and Decode work as they do for APIv3.
 	xml  map[string]string
 	json []byte
-}
-
-// fromResty wraps a resty response.
-func fromResty(r *resty.Response) *Response {
-	return &Response{http: r.RawResponse, body: r.Body(), resty: r}
 }
 
 // rawBody returns the raw body, nil for a nil Response.
@@ -104,15 +95,6 @@ func (r *Response) Decode(v any) error {
 		return fmt.Errorf("wechatpay: decoding the response body into %T: %w", v, err)
 	}
 	return nil
-}
-
-// Raw returns the underlying resty response; nil for a nil Response and
-// for uploads and downloads, which bypass resty to stream.
-func (r *Response) Raw() *resty.Response {
-	if r == nil {
-		return nil
-	}
-	return r.resty
 }
 
 // HTTPResponse returns the *http.Response (status, headers, the request as

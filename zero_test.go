@@ -140,7 +140,7 @@ func TestZeroValuesInUse(t *testing.T) {
 	b := newBuilder(t, srv, func(cfg *wechatpay.Config) {
 		cfg.Retry, cfg.Failover = &wechatpay.Retry{}, &wechatpay.Failover{}
 	})
-	defer b.Client().GetClient().CloseIdleConnections()
+	defer b.CloseIdleConnections()
 	ctx := context.Background()
 	var nilBuilder *wechatpay.Builder
 	var nilFuture *wechatpay.Future

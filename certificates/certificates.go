@@ -61,7 +61,8 @@ func fetch(ctx context.Context, b *wechatpay.Builder, apiv3Key, path string, now
 	// is checked below against the ones it carries.
 	resp, err := b.Chain(path).Get(ctx, wechatpay.Options{Middleware: func(s *middleware.Stack) error {
 		if s.Has(middleware.VerifierStep) {
-			return s.Remove(middleware.VerifierStep)
+			_, err := s.Remove(middleware.VerifierStep)
+			return err
 		}
 		return nil
 	}})
@@ -117,7 +118,7 @@ func fetch(ctx context.Context, b *wechatpay.Builder, apiv3Key, path string, now
 		out = append(out, Certificate{Serial: serial, Certificate: cert, EffectiveTime: d.EffectiveTime, ExpireTime: d.ExpireTime,
 			PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})})
 	}
-	if err := (&middleware.Verifier{Keys: keys}).Verify(resp.Raw().RawResponse, resp.Body()); err != nil {
+	if err := (&middleware.Verifier{Keys: keys}).Verify(resp.HTTPResponse(), resp.Body()); err != nil {
 		return nil, fmt.Errorf("certificates: the download is not signed by a certificate it lists: %w", err)
 	}
 	return out, nil

@@ -112,7 +112,7 @@ func TestManagerRotation(t *testing.T) {
 	srv := wechatpaytest.NewServer(wechatpaytest.WithIdentity(wechatpaytest.PlatformCertificate))
 	defer srv.Close()
 	b, mgr := managed(t, srv, certificates.Config{})
-	defer b.Client().GetClient().CloseIdleConnections()
+	defer b.CloseIdleConnections()
 	defer mgr.Stop()
 	ctx := context.Background()
 
@@ -245,7 +245,7 @@ func TestForgedNotificationsDoNotStarveRotation(t *testing.T) {
 			srv := wechatpaytest.NewServer(wechatpaytest.WithIdentity(wechatpaytest.PlatformCertificate))
 			defer srv.Close()
 			b, mgr := managed(t, srv, tt.cfg)
-			defer b.Client().GetClient().CloseIdleConnections()
+			defer b.CloseIdleConnections()
 			defer mgr.Stop()
 			ctx := context.Background()
 			require.Equal(t, 1, downloads(srv))

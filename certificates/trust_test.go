@@ -122,7 +122,7 @@ func TestPlatformCertificateTrust(t *testing.T) {
 			cfg.Keys = mgr
 			b, err := wechatpay.NewBuilder(cfg)
 			require.NoError(t, err)
-			defer b.Client().GetClient().CloseIdleConnections()
+			defer b.CloseIdleConnections()
 
 			err = mgr.Start(context.Background(), b)
 			if tt.want == nil {
@@ -162,7 +162,7 @@ func TestManagerClock(t *testing.T) {
 	cfg.Keys = mgr
 	b, err := wechatpay.NewBuilder(cfg)
 	require.NoError(t, err)
-	defer b.Client().GetClient().CloseIdleConnections()
+	defer b.CloseIdleConnections()
 	require.NoError(t, mgr.Start(context.Background(), b))
 	_, ok := mgr.PublicKey(context.Background(), srv.PlatformSerial)
 	require.True(t, ok)
@@ -192,7 +192,7 @@ func TestManagerDropsWhatIsNoLongerListed(t *testing.T) {
 	cfg.Keys = mgr
 	b, err := wechatpay.NewBuilder(cfg)
 	require.NoError(t, err)
-	defer b.Client().GetClient().CloseIdleConnections()
+	defer b.CloseIdleConnections()
 	ctx := context.Background()
 	require.NoError(t, mgr.Start(ctx, b))
 
@@ -231,7 +231,7 @@ func TestManagerStartCanBeRetried(t *testing.T) {
 	cfg.Keys = mgr
 	b, err := wechatpay.NewBuilder(cfg)
 	require.NoError(t, err)
-	defer b.Client().GetClient().CloseIdleConnections()
+	defer b.CloseIdleConnections()
 	ctx := context.Background()
 
 	assert.ErrorContains(t, mgr.Refresh(ctx), "the Manager is not started", "no Builder yet: an error, not a crash")
@@ -262,7 +262,7 @@ func TestManagerOutlivesTheStartContext(t *testing.T) {
 	cfg.Keys = mgr
 	b, err := wechatpay.NewBuilder(cfg)
 	require.NoError(t, err)
-	defer b.Client().GetClient().CloseIdleConnections()
+	defer b.CloseIdleConnections()
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, mgr.Start(ctx, b))
 	cancel() // a request's context, say, ends right after Start

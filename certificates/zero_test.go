@@ -64,7 +64,7 @@ func TestZeroValuesInUse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Client().GetClient().CloseIdleConnections()
+	defer b.CloseIdleConnections()
 	ctx := context.Background()
 	var nilManager *certificates.Manager
 	const notBuilt = "wechatpay: the Builder is not initialised: create it with NewBuilder"
@@ -103,7 +103,7 @@ func TestZeroValuesInUse(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			defer zb.Client().GetClient().CloseIdleConnections()
+			defer zb.CloseIdleConnections()
 			_, err = zb.V3().Certificates().Get(ctx)
 			if err != nil && !errors.Is(err, wechatpay.ErrUnknownSerial) {
 				return errors.New("not ErrUnknownSerial: " + err.Error())

@@ -39,9 +39,13 @@ func TestStackEdits(t *testing.T) {
 		{"after", func(s *middleware.Stack) error { return s.InsertAfter("signer", recordingStep("log", &log)) },
 			[]string{"headers", "signer", "log", "verifier"}},
 		{"replace keeps the name", func(s *middleware.Stack) error {
-			return s.Replace("signer", middleware.Step{Request: func(*http.Request) error { return nil }})
+			_, err := s.Replace("signer", middleware.Step{Request: func(*http.Request) error { return nil }})
+			return err
 		}, []string{"headers", "signer", "verifier"}},
-		{"replace with a new name", func(s *middleware.Stack) error { return s.Replace("signer", recordingStep("kms", &log)) },
+		{"replace with a new name", func(s *middleware.Stack) error {
+			_, err := s.Replace("signer", recordingStep("kms", &log))
+			return err
+		},
 			[]string{"headers", "kms", "verifier"}},
 		{"remove", middleware.Without("verifier"), []string{"headers", "signer"}},
 		{"remove two", middleware.Without("headers", "verifier"), []string{"signer"}},
@@ -67,10 +71,10 @@ func TestStackEditErrors(t *testing.T) {
 		want string
 	}{
 		{"unknown name", s.InsertBefore("verifer", middleware.Step{Name: "x", Request: noop}), `no step named "verifer"; the stack holds [signer]`},
-		{"remove unknown", s.Remove("nope"), `no step named "nope"`},
+		{"remove unknown", second(s.Remove("nope")), `no step named "nope"`},
 		{"duplicate", s.Append(middleware.Step{Name: "signer", Request: noop}), `a step named "signer" is already in the stack`},
 		{"no name", s.Append(middleware.Step{Request: noop}), "a step needs a name"},
-		{"no funcs", s.Append(middleware.Step{Name: "empty"}), `step "empty" has neither a Request nor a Response func`},
+		{"no funcs", s.Append(middleware.Step{Name: "empty"}), `step "empty" has no Request, Response or Stream func`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,6 +84,9 @@ func TestStackEditErrors(t *testing.T) {
 	}
 	assert.Equal(t, []string{"signer"}, s.Names(), "failed edits leave the stack as it was")
 }
+
+// second returns the error of a call that also returns a step.
+func second(_ middleware.Step, err error) error { return err }
 
 func TestStackStopsAtFirstError(t *testing.T) {
 	var log []string

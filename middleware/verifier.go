@@ -55,6 +55,12 @@ var (
 	ErrSignTest = errors.New("a WECHATPAY/SIGNTEST/ probe signature")
 )
 
+// ErrDigestMismatch matches a download whose digest is not the expected
+// one: the Sink's HashValue, or an overseas statement's signed
+// Wechatpay-Statement-Sha1 (a *VerificationError of kind ErrBadSignature
+// that matches this too).
+var ErrDigestMismatch = errors.New("the downloaded file does not match its digest: do not use what was written")
+
 // VerificationError is a 2xx response or a notification that failed
 // verification. It keeps what arrived so the caller can log or inspect it;
 // never act on it.
@@ -66,6 +72,8 @@ type VerificationError struct {
 	StatusCode int         // the response's status (0 for a notification)
 	Header     http.Header // the headers as received (nil for an APIv2 notification), unverified
 	Body       []byte      // the body as received, unverified
+
+	digest bool // the signature held, the file's digest did not: ErrDigestMismatch too
 }
 
 // Error names the subject and what exactly failed.
@@ -80,6 +88,9 @@ func (e *VerificationError) Error() string {
 func (e *VerificationError) Unwrap() []error {
 	if e == nil {
 		return nil
+	}
+	if e.digest {
+		return []error{ErrVerification, e.Kind, ErrDigestMismatch}
 	}
 	return []error{ErrVerification, e.Kind}
 }
@@ -164,27 +175,81 @@ type Verifier struct {
 	Now func() time.Time
 }
 
-// Step returns the verifier as the stack step named [VerifierStep].
-func (v *Verifier) Step() Step { return Step{Name: VerifierStep, Response: v.Verify} }
+// Step returns the verifier as the stack step named [VerifierStep], for
+// answers held in memory (Response) and streamed ones (Stream) alike.
+func (v *Verifier) Step() Step {
+	return Step{Name: VerifierStep, Response: v.Verify, Stream: v.VerifyResponseStream}
+}
 
 // Verify checks resp, whose raw body is body, unless its status is not 2xx
 // or it answers one of the unsigned downloads.
 func (v *Verifier) Verify(resp *http.Response, body []byte) error {
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	ctx, ok := v.applies(resp)
+	if !ok {
 		return nil
 	}
-	ctx := context.Background()
-	if resp.Request != nil {
-		if Unsigned(resp.Request.URL.EscapedPath()) {
-			return nil
-		}
-		ctx = resp.Request.Context()
-	}
 	if err := v.Check(ctx, resp.Header, body); err != nil {
-		err.Subject, err.StatusCode = "response", resp.StatusCode
-		return err
+		return asResponse(err, resp)
 	}
 	return nil
+}
+
+// VerifyResponseStream is Verify for an answer whose body is streamed (a
+// download to a Sink): write the body to w as it arrives, then call done.
+// An overseas statement (Wechatpay-Statement-Sha1) is checked as Check
+// does: the signature over {"sha1":...}, then the body's SHA-1.
+func (v *Verifier) VerifyResponseStream(resp *http.Response) (w io.Writer, done func() error, err error) {
+	ctx, ok := v.applies(resp)
+	if !ok {
+		return nil, nil, nil
+	}
+	if sha := resp.Header.Get("Wechatpay-Statement-Sha1"); sha != "" {
+		p, verr := v.prepare(ctx, resp.Header, nil)
+		if verr == nil {
+			verr = p.verify(digestOf(statementMessage(sha), p.timestamp, p.nonce))
+		}
+		if verr != nil {
+			return nil, nil, asResponse(verr, resp)
+		}
+		d := sha1.New()
+		return d, func() error {
+			if verr := p.checkStatement(d, sha); verr != nil {
+				return asResponse(verr, resp)
+			}
+			return nil
+		}, nil
+	}
+	sw, sdone, verr := v.VerifyStream(ctx, resp.Header)
+	if verr != nil {
+		return nil, nil, asResponse(verr, resp)
+	}
+	return sw, func() error {
+		if verr := sdone(); verr != nil {
+			return asResponse(verr, resp)
+		}
+		return nil
+	}, nil
+}
+
+// applies reports whether resp is one the verifier checks (a 2xx answer
+// to a signed endpoint), with the request's context for the key lookup.
+func (v *Verifier) applies(resp *http.Response) (context.Context, bool) {
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, false
+	}
+	if resp.Request == nil {
+		return context.Background(), true
+	}
+	if Unsigned(resp.Request.URL.EscapedPath()) {
+		return nil, false
+	}
+	return resp.Request.Context(), true
+}
+
+// asResponse marks a verification error as a response's.
+func asResponse(err *VerificationError, resp *http.Response) error {
+	err.Subject, err.StatusCode = "response", resp.StatusCode
+	return err
 }
 
 // VerifyNotification checks a notification (callback) from its headers and
@@ -207,22 +272,37 @@ func (v *Verifier) Check(ctx context.Context, h http.Header, body []byte) *Verif
 	if err != nil {
 		return err
 	}
-	signed := body
 	// Overseas statements sign {"sha1":"..."} instead of the file itself.
 	statementSHA1 := h.Get("Wechatpay-Statement-Sha1")
-	if statementSHA1 != "" {
-		signed = []byte(`{"sha1":"` + statementSHA1 + `"}`)
+	if statementSHA1 == "" {
+		return p.verify(digestOf(body, p.timestamp, p.nonce))
 	}
-	d := sha256.New()
-	d.Write(message(signed, p.timestamp, p.nonce))
-	if err := p.verify(d); err != nil {
+	if err := p.verify(digestOf(statementMessage(statementSHA1), p.timestamp, p.nonce)); err != nil {
 		return err
 	}
-	if statementSHA1 != "" {
-		sum := sha1.Sum(body)
-		if subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(strings.ToLower(statementSHA1))) != 1 {
-			return p.fail(ErrBadSignature, "the statement's SHA-1 is %x, but Wechatpay-Statement-Sha1 says %s", sum, statementSHA1)
-		}
+	d := sha1.New()
+	d.Write(body)
+	return p.checkStatement(d, statementSHA1)
+}
+
+// statementMessage is what an overseas statement's signature covers.
+func statementMessage(sha1Hex string) []byte { return []byte(`{"sha1":"` + sha1Hex + `"}`) }
+
+// digestOf is the SHA-256 of the message signed over body.
+func digestOf(body []byte, timestamp, nonce string) hash.Hash {
+	d := sha256.New()
+	d.Write(message(body, timestamp, nonce))
+	return d
+}
+
+// checkStatement compares the SHA-1 of a statement's body with the one
+// its (verified) Wechatpay-Statement-Sha1 header gives.
+func (p *prepared) checkStatement(d hash.Hash, want string) *VerificationError {
+	sum := d.Sum(nil)
+	if subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum)), []byte(strings.ToLower(want))) != 1 {
+		err := p.fail(ErrBadSignature, "the statement's SHA-1 is %x, but Wechatpay-Statement-Sha1 says %s", sum, want)
+		err.digest = true
+		return err
 	}
 	return nil
 }

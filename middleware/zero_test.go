@@ -40,10 +40,12 @@ var zeroWalk = zerotest.Walk{
 		"FromCryptoSigner": middleware.FromCryptoSigner,
 		"IsNotification":   middleware.IsNotification,
 		"NewStack":         middleware.NewStack,
+		"StackFrom":        middleware.StackFrom,
 		"Nonce":            middleware.Nonce,
 		"Unsigned":         middleware.Unsigned,
 		"WithNotification": middleware.WithNotification,
 		"WithSignedBody":   middleware.WithSignedBody,
+		"WithStack":        middleware.WithStack,
 		"Without":          middleware.Without,
 	},
 	Expect: map[string]zerotest.Expect{
@@ -143,6 +145,10 @@ func TestZeroValuesInUse(t *testing.T) {
 		{"Verifier{} VerifyStream", func() error { return stream(&middleware.Verifier{}) }, noKeys},
 		{"nil Verifier VerifyStream", func() error { return stream(nil) }, nilVerifier},
 		{"nil Verifier step", func() error { return nilVerifierP.Step().Response(signed(), []byte(body)) }, nilVerifier},
+		{"nil Verifier step, streamed", func() error {
+			_, _, err := nilVerifierP.Step().Stream(signed())
+			return err
+		}, nilVerifier},
 		{"a Verifier with keys still verifies", func() error { return (&middleware.Verifier{Keys: static}).Verify(signed(), []byte(body)) }, ""},
 		{"nil Signer step", func() error { return (*middleware.Signer)(nil).Step().Request(req()) }, nilSigner},
 		{"nil Headers step", func() error { return (*middleware.Headers)(nil).Step().Request(req()) }, nilHeaders},

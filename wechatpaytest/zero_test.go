@@ -93,7 +93,7 @@ func TestZeroOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Client().GetClient().CloseIdleConnections()
+	defer b.CloseIdleConnections()
 	if _, err := b.V3().Certificates().Get(t.Context()); err != nil {
 		t.Error(err)
 	}

@@ -1,0 +1,241 @@
+package wechatpay
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+
+	"github.com/go-resty/resty/v2"
+
+	"github.com/wechatpay-chain/wechatpay/apiv2"
+	"github.com/wechatpay-chain/wechatpay/middleware"
+)
+
+// request is one request, prepared: the JSON, APIv2 XML and multipart
+// preparations each turn Options into one, and send executes it without
+// seeing Options.
+type request struct {
+	method string
+	path   string // the chain's path template, for errors
+	url    string
+	header http.Header
+	// body is a body held in memory (JSON, XML; nil: none); upload is a
+	// streamed multipart one.
+	body   []byte
+	upload *upload
+	tls    bool // present the merchant certificate (mutual TLS)
+	stack  *middleware.Stack
+	limit  answerLimit // on an answer read whole
+	sink   *Sink       // where a 2xx answer streams; nil: it is held
+	// v2: the answer is APIv2 XML, checked by v2Response; unsigned: the
+	// chain's template is one of the endpoints that answer without a sign.
+	v2, unsigned bool
+}
+
+// fail wraps err with the request it belongs to, without the query of a
+// URL that net/http put in it.
+func (r *request) fail(err error) error {
+	return fmt.Errorf("wechatpay: %s %s: %w", r.method, r.path, withoutQuery(err))
+}
+
+// send executes r; it is the one sender of every request. A body held in
+// memory goes through resty (retries; the answer limit applied as it is
+// read); an upload, or a download to a Sink, goes through http.Client.Do
+// on the same client. Both reach the same transport, where the request
+// steps sign each attempt. The response steps then run, a status other
+// than 2xx becomes an *APIError, and an APIv2 answer is checked.
+func (b *Builder) send(ctx context.Context, r *request) (*Response, error) {
+	if r.stack != b.stack {
+		ctx = middleware.WithStack(ctx, r.stack)
+	}
+	if r.upload != nil || r.sink != nil {
+		return b.sendStream(ctx, r)
+	}
+	req := b.clientFor(r).R().SetContext(ctx)
+	req.Header = r.header
+	if r.body != nil {
+		req.SetBody(r.body)
+	}
+	if r.limit.n != b.maxResponse {
+		req.SetResponseBodyLimit(int(min(r.limit.n, math.MaxInt)))
+	}
+	resp, err := req.Execute(r.method, r.url)
+	if err != nil {
+		return nil, r.fail(r.limit.refused(resp, err))
+	}
+	return b.answer(r, resp.RawResponse, resp.Body())
+}
+
+// sendStream executes a request whose body or answer is streamed. An
+// answer other than the file (an error, an upload's JSON, the XML an APIv2
+// download answers instead of the file) is small: it is read whole, up to
+// r.limit, and goes where any other answer goes.
+func (b *Builder) sendStream(ctx context.Context, r *request) (*Response, error) {
+	var body io.Reader
+	switch {
+	case r.upload != nil:
+		body = r.upload.body
+		ctx = middleware.WithSignedBody(ctx, r.upload.meta)
+	case r.body != nil:
+		body = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, r.url, body)
+	if err != nil {
+		return nil, r.fail(err)
+	}
+	req.Header = r.header
+	if r.upload != nil {
+		req.ContentLength, req.GetBody = r.upload.length, r.upload.getBody
+	}
+	resp, err := b.clientFor(r).GetClient().Do(req)
+	if err != nil {
+		return nil, r.fail(err)
+	}
+	defer resp.Body.Close()
+	in := bufio.NewReaderSize(resp.Body, 64<<10)
+	if r.sink != nil && success(resp.StatusCode) && !(r.v2 && startsXML(in)) {
+		if err := b.sink(r, resp, in); err != nil {
+			return nil, r.fail(err)
+		}
+		return &Response{http: resp}, nil
+	}
+	data, err := r.limit.read(resp, in)
+	if err != nil {
+		return nil, r.fail(err)
+	}
+	if r.sink != nil && r.v2 && success(resp.StatusCode) {
+		return nil, b.v2NotTheFile(r, resp, data)
+	}
+	return b.answer(r, resp, data)
+}
+
+// answer runs the response steps over an answer held in memory, turns a
+// status other than 2xx into an *APIError and checks an APIv2 answer.
+func (b *Builder) answer(r *request, resp *http.Response, body []byte) (*Response, error) {
+	if err := r.stack.HandleResponse(resp, body); err != nil {
+		return nil, r.fail(err)
+	}
+	if !success(resp.StatusCode) {
+		return nil, newAPIError(r.method, r.path, resp.StatusCode, resp.Header, body)
+	}
+	if r.v2 {
+		return b.v2Response(r, resp, body)
+	}
+	return &Response{http: resp, body: body}, nil
+}
+
+// sink streams a 2xx answer into r.sink: every byte as received through
+// the response steps' Stream funcs (the verifier's signature check), the
+// file (decompressed with Gunzip) to the Writer, and its digest checked at
+// the end.
+func (b *Builder) sink(r *request, resp *http.Response, in *bufio.Reader) error {
+	verifyTo, done, err := r.stack.HandleStream(resp, b.maxResponse)
+	if err != nil {
+		return err
+	}
+	digest, err := newDigest(r.sink.HashType)
+	if err != nil {
+		return err
+	}
+	n, err := copyToSink(in, verifyTo, r.sink, digest)
+	if err != nil {
+		return fmt.Errorf("downloading (%d bytes written, incomplete: do not use them): %w", n, err)
+	}
+	if err := done(); err != nil {
+		var verr *VerificationError
+		if errors.As(err, &verr) {
+			verr.Reason += fmt.Sprintf("; %d bytes were written to the Sink: do not use them", n)
+		}
+		return err
+	}
+	return checkDigest(digest, r.sink.HashType, r.sink.HashValue, n)
+}
+
+// startsXML reports whether the answer in starts with "<" (after blanks):
+// an APIv2 download's error, rather than the file.
+func startsXML(in *bufio.Reader) bool {
+	head, _ := in.Peek(512)
+	t := bytes.TrimLeft(head, " \t\r\n")
+	return len(t) > 0 && t[0] == '<'
+}
+
+// v2NotTheFile is the error of an APIv2 download that answered XML
+// instead of the file: WeChat's error as a *V2Error, or what is wrong
+// with an answer that is not one.
+func (b *Builder) v2NotTheFile(r *request, resp *http.Response, data []byte) error {
+	if err := r.stack.HandleResponse(resp, data); err != nil {
+		return r.fail(err)
+	}
+	fields, err := apiv2.Decode(data)
+	if err != nil {
+		return r.fail(fmt.Errorf("expected the file or WeChat's XML error, got neither: %w", err))
+	}
+	if rc, res := fields["return_code"], fields["result_code"]; rc == "SUCCESS" && (res == "" || res == "SUCCESS") {
+		return r.fail(errors.New("expected the file, got an XML answer that reports no error"))
+	}
+	return newV2Error(r.method, r.path, fields, data)
+}
+
+// clientFor returns the client r goes through: the one that presents the
+// merchant certificate, or the plain one.
+func (b *Builder) clientFor(r *request) *resty.Client {
+	if r.tls {
+		return b.tlsClient
+	}
+	return b.client
+}
+
+// answerLimit is the most bytes an answer's body (decompressed) may hold,
+// and the setting that chose it, which its error names; n 0: no limit.
+type answerLimit struct {
+	n     int64
+	setBy string
+}
+
+// limit is the Builder's limit on answers, Config.MaxResponseBytes.
+func (b *Builder) limit() answerLimit {
+	return answerLimit{n: b.maxResponse, setBy: "Config.MaxResponseBytes"}
+}
+
+// v2XMLLimit is the limit on an APIv2 XML answer: apiv2.MaxSize, or the
+// Builder's limit when that is tighter.
+func (b *Builder) v2XMLLimit() answerLimit {
+	if b.maxResponse > 0 && b.maxResponse < apiv2.MaxSize {
+		return b.limit()
+	}
+	return answerLimit{n: apiv2.MaxSize, setBy: "apiv2.MaxSize"}
+}
+
+// refused turns resty's refusal of an answer longer than l into a
+// *ResponseTooLargeError; other errors pass as they are.
+func (l answerLimit) refused(resp *resty.Response, err error) error {
+	if !errors.Is(err, resty.ErrResponseBodyTooLarge) || resp == nil || resp.RawResponse == nil {
+		return err
+	}
+	return &ResponseTooLargeError{StatusCode: resp.StatusCode(), Header: resp.Header(), Limit: l.n, LimitSetBy: l.setBy}
+}
+
+// read reads body, resp's body (net/http has undone a gzip
+// Content-Encoding it asked for), up to l, for the requests that bypass
+// resty; a longer body is a *ResponseTooLargeError.
+func (l answerLimit) read(resp *http.Response, body io.Reader) ([]byte, error) {
+	if l.n <= 0 {
+		return io.ReadAll(body)
+	}
+	data, err := io.ReadAll(io.LimitReader(body, l.n+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > l.n {
+		return nil, &ResponseTooLargeError{StatusCode: resp.StatusCode, Header: resp.Header, Limit: l.n, LimitSetBy: l.setBy}
+	}
+	return data, nil
+}
+
+// success reports whether an HTTP status is 2xx.
+func success(status int) bool { return status >= 200 && status <= 299 }
