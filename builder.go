@@ -36,17 +36,21 @@ type Builder struct {
 	// Config.TLSCertificate. It has its own transport: nothing shared
 	// changes per request.
 	tlsClient *resty.Client
-	v3        bool              // the Builder has APIv3 credentials
-	stack     *middleware.Stack // APIv3 steps (empty without APIv3 credentials)
-	keys      middleware.PublicKeys
-	serial    func() string // the Wechatpay-Serial of requests, and the key Encrypt uses
-	signer    middleware.SigningKey
-	private   *rsa.PrivateKey   // nil when the key lives in an HSM or KMS
-	secret    string            // the APIv2 key
-	stackV2   *middleware.Stack // APIv2 steps
-	timeout   time.Duration     // for requests whose context has no deadline; 0: none
-	logger    *slog.Logger
-	failover  *failover // nil without Config.Failover
+	// httpClient is what HTTPClient copies: the plain client's settings,
+	// with middleware's Stack.Transport, which signs a copy of each
+	// request it is given.
+	httpClient *http.Client
+	v3         bool              // the Builder has APIv3 credentials
+	stack      *middleware.Stack // APIv3 steps (empty without APIv3 credentials)
+	keys       middleware.PublicKeys
+	serial     func() string // the Wechatpay-Serial of requests, and the key Encrypt uses
+	signer     middleware.SigningKey
+	private    *rsa.PrivateKey   // nil when the key lives in an HSM or KMS
+	secret     string            // the APIv2 key
+	stackV2    *middleware.Stack // APIv2 steps
+	timeout    time.Duration     // for requests whose context has no deadline; 0: none
+	logger     *slog.Logger
+	failover   *failover // nil without Config.Failover
 	// maxResponse is the most bytes an answer's body (decompressed) may
 	// hold; 0: no limit.
 	maxResponse int64
@@ -134,11 +138,17 @@ func (b *Builder) buildStacks(cfg *Config) error {
 func (b *Builder) buildClients(cfg *Config) error {
 	hc := httpClient(cfg.HTTPClient)
 	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport // what http.Client uses
+	}
 	if cfg.Failover != nil {
 		b.failover = newFailover(*cfg.Failover)
 		base = budgetTransport(base)
 	}
 	b.client = b.newClient(*hc, base, cfg.Retry)
+	shared := *hc
+	shared.Transport = b.withFailover(b.stack.Transport(base))
+	b.httpClient = &shared
 	if cfg.TLSCertificate != nil {
 		t, err := ownTransport(base)
 		if err != nil {
@@ -151,17 +161,13 @@ func (b *Builder) buildClients(cfg *Config) error {
 }
 
 // newClient returns a resty client over hc whose requests go through, from
-// the outside in: resty (Retry), Failover, the attempt count, the request
-// steps of the middleware stack (which sign each attempt anew, on either
-// host) and base. No resty hook runs a step: the transport runs the
-// request steps for resty and for http.Client.Do alike, and send runs the
-// response steps.
+// the outside in: resty (Retry), Failover, the attempt (counted, then
+// signed by the request steps of the middleware stack, anew for each
+// attempt on either host) and base. No resty hook runs a step: the
+// transport runs the request steps for resty and for http.Client.Do
+// alike, and send runs the response steps.
 func (b *Builder) newClient(hc http.Client, base http.RoundTripper, retry *Retry) *resty.Client {
-	rt := http.RoundTripper(attemptCounter{base: b.stack.Transport(base)})
-	if b.failover != nil {
-		rt = failoverTransport{failover: b.failover, base: rt}
-	}
-	hc.Transport = rt
+	hc.Transport = b.withFailover(attempt{stack: b.stack, base: base})
 	c := resty.NewWithClient(&hc)
 	// resty would print retries and failures to stderr; logging is
 	// Config.Logger's, and off unless set.
@@ -178,6 +184,14 @@ func (b *Builder) newClient(hc http.Client, base http.RoundTripper, retry *Retry
 		retry.apply(c)
 	}
 	return c
+}
+
+// withFailover puts Config.Failover, when it is on, in front of rt.
+func (b *Builder) withFailover(rt http.RoundTripper) http.RoundTripper {
+	if b.failover == nil {
+		return rt
+	}
+	return failoverTransport{failover: b.failover, base: rt}
 }
 
 // UserAgent names this library, its version, the Go version and the OS; it
@@ -289,7 +303,7 @@ func (b *Builder) HTTPClient() *http.Client {
 	if b.ready() != nil {
 		return nil
 	}
-	hc := *b.client.GetClient()
+	hc := *b.httpClient
 	return &hc
 }
 

@@ -173,8 +173,8 @@ func (c *Chain) run(ctx context.Context, method string, opts []Options) (*Respon
 	default:
 		return nil, fmt.Errorf("wechatpay: %s %s: got %d Options, expected at most one", method, c.path, len(opts))
 	}
-	r, err := c.prepare(method, o)
-	if err != nil {
+	var r request
+	if err := c.prepare(&r, method, o); err != nil {
 		return nil, err
 	}
 	if r.upload != nil {
@@ -187,23 +187,23 @@ func (c *Chain) run(ctx context.Context, method string, opts []Options) (*Respon
 			defer cancel()
 		}
 	}
-	return c.b.send(ctx, r)
+	return c.b.send(ctx, &r)
 }
 
 // prepare turns o into the request to send: APIv2 XML (prepareV2), an
 // upload (Options.Media), a download to a Sink, or a JSON or raw body.
-func (c *Chain) prepare(method string, o Options) (*request, error) {
+func (c *Chain) prepare(r *request, method string, o Options) error {
 	if c.v2() {
-		return c.prepareV2(method, o)
+		return c.prepareV2(r, method, o)
 	}
 	if !c.b.v3 {
-		return nil, fmt.Errorf("wechatpay: %s %s: this Builder has no APIv3 credentials: set Config.Serial, Config.PrivateKey and Config.Certs", method, c.path)
+		return fmt.Errorf("wechatpay: %s %s: this Builder has no APIv3 credentials: set Config.Serial, Config.PrivateKey and Config.Certs", method, c.path)
 	}
 	if o.XML != nil || o.Nonceless || o.Security {
-		return nil, fmt.Errorf("wechatpay: %s %s: Options.XML, Nonceless and Security are for APIv2 (v2/) paths", method, c.path)
+		return fmt.Errorf("wechatpay: %s %s: Options.XML, Nonceless and Security are for APIv2 (v2/) paths", method, c.path)
 	}
-	r := &request{method: method, path: c.path, header: headerOf(o.Headers), limit: c.b.limit()}
-	fail := func(err error) (*request, error) { return nil, r.fail(err) }
+	*r = request{method: method, path: c.path, header: o.Headers, limit: c.b.limit()}
+	fail := r.fail
 	var err error
 	if r.url, err = c.url(o); err != nil {
 		return fail(err)
@@ -220,17 +220,17 @@ func (c *Chain) prepare(method string, o Options) (*request, error) {
 			if r.upload, err = o.Media.multipart(); err != nil {
 				return fail(fmt.Errorf("Options.Media: %w", err))
 			}
-			setDefault(r.header, "Content-Type", r.upload.contentType)
+			r.contentType = r.upload.contentType
 		}
-		return r, nil
+		return nil
 	}
 	if r.body, err = o.body(method); err != nil {
 		return fail(err)
 	}
 	if r.body != nil {
-		setDefault(r.header, "Content-Type", "application/json")
+		r.contentType = "application/json"
 	}
-	return r, nil
+	return nil
 }
 
 // URL returns the URL a request with opts would go to: the host chosen as
@@ -319,22 +319,6 @@ func requestStack(base *middleware.Stack, o Options) (*middleware.Stack, error) 
 		return nil, fmt.Errorf("Options.Middleware: %w", err)
 	}
 	return stack, nil
-}
-
-// headerOf returns a copy of the caller's headers, in canonical form.
-func headerOf(from http.Header) http.Header {
-	h := make(http.Header, len(from)+4)
-	for k, vs := range from {
-		h[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
-	}
-	return h
-}
-
-// setDefault sets a header the caller did not set.
-func setDefault(h http.Header, key, value string) {
-	if h.Get(key) == "" {
-		h.Set(key, value)
-	}
 }
 
 // v2 reports whether the chain is an APIv2 one: a path (not a full URL)

@@ -31,10 +31,10 @@ var v2Downloads = []string{"v2/pay/downloadbill", "v2/pay/downloadfundflow", "v2
 // Options.Query and Options.XML together are the parameters), over mutual
 // TLS when the endpoint needs it. send checks the answer's sign and turns
 // its return_code and result_code into a *V2Error.
-func (c *Chain) prepareV2(method string, o Options) (*request, error) {
+func (c *Chain) prepareV2(r *request, method string, o Options) error {
 	b := c.b
-	r := &request{method: method, path: c.path, v2: true, limit: b.v2XMLLimit()}
-	fail := func(err error) (*request, error) { return nil, r.fail(err) }
+	*r = request{method: method, path: c.path, v2: true, limit: b.v2XMLLimit()}
+	fail := r.fail
 	if b.secret == "" {
 		return fail(errors.New("this Builder has no APIv2 key: set Config.Secret"))
 	}
@@ -110,14 +110,13 @@ func (c *Chain) prepareV2(method string, o Options) (*request, error) {
 	}
 	// Set here, not by the headers step: resty would copy the XML
 	// Content-Type into an empty Accept before the step runs.
-	r.header = http.Header{"Accept": {acceptV2}}
-	for k, vs := range headerOf(o.Headers) {
-		r.header[k] = vs
-	}
+	// Accept is set on the request, not by the headers step: resty would
+	// copy the XML Content-Type into an empty Accept before the step runs.
+	r.header, r.accept = o.Headers, acceptV2
 	if method != http.MethodGet {
-		setDefault(r.header, "Content-Type", "text/xml")
+		r.contentType = "text/xml"
 	}
-	return r, nil
+	return nil
 }
 
 // literal returns the chain's path as the code wrote it: the template,

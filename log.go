@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -23,26 +22,6 @@ func (b *Builder) withAttempts(ctx context.Context) (context.Context, *atomic.In
 	}
 	n := new(atomic.Int32)
 	return context.WithValue(ctx, attemptsKey{}, n), n
-}
-
-// attemptCounter counts the attempts of a logged request, one per round
-// trip: the first, each retry and the backup host's.
-type attemptCounter struct{ base http.RoundTripper }
-
-// RoundTrip counts the attempt and sends it.
-func (t attemptCounter) RoundTrip(req *http.Request) (*http.Response, error) {
-	if n, ok := req.Context().Value(attemptsKey{}).(*atomic.Int32); ok {
-		n.Add(1)
-	}
-	return t.base.RoundTrip(req)
-}
-
-// CloseIdleConnections closes the idle connections of the transport
-// underneath, as http.Client.CloseIdleConnections expects.
-func (t attemptCounter) CloseIdleConnections() {
-	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
-		c.CloseIdleConnections()
-	}
 }
 
 // logRequest writes the one record of a request: method, path (the

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/go-resty/resty/v2"
 
@@ -23,7 +24,9 @@ type request struct {
 	method string
 	path   string // the chain's path template, for errors
 	url    string
-	header http.Header
+	header http.Header // the caller's (Options.Headers), nil when none
+	// accept and contentType are sent unless header sets them; "": none.
+	accept, contentType string
 	// body is a body held in memory (JSON, XML; nil: none); upload is a
 	// streamed multipart one.
 	body   []byte
@@ -43,6 +46,20 @@ func (r *request) fail(err error) error {
 	return fmt.Errorf("wechatpay: %s %s: %w", r.method, r.path, withoutQuery(err))
 }
 
+// setHeaders fills h, a new request's headers: the caller's, then Accept
+// and Content-Type where the caller set none.
+func (r *request) setHeaders(h http.Header) {
+	for k, vs := range r.header {
+		h[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+	}
+	if r.accept != "" && len(h["Accept"]) == 0 {
+		h["Accept"] = []string{r.accept}
+	}
+	if r.contentType != "" && len(h["Content-Type"]) == 0 {
+		h["Content-Type"] = []string{r.contentType}
+	}
+}
+
 // send executes r; it is the one sender of every request. A body held in
 // memory goes through resty (retries; the answer limit applied as it is
 // read); an upload, or a download to a Sink, goes through http.Client.Do
@@ -57,7 +74,7 @@ func (b *Builder) send(ctx context.Context, r *request) (*Response, error) {
 		return b.sendStream(ctx, r)
 	}
 	req := b.clientFor(r).R().SetContext(ctx)
-	req.Header = r.header
+	r.setHeaders(req.Header)
 	if r.body != nil {
 		req.SetBody(r.body)
 	}
@@ -88,7 +105,7 @@ func (b *Builder) sendStream(ctx context.Context, r *request) (*Response, error)
 	if err != nil {
 		return nil, r.fail(err)
 	}
-	req.Header = r.header
+	r.setHeaders(req.Header)
 	if r.upload != nil {
 		req.ContentLength, req.GetBody = r.upload.length, r.upload.getBody
 	}
@@ -188,6 +205,41 @@ func (b *Builder) clientFor(r *request) *resty.Client {
 		return b.tlsClient
 	}
 	return b.client
+}
+
+// attempt is the Builder's transport layer for one attempt (the first, a
+// retry, the backup host's): it counts the attempt for the log, then runs
+// the request steps of the stack the request carries (or the Builder's)
+// on it. It runs them on the request itself, as resty's pre-request hook
+// would: every request that reaches it was made for this attempt alone
+// (resty and sendStream make a new one per attempt, and Failover a copy
+// for the backup host). Builder.HTTPClient, whose callers own their
+// requests, has middleware's Stack.Transport, which signs a copy.
+type attempt struct {
+	stack *middleware.Stack
+	base  http.RoundTripper
+}
+
+// RoundTrip counts, signs and sends one attempt.
+func (t attempt) RoundTrip(req *http.Request) (*http.Response, error) {
+	if n, ok := req.Context().Value(attemptsKey{}).(*atomic.Int32); ok {
+		n.Add(1)
+	}
+	if err := middleware.StackFrom(req.Context(), t.stack).HandleRequest(req); err != nil {
+		if req.Body != nil {
+			req.Body.Close() // RoundTrip closes the body, even on an error
+		}
+		return nil, err
+	}
+	return t.base.RoundTrip(req)
+}
+
+// CloseIdleConnections closes the idle connections of the transport
+// underneath, as http.Client.CloseIdleConnections expects.
+func (t attempt) CloseIdleConnections() {
+	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
 }
 
 // answerLimit is the most bytes an answer's body (decompressed) may hold,

@@ -269,7 +269,8 @@ func StackFrom(ctx context.Context, def *Stack) *Stack {
 
 // Transport returns an http.RoundTripper that runs the Request funcs of
 // the stack the request's context carries (StackFrom, with s as the
-// default) on a copy of each request, then hands the copy to base
+// default) on a copy of each request (its headers copied, its URL shared),
+// then hands the copy to base
 // (http.DefaultTransport when nil). Beneath retries and failover, it signs
 // every attempt anew, on every host. It runs no Response funcs: answers
 // are read and verified by the caller (the Builder), which holds or
@@ -292,7 +293,15 @@ type transport struct {
 // not change the request it is given) and sends the copy.
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	stack := StackFrom(req.Context(), t.stack)
-	r := req.Clone(req.Context())
+	// A shallow copy with its own headers, as golang.org/x/oauth2 makes:
+	// steps set headers. The URL is shared: a step that changes it must
+	// give the copy a URL of its own.
+	r := new(http.Request)
+	*r = *req
+	r.Header = req.Header.Clone()
+	if r.Header == nil {
+		r.Header = http.Header{}
+	}
 	if err := stack.HandleRequest(r); err != nil {
 		if req.Body != nil {
 			req.Body.Close() // RoundTrip closes the body, even on an error

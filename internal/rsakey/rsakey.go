@@ -16,6 +16,12 @@ const MinBits = 2048
 // ErrWeak matches every error Check returns (errors.Is).
 var ErrWeak = errors.New("the RSA key is shorter than 2048 bits")
 
+// Weak reports whether pub is shorter than MinBits, for callers that name
+// the key (an allocation) only when it is.
+func Weak(pub *rsa.PublicKey) bool {
+	return pub != nil && pub.N != nil && pub.N.BitLen() < MinBits
+}
+
 // Check returns an error naming the key (what, such as "the merchant API
 // private key") when pub is shorter than MinBits. A nil key or one without
 // a modulus is left to the caller's own checks.
