@@ -74,7 +74,7 @@ func newAPIError(method, path string, status int, header http.Header, body []byt
 // decompressed, is larger than Config.MaxResponseBytes:
 // errors.Is(err, wechatpay.ErrResponseTooLarge). errors.As with a
 // *ResponseTooLargeError gives the status and headers.
-var ErrResponseTooLarge = errors.New("wechatpay: the answer is larger than Config.MaxResponseBytes")
+var ErrResponseTooLarge = errors.New("the answer is larger than Config.MaxResponseBytes")
 
 // ResponseTooLargeError is an answer whose body was larger than the
 // Builder's limit (Config.MaxResponseBytes). It was read no further than
@@ -159,6 +159,24 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
+// ErrorCode is WeChat Pay's error code, such as PARAM_ERROR: the same
+// method as V2Error's, so that one errors.As with
+// interface{ ErrorCode() string } handles both APIs.
+func (e *APIError) ErrorCode() string {
+	if e == nil {
+		return ""
+	}
+	return e.Code
+}
+
+// ErrorMessage is WeChat Pay's explanation of the code.
+func (e *APIError) ErrorMessage() string {
+	if e == nil {
+		return ""
+	}
+	return e.Message
+}
+
 // truncate cuts s to at most n bytes on a rune boundary.
 func truncate(s string, n int) string {
 	if len(s) <= n {
@@ -234,6 +252,33 @@ func newV2Error(method, path string, fields map[string]string, body []byte) *V2E
 	return &V2Error{Method: method, Path: path, ReturnCode: fields["return_code"], ReturnMsg: fields["return_msg"],
 		ResultCode: fields["result_code"], ErrCode: fields["err_code"], ErrCodeDes: fields["err_code_des"],
 		Fields: fields, Body: body}
+}
+
+// ErrorCode is the code to act on: ErrCode (USERPAYING, ORDERPAID, ...)
+// when the business operation failed, ReturnCode (FAIL) when the request
+// itself did; the same method as APIError's.
+func (e *V2Error) ErrorCode() string {
+	switch {
+	case e == nil:
+		return ""
+	case e.ReturnCode != "SUCCESS":
+		return e.ReturnCode
+	case e.ErrCode != "":
+		return e.ErrCode
+	}
+	return e.ResultCode
+}
+
+// ErrorMessage is WeChat's explanation of ErrorCode: ErrCodeDes, or
+// ReturnMsg when the request itself failed.
+func (e *V2Error) ErrorMessage() string {
+	switch {
+	case e == nil:
+		return ""
+	case e.ReturnCode != "SUCCESS":
+		return e.ReturnMsg
+	}
+	return e.ErrCodeDes
 }
 
 // Error gives the failing code and WeChat's message.
