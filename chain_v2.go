@@ -108,8 +108,6 @@ func (c *Chain) prepareV2(r *request, method string, o Options) error {
 	if r.stack, err = requestStack(b.stackV2, o); err != nil {
 		return fail(err)
 	}
-	// Set here, not by the headers step: resty would copy the XML
-	// Content-Type into an empty Accept before the step runs.
 	// Accept is set on the request, not by the headers step: resty would
 	// copy the XML Content-Type into an empty Accept before the step runs.
 	r.header, r.accept = o.Headers, acceptV2

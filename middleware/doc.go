@@ -8,11 +8,17 @@
 // used, without the Builder:
 //
 //   - a step's Request func sees the *http.Request exactly as it goes on the
-//     wire (final URL, body readable through GetBody), once per attempt;
-//   - a step's Response func sees the *http.Response with its raw body bytes.
+//     wire (final URL, body readable through GetBody), once per attempt: the
+//     stack runs in the HTTP client's transport ([Stack.Transport]), beneath
+//     retries and failover, so every attempt on every host is signed anew;
+//   - a step's Response func sees an *http.Response with its raw body bytes;
+//     its Stream func sees one whose body is streamed (a download), byte by
+//     byte as it arrives.
 //
 // The default order is [HeadersStep], [SignerStep], [VerifierStep]. Request
-// funcs run in stack order, then the request is sent, then Response funcs run
-// in stack order. The first error stops the request: nothing is sent after a
-// request step failed.
+// funcs run in stack order, then the request is sent, then Response (or
+// Stream) funcs run in stack order. The first error stops the request:
+// nothing is sent after a request step failed. [Stack.Replace] and
+// [Stack.Remove] return the step they took out, so that a new step can wrap
+// it (call the old Request func, then add to it).
 package middleware
