@@ -136,7 +136,7 @@ func (b *Builder) buildStacks(cfg *Config) error {
 // mutual-TLS one, each over its own transport (nothing shared changes per
 // request).
 func (b *Builder) buildClients(cfg *Config) error {
-	hc := httpClient(cfg.HTTPClient)
+	hc := httpClient(cfg.HTTPClient, cfg.MaxIdleConnsPerHost)
 	base := hc.Transport
 	if base == nil {
 		base = http.DefaultTransport // what http.Client uses

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -64,12 +65,23 @@ type Config struct {
 	// its path is kept and signed. Empty sends each documented endpoint to
 	// the host the catalog gives it, and anything else to DefaultBaseURL.
 	BaseURL string
-	// HTTPClient is the client requests go through; nil means a client with
-	// connect, TLS and response-header timeouts (the whole request is bounded
-	// by the caller's context). The Builder uses a copy and never follows
+	// HTTPClient is the client requests go through; nil means a client over
+	// NewTransport(), made for WeChat Pay: many idle connections per host,
+	// an idle timeout below the servers' 8 s, HTTP/2 when offered, TLS
+	// session resumption, connect, TLS and response-header timeouts (the
+	// whole request is bounded by the caller's context and Timeout). A
+	// client given here replaces all of that: start its transport from
+	// NewTransport() to keep it. The Builder uses a copy and never follows
 	// redirects; with Failover, a copy of its *http.Transport too (see
 	// Failover.ConnectTimeout).
 	HTTPClient *http.Client
+	// MaxIdleConnsPerHost is how many idle connections per host the default
+	// transport keeps (Config.HTTPClient nil): at least the number of
+	// requests the service sends at once, or each request beyond it opens
+	// a connection with a TLS handshake. 0 means
+	// DefaultMaxIdleConnsPerHost; it is an error with Config.HTTPClient,
+	// whose transport decides.
+	MaxIdleConnsPerHost int
 	// Middleware edits the Builder's APIv3 middleware stack once, at
 	// NewBuilder: replace the signer, add a logging step, and so on.
 	Middleware func(*middleware.Stack) error
@@ -128,6 +140,12 @@ func (cfg *Config) check() error {
 	}
 	if cfg.TLSCertificate != nil && (len(cfg.TLSCertificate.Certificate) == 0 || cfg.TLSCertificate.PrivateKey == nil) {
 		return errors.New("wechatpay: Config.TLSCertificate needs the certificate and its private key: see LoadPKCS12 and LoadTLSCertificate")
+	}
+	switch {
+	case cfg.MaxIdleConnsPerHost < 0:
+		return fmt.Errorf("wechatpay: Config.MaxIdleConnsPerHost is %d: expected 0 (the default, %d) or more", cfg.MaxIdleConnsPerHost, DefaultMaxIdleConnsPerHost)
+	case cfg.MaxIdleConnsPerHost > 0 && cfg.HTTPClient != nil:
+		return errors.New("wechatpay: Config.MaxIdleConnsPerHost sets the default transport, but Config.HTTPClient replaces it: set MaxIdleConnsPerHost on Config.HTTPClient's transport (start it from wechatpay.NewTransport())")
 	}
 	if !cfg.hasAPIv3() {
 		if cfg.Secret == "" {
@@ -283,6 +301,11 @@ func ownTransport(rt http.RoundTripper) (*http.Transport, error) {
 	// Clone copies the slice header: clip it so that adding the certificate
 	// cannot write into the original's backing array.
 	t.TLSClientConfig.Certificates = slices.Clip(t.TLSClientConfig.Certificates)
+	if t.TLSClientConfig.ClientSessionCache != nil {
+		// A session resumed from a connection without the merchant
+		// certificate would carry none: mutual TLS keeps its own sessions.
+		t.TLSClientConfig.ClientSessionCache = tls.NewLRUClientSessionCache(0)
+	}
 	return t, nil
 }
 
@@ -388,17 +411,58 @@ func normalizeBaseURL(base string) (string, error) {
 	return base, nil
 }
 
-// httpClient copies the caller's client (or builds one) and turns redirects
-// off: a redirect would re-send a signature made for another path.
-func httpClient(c *http.Client) *http.Client {
+// httpClient copies the caller's client (or builds one over NewTransport)
+// and turns redirects off: a redirect would re-send a signature made for
+// another path.
+func httpClient(c *http.Client, maxIdlePerHost int) *http.Client {
 	var hc http.Client
 	if c != nil {
 		hc = *c
 	} else {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.ResponseHeaderTimeout = 30 * time.Second
+		t := NewTransport()
+		if maxIdlePerHost > 0 {
+			t.MaxIdleConnsPerHost = maxIdlePerHost
+		}
 		hc.Transport = t
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &hc
+}
+
+// DefaultMaxIdleConnsPerHost is the idle connections per host that
+// NewTransport keeps (net/http keeps 2): a service sending this many
+// requests at once reuses its connections instead of opening one, with a
+// TLS handshake, for most requests.
+const DefaultMaxIdleConnsPerHost = 64
+
+// IdleConnTimeout is how long NewTransport keeps an idle connection:
+// under the 8 s after which WeChat Pay's servers close one, so that a
+// request is never written into a connection the server is closing.
+const IdleConnTimeout = 7 * time.Second
+
+// NewTransport returns the transport a Builder uses when Config.HTTPClient
+// is nil, a new one each call: net/http's defaults (proxy from the
+// environment, keep-alives) made for WeChat Pay: DefaultMaxIdleConnsPerHost
+// idle connections per host, IdleConnTimeout, HTTP/2 when the server
+// offers it, a TLS session cache so that a new connection resumes rather
+// than repeats the handshake, a 5 s connect timeout, and TLS handshake and
+// response-header timeouts. Start from it to set a proxy or TLS roots in
+// Config.HTTPClient without losing the rest.
+func NewTransport() *http.Transport {
+	dialer := &net.Dialer{Timeout: defaultConnectTimeout, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          4 * DefaultMaxIdleConnsPerHost,
+		MaxIdleConnsPerHost:   DefaultMaxIdleConnsPerHost,
+		IdleConnTimeout:       IdleConnTimeout,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 30 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		TLSClientConfig: &tls.Config{
+			MinVersion:         tls.VersionTLS12,
+			ClientSessionCache: tls.NewLRUClientSessionCache(0),
+		},
+	}
 }

@@ -50,6 +50,7 @@ var zeroWalk = zerotest.Walk{
 		"LoadPublicKey":      wechatpay.LoadPublicKey,
 		"LoadTLSCertificate": wechatpay.LoadTLSCertificate,
 		"NewBuilder":         wechatpay.NewBuilder,
+		"NewTransport":       wechatpay.NewTransport,
 		"ParsePKCS12":        wechatpay.ParsePKCS12,
 		"PathSegment":        wechatpay.PathSegment,
 		"WaitAll":            wechatpay.WaitAll,

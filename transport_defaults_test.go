@@ -1,0 +1,94 @@
+package wechatpay_test
+
+import (
+	"context"
+	"crypto/tls"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wechatpay-chain/wechatpay"
+	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
+)
+
+// TestNewTransport: the default transport keeps enough idle connections
+// for a busy service, drops them before WeChat Pay's servers do (8 s),
+// speaks HTTP/2 when offered and resumes TLS sessions.
+func TestNewTransport(t *testing.T) {
+	tr := wechatpay.NewTransport()
+	assert.Equal(t, wechatpay.DefaultMaxIdleConnsPerHost, tr.MaxIdleConnsPerHost)
+	assert.GreaterOrEqual(t, wechatpay.DefaultMaxIdleConnsPerHost, 32)
+	assert.GreaterOrEqual(t, tr.MaxIdleConns, tr.MaxIdleConnsPerHost)
+	assert.Equal(t, wechatpay.IdleConnTimeout, tr.IdleConnTimeout)
+	assert.Less(t, int64(tr.IdleConnTimeout), int64(8e9), "under the servers' 8 s")
+	assert.Positive(t, int64(tr.IdleConnTimeout))
+	assert.True(t, tr.ForceAttemptHTTP2)
+	require.NotNil(t, tr.TLSClientConfig)
+	assert.NotNil(t, tr.TLSClientConfig.ClientSessionCache)
+	assert.GreaterOrEqual(t, tr.TLSClientConfig.MinVersion, uint16(tls.VersionTLS12))
+	assert.NotNil(t, tr.DialContext)
+	assert.Positive(t, int64(tr.ResponseHeaderTimeout))
+	assert.NotSame(t, tr, wechatpay.NewTransport(), "a new one each call")
+	assert.NotSame(t, tr.TLSClientConfig.ClientSessionCache, wechatpay.NewTransport().TLSClientConfig.ClientSessionCache)
+}
+
+// TestMaxIdleConnsPerHost: the setting is for the default transport only.
+func TestMaxIdleConnsPerHost(t *testing.T) {
+	srv := wechatpaytest.NewServer()
+	defer srv.Close()
+	for _, tc := range []struct {
+		name string
+		edit func(*wechatpay.Config)
+		want string
+	}{
+		{"negative", func(c *wechatpay.Config) { c.MaxIdleConnsPerHost = -1 }, "Config.MaxIdleConnsPerHost is -1: expected 0 (the default, 64) or more"},
+		{"with HTTPClient", func(c *wechatpay.Config) {
+			c.MaxIdleConnsPerHost = 8
+			c.HTTPClient = &http.Client{}
+		}, "Config.HTTPClient replaces it"},
+		{"set", func(c *wechatpay.Config) { c.MaxIdleConnsPerHost = 128 }, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := srv.Config()
+			tc.edit(&cfg)
+			b, err := wechatpay.NewBuilder(cfg)
+			if tc.want == "" {
+				require.NoError(t, err)
+				b.CloseIdleConnections()
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+// TestMutualTLSKeepsItsOwnSessions: with a transport that resumes TLS
+// sessions (NewTransport), a session of the plain client must not be
+// resumed by the mutual-TLS one: a resumed session carries the first
+// handshake's client certificate, that is none.
+func TestMutualTLSKeepsItsOwnSessions(t *testing.T) {
+	srv := wechatpaytest.NewTLSServer()
+	defer srv.Close()
+	tr := wechatpay.NewTransport()
+	tr.TLSClientConfig.RootCAs = srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+	b := newBuilder(t, srv, func(c *wechatpay.Config) { c.HTTPClient = &http.Client{Transport: tr} })
+	ctx := context.Background()
+	refund := wechatpay.Options{XML: map[string]string{"appid": "wx1", "mch_id": srv.MchID, "out_trade_no": "T1",
+		"out_refund_no": "R1", "total_fee": "100", "refund_fee": "100"}}
+	for i := 0; i < 3; i++ {
+		// A new connection each time: the plain one first, whose session
+		// is cached, then the mutual-TLS one.
+		b.CloseIdleConnections()
+		_, err := b.V2().Pay().Orderquery().Post(ctx, refund)
+		require.NoError(t, err)
+		b.CloseIdleConnections()
+		_, err = b.V2().Secapi().Pay().Refundv2().Post(ctx, refund)
+		require.NoError(t, err, "attempt %d", i)
+		got := lastV2(t, srv)
+		require.NotNil(t, got.ClientCertificate, "attempt %d", i)
+		assert.Equal(t, srv.MerchantSerial, wechatpay.CertificateSerial(got.ClientCertificate))
+	}
+}
