@@ -103,9 +103,9 @@ func (b *Builder) setLimits(cfg *Config) {
 // stack (headers) always.
 func (b *Builder) buildStacks(cfg *Config) error {
 	if b.v3 {
-		b.signer, b.private = cfg.SigningKey, cfg.PrivateKey
+		b.signer, b.private = cfg.SigningKey, precomputed(cfg.PrivateKey)
 		if b.signer == nil {
-			b.signer = middleware.FromCryptoSigner(cfg.PrivateKey)
+			b.signer = middleware.FromCryptoSigner(b.private)
 		}
 		b.keys, b.serial = cfg.verificationKeys()
 		stack, err := middleware.NewStack(
@@ -130,6 +130,20 @@ func (b *Builder) buildStacks(cfg *Config) error {
 		return err
 	}
 	return nil
+}
+
+// precomputed returns key ready for speed: a key given without its
+// precomputed values (built from N, E, D and the primes rather than
+// parsed) would have them derived again on every signature. The caller's
+// key is left as it is: a copy is precomputed (at once when it already
+// is).
+func precomputed(key *rsa.PrivateKey) *rsa.PrivateKey {
+	if key == nil || len(key.Primes) < 2 {
+		return key
+	}
+	k := *key
+	k.Precompute()
+	return &k
 }
 
 // buildClients builds the plain client and, with Config.TLSCertificate, the

@@ -2,6 +2,7 @@ package wechatpay_test
 
 import (
 	"context"
+	"crypto/rsa"
 	"crypto/tls"
 	"net/http"
 	"testing"
@@ -91,4 +92,27 @@ func TestMutualTLSKeepsItsOwnSessions(t *testing.T) {
 		require.NotNil(t, got.ClientCertificate, "attempt %d", i)
 		assert.Equal(t, srv.MerchantSerial, wechatpay.CertificateSerial(got.ClientCertificate))
 	}
+}
+
+// bareKey returns key as it is built from its numbers (a key exported from
+// a KMS, or read from JSON): without its precomputed values.
+func bareKey(key *rsa.PrivateKey) *rsa.PrivateKey {
+	return &rsa.PrivateKey{PublicKey: key.PublicKey, D: key.D, Primes: key.Primes}
+}
+
+// TestMerchantKeyPrecomputed: a merchant key given without its precomputed
+// values is precomputed once in NewBuilder, on a copy, not on each
+// signature; requests are signed with it as before.
+func TestMerchantKeyPrecomputed(t *testing.T) {
+	srv := wechatpaytest.NewServer()
+	defer srv.Close()
+	key := bareKey(srv.MerchantKey)
+	b := newBuilder(t, srv, func(c *wechatpay.Config) { c.PrivateKey = key })
+	got := wechatpay.MerchantKey(b)
+	require.NotNil(t, got)
+	assert.NotNil(t, got.Precomputed.Dp, "precomputed in NewBuilder")
+	assert.Nil(t, key.Precomputed.Dp, "the caller's key is not changed")
+	assert.True(t, got.Equal(srv.MerchantKey))
+	_, err := b.V3().Pay().Transactions().Native().Post(context.Background(), wechatpay.Options{JSON: benchOrder})
+	require.NoError(t, err, "the fake server accepts what the precomputed key signs")
 }

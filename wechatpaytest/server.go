@@ -228,8 +228,8 @@ func (s *Server) Close() {
 // Config returns a ready wechatpay.Config for a client of this server: the
 // merchant's APIv3 credentials, both WeChat Pay verification keys (platform
 // certificate and public key), the APIv2 secret and BaseURL; in TLS mode
-// also an HTTPClient that trusts the server and the merchant's
-// TLSCertificate. For a Server that NewServer did not start it is empty,
+// also an HTTPClient over wechatpay.NewTransport (the Builder's default
+// transport) that trusts the server, and the merchant's TLSCertificate. For a Server that NewServer did not start it is empty,
 // which NewBuilder refuses.
 func (s *Server) Config() wechatpay.Config {
 	if !s.running() {
@@ -247,7 +247,10 @@ func (s *Server) Config() wechatpay.Config {
 		BaseURL: s.URL,
 	}
 	if s.tls {
-		cfg.HTTPClient = &http.Client{Transport: s.srv.Client().Transport.(*http.Transport).Clone()}
+		// The transport a Builder has by default, trusting this server.
+		t := wechatpay.NewTransport()
+		t.TLSClientConfig.RootCAs = s.srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+		cfg.HTTPClient = &http.Client{Transport: t}
 		cfg.TLSCertificate = &tls.Certificate{Certificate: [][]byte{s.MerchantCert.Raw}, PrivateKey: s.MerchantKey, Leaf: s.MerchantCert}
 	}
 	return cfg
