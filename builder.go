@@ -150,7 +150,7 @@ func precomputed(key *rsa.PrivateKey) *rsa.PrivateKey {
 // mutual-TLS one, each over its own transport (nothing shared changes per
 // request).
 func (b *Builder) buildClients(cfg *Config) error {
-	hc := httpClient(cfg.HTTPClient, cfg.MaxIdleConnsPerHost)
+	hc := httpClient(cfg.HTTPClient, cfg.MaxConnsPerHost)
 	base := hc.Transport
 	if base == nil {
 		base = http.DefaultTransport // what http.Client uses

@@ -66,7 +66,8 @@ type Config struct {
 	// the host the catalog gives it, and anything else to DefaultBaseURL.
 	BaseURL string
 	// HTTPClient is the client requests go through; nil means a client over
-	// NewTransport(), made for WeChat Pay: many idle connections per host,
+	// NewTransport(), made for WeChat Pay: connections per host reused and
+	// bounded,
 	// an idle timeout below the servers' 8 s, HTTP/2 when offered, TLS
 	// session resumption, connect, TLS and response-header timeouts (the
 	// whole request is bounded by the caller's context and Timeout). A
@@ -75,13 +76,13 @@ type Config struct {
 	// redirects; with Failover, a copy of its *http.Transport too (see
 	// Failover.ConnectTimeout).
 	HTTPClient *http.Client
-	// MaxIdleConnsPerHost is how many idle connections per host the default
-	// transport keeps (Config.HTTPClient nil): at least the number of
-	// requests the service sends at once, or each request beyond it opens
-	// a connection with a TLS handshake. 0 means
-	// DefaultMaxIdleConnsPerHost; it is an error with Config.HTTPClient,
-	// whose transport decides.
-	MaxIdleConnsPerHost int
+	// MaxConnsPerHost is how many connections per host the default
+	// transport (Config.HTTPClient nil) opens at most, and keeps open when
+	// idle: the requests a service sends at once to one host, beyond which
+	// a request waits for a connection to be free. 0 means
+	// DefaultMaxConnsPerHost; it is an error with Config.HTTPClient, whose
+	// transport decides.
+	MaxConnsPerHost int
 	// Middleware edits the Builder's APIv3 middleware stack once, at
 	// NewBuilder: replace the signer, add a logging step, and so on.
 	Middleware func(*middleware.Stack) error
@@ -142,10 +143,10 @@ func (cfg *Config) check() error {
 		return errors.New("wechatpay: Config.TLSCertificate needs the certificate and its private key: see LoadPKCS12 and LoadTLSCertificate")
 	}
 	switch {
-	case cfg.MaxIdleConnsPerHost < 0:
-		return fmt.Errorf("wechatpay: Config.MaxIdleConnsPerHost is %d: expected 0 (the default, %d) or more", cfg.MaxIdleConnsPerHost, DefaultMaxIdleConnsPerHost)
-	case cfg.MaxIdleConnsPerHost > 0 && cfg.HTTPClient != nil:
-		return errors.New("wechatpay: Config.MaxIdleConnsPerHost sets the default transport, but Config.HTTPClient replaces it: set MaxIdleConnsPerHost on Config.HTTPClient's transport (start it from wechatpay.NewTransport())")
+	case cfg.MaxConnsPerHost < 0:
+		return fmt.Errorf("wechatpay: Config.MaxConnsPerHost is %d: expected 0 (the default, %d) or more", cfg.MaxConnsPerHost, DefaultMaxConnsPerHost)
+	case cfg.MaxConnsPerHost > 0 && cfg.HTTPClient != nil:
+		return errors.New("wechatpay: Config.MaxConnsPerHost sets the default transport, but Config.HTTPClient replaces it: set MaxConnsPerHost and MaxIdleConnsPerHost on Config.HTTPClient's transport (start it from wechatpay.NewTransport())")
 	}
 	if !cfg.hasAPIv3() {
 		if cfg.Secret == "" {
@@ -414,14 +415,15 @@ func normalizeBaseURL(base string) (string, error) {
 // httpClient copies the caller's client (or builds one over NewTransport)
 // and turns redirects off: a redirect would re-send a signature made for
 // another path.
-func httpClient(c *http.Client, maxIdlePerHost int) *http.Client {
+func httpClient(c *http.Client, maxConnsPerHost int) *http.Client {
 	var hc http.Client
 	if c != nil {
 		hc = *c
 	} else {
 		t := NewTransport()
-		if maxIdlePerHost > 0 {
-			t.MaxIdleConnsPerHost = maxIdlePerHost
+		if maxConnsPerHost > 0 {
+			t.MaxConnsPerHost, t.MaxIdleConnsPerHost = maxConnsPerHost, maxConnsPerHost
+			t.MaxIdleConns = max(t.MaxIdleConns, maxConnsPerHost)
 		}
 		hc.Transport = t
 	}
@@ -429,11 +431,13 @@ func httpClient(c *http.Client, maxIdlePerHost int) *http.Client {
 	return &hc
 }
 
-// DefaultMaxIdleConnsPerHost is the idle connections per host that
-// NewTransport keeps (net/http keeps 2): a service sending this many
-// requests at once reuses its connections instead of opening one, with a
-// TLS handshake, for most requests.
-const DefaultMaxIdleConnsPerHost = 64
+// DefaultMaxConnsPerHost is how many connections per host NewTransport
+// opens at most and keeps when idle (net/http keeps 2 idle, and opens
+// without limit): a service sending up to this many requests at once
+// reuses its connections rather than paying a TLS handshake for most
+// requests, and a burst waits for a connection rather than opening more
+// than it will keep.
+const DefaultMaxConnsPerHost = 64
 
 // IdleConnTimeout is how long NewTransport keeps an idle connection:
 // under the 8 s after which WeChat Pay's servers close one, so that a
@@ -442,8 +446,8 @@ const IdleConnTimeout = 7 * time.Second
 
 // NewTransport returns the transport a Builder uses when Config.HTTPClient
 // is nil, a new one each call: net/http's defaults (proxy from the
-// environment, keep-alives) made for WeChat Pay: DefaultMaxIdleConnsPerHost
-// idle connections per host, IdleConnTimeout, HTTP/2 when the server
+// environment, keep-alives) made for WeChat Pay: DefaultMaxConnsPerHost
+// connections per host, all kept when idle, for IdleConnTimeout, HTTP/2 when the server
 // offers it, a TLS session cache so that a new connection resumes rather
 // than repeats the handshake, a 5 s connect timeout, and TLS handshake and
 // response-header timeouts. Start from it to set a proxy or TLS roots in
@@ -454,8 +458,9 @@ func NewTransport() *http.Transport {
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           dialer.DialContext,
 		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          4 * DefaultMaxIdleConnsPerHost,
-		MaxIdleConnsPerHost:   DefaultMaxIdleConnsPerHost,
+		MaxIdleConns:          4 * DefaultMaxConnsPerHost,
+		MaxIdleConnsPerHost:   DefaultMaxConnsPerHost,
+		MaxConnsPerHost:       DefaultMaxConnsPerHost,
 		IdleConnTimeout:       IdleConnTimeout,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ResponseHeaderTimeout: 30 * time.Second,

@@ -19,8 +19,9 @@ import (
 // speaks HTTP/2 when offered and resumes TLS sessions.
 func TestNewTransport(t *testing.T) {
 	tr := wechatpay.NewTransport()
-	assert.Equal(t, wechatpay.DefaultMaxIdleConnsPerHost, tr.MaxIdleConnsPerHost)
-	assert.GreaterOrEqual(t, wechatpay.DefaultMaxIdleConnsPerHost, 32)
+	assert.Equal(t, wechatpay.DefaultMaxConnsPerHost, tr.MaxIdleConnsPerHost)
+	assert.Equal(t, wechatpay.DefaultMaxConnsPerHost, tr.MaxConnsPerHost, "a burst waits rather than opening connections it will not keep")
+	assert.GreaterOrEqual(t, wechatpay.DefaultMaxConnsPerHost, 32)
 	assert.GreaterOrEqual(t, tr.MaxIdleConns, tr.MaxIdleConnsPerHost)
 	assert.Equal(t, wechatpay.IdleConnTimeout, tr.IdleConnTimeout)
 	assert.Less(t, int64(tr.IdleConnTimeout), int64(8e9), "under the servers' 8 s")
@@ -35,8 +36,8 @@ func TestNewTransport(t *testing.T) {
 	assert.NotSame(t, tr.TLSClientConfig.ClientSessionCache, wechatpay.NewTransport().TLSClientConfig.ClientSessionCache)
 }
 
-// TestMaxIdleConnsPerHost: the setting is for the default transport only.
-func TestMaxIdleConnsPerHost(t *testing.T) {
+// TestMaxConnsPerHost: the setting is for the default transport only.
+func TestMaxConnsPerHost(t *testing.T) {
 	srv := wechatpaytest.NewServer()
 	defer srv.Close()
 	for _, tc := range []struct {
@@ -44,12 +45,12 @@ func TestMaxIdleConnsPerHost(t *testing.T) {
 		edit func(*wechatpay.Config)
 		want string
 	}{
-		{"negative", func(c *wechatpay.Config) { c.MaxIdleConnsPerHost = -1 }, "Config.MaxIdleConnsPerHost is -1: expected 0 (the default, 64) or more"},
+		{"negative", func(c *wechatpay.Config) { c.MaxConnsPerHost = -1 }, "Config.MaxConnsPerHost is -1: expected 0 (the default, 64) or more"},
 		{"with HTTPClient", func(c *wechatpay.Config) {
-			c.MaxIdleConnsPerHost = 8
+			c.MaxConnsPerHost = 8
 			c.HTTPClient = &http.Client{}
 		}, "Config.HTTPClient replaces it"},
-		{"set", func(c *wechatpay.Config) { c.MaxIdleConnsPerHost = 128 }, ""},
+		{"set", func(c *wechatpay.Config) { c.MaxConnsPerHost = 128 }, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := srv.Config()
