@@ -161,7 +161,11 @@ func (b *Builder) buildClients(cfg *Config) error {
 	}
 	b.client = b.newClient(*hc, base, cfg.Retry)
 	shared := *hc
-	shared.Transport = b.withFailover(b.stack.Transport(base))
+	own := b.stack
+	if !b.v3 {
+		own = b.stackV2 // APIv2 signs inside the body: headers only
+	}
+	shared.Transport = b.withFailover(own.Transport(base))
 	b.httpClient = &shared
 	if cfg.TLSCertificate != nil {
 		t, err := ownTransport(base)
@@ -306,13 +310,18 @@ func (b *Builder) Stack() *middleware.Stack {
 }
 
 // HTTPClient returns a new *http.Client whose transport signs each request
-// as the Builder's own are signed (the request steps of its middleware
-// stack, Config.Failover, Config.HTTPClient's settings): for a call the
-// Builder does not make, such as one through another library. Its answers
-// are not verified and not limited by Config.MaxResponseBytes: check a 2xx
-// answer with middleware.Verifier before trusting it. It does not present
-// the merchant certificate (mutual TLS). It is a copy: changing it changes
-// nothing in the Builder. It is nil for a Builder not made by NewBuilder.
+// as the Builder's own APIv3 requests are signed (the request steps of its
+// middleware stack, Config.Failover, Config.HTTPClient's settings, no
+// redirects followed): for a call the Builder does not make, such as one
+// through another library. A request body must be readable twice
+// (http.NewRequest over a *bytes.Reader, *bytes.Buffer or *strings.Reader
+// sets GetBody), or the request is refused unsent. Its answers are not
+// verified and not limited by Config.MaxResponseBytes: check a 2xx answer
+// with middleware.Verifier before trusting it. It does not present the
+// merchant certificate (mutual TLS). A Builder without APIv3 credentials
+// signs nothing there (APIv2 signs inside the body) and only sets the
+// User-Agent and Accept headers. It is a copy: changing it changes nothing
+// in the Builder. It is nil for a Builder not made by NewBuilder.
 func (b *Builder) HTTPClient() *http.Client {
 	if b.ready() != nil {
 		return nil

@@ -215,14 +215,14 @@ func (c *Chain) prepare(r *request, method string, o Options) error {
 		if err := o.checkStream(method); err != nil {
 			return fail(err)
 		}
-		r.sink = o.Sink
 		if o.Media != nil {
 			if r.upload, err = o.Media.multipart(); err != nil {
 				return fail(fmt.Errorf("Options.Media: %w", err))
 			}
 			r.contentType = r.upload.contentType
+			return nil
 		}
-		return nil
+		r.sink = o.Sink // a download; a POST one may carry a body
 	}
 	if r.body, err = o.body(method); err != nil {
 		return fail(err)

@@ -261,7 +261,7 @@ func (e *V2Error) ErrorCode() string {
 	switch {
 	case e == nil:
 		return ""
-	case e.ReturnCode != "SUCCESS":
+	case e.requestFailed():
 		return e.ReturnCode
 	case e.ErrCode != "":
 		return e.ErrCode
@@ -275,11 +275,16 @@ func (e *V2Error) ErrorMessage() string {
 	switch {
 	case e == nil:
 		return ""
-	case e.ReturnCode != "SUCCESS":
+	case e.requestFailed():
 		return e.ReturnMsg
 	}
 	return e.ErrCodeDes
 }
+
+// requestFailed reports whether the request itself failed (a return_code
+// other than SUCCESS), rather than the business operation (result_code);
+// an answer without a return_code is read by its result_code.
+func (e *V2Error) requestFailed() bool { return e.ReturnCode != "" && e.ReturnCode != "SUCCESS" }
 
 // Error gives the failing code and WeChat's message.
 func (e *V2Error) Error() string {
@@ -287,7 +292,7 @@ func (e *V2Error) Error() string {
 		return "wechatpay: a nil *V2Error"
 	}
 	msg := fmt.Sprintf("wechatpay: %s %s: ", e.Method, e.Path)
-	if e.ReturnCode != "SUCCESS" {
+	if e.requestFailed() {
 		return msg + "return_code " + e.ReturnCode + ": " + e.ReturnMsg
 	}
 	msg += "result_code " + e.ResultCode

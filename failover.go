@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/wechatpay-chain/wechatpay/middleware"
 )
 
 // Failover sends requests for the mainland primary host to the backup host
@@ -98,7 +100,10 @@ func (t failoverTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		return t.base.RoundTrip(r)
 	}
 	resp, err := t.base.RoundTrip(t.withConnectBudget(req))
-	if err == nil || req.Context().Err() != nil || !(unreached(err) || t.AllowResend) {
+	var stepErr *middleware.StepError
+	if err == nil || req.Context().Err() != nil || errors.As(err, &stepErr) || !(unreached(err) || t.AllowResend) {
+		// A request step's error (a signer's, even one that could not reach
+		// its key service) says nothing of the primary: nothing was sent.
 		return resp, err
 	}
 	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {

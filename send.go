@@ -68,7 +68,7 @@ func (r *request) setHeaders(h http.Header) {
 // than 2xx becomes an *APIError, and an APIv2 answer is checked.
 func (b *Builder) send(ctx context.Context, r *request) (*Response, error) {
 	if r.stack != b.stack {
-		ctx = middleware.WithStack(ctx, r.stack)
+		ctx = context.WithValue(ctx, requestStackKey{}, r.stack)
 	}
 	if r.upload != nil || r.sink != nil {
 		return b.sendStream(ctx, r)
@@ -207,9 +207,15 @@ func (b *Builder) clientFor(r *request) *resty.Client {
 	return b.client
 }
 
+// requestStackKey carries a request's own stack (APIv2's, or one edited by
+// Options.Middleware) to the attempt layer. It is private: a stack a
+// caller put in the context with middleware.WithStack (for HTTPClient)
+// never replaces the Builder's steps.
+type requestStackKey struct{}
+
 // attempt is the Builder's transport layer for one attempt (the first, a
 // retry, the backup host's): it counts the attempt for the log, then runs
-// the request steps of the stack the request carries (or the Builder's)
+// the request steps of the stack send gave the request (or the Builder's)
 // on it. It runs them on the request itself, as resty's pre-request hook
 // would: every request that reaches it was made for this attempt alone
 // (resty and sendStream make a new one per attempt, and Failover a copy
@@ -225,7 +231,11 @@ func (t attempt) RoundTrip(req *http.Request) (*http.Response, error) {
 	if n, ok := req.Context().Value(attemptsKey{}).(*atomic.Int32); ok {
 		n.Add(1)
 	}
-	if err := middleware.StackFrom(req.Context(), t.stack).HandleRequest(req); err != nil {
+	stack := t.stack
+	if s, ok := req.Context().Value(requestStackKey{}).(*middleware.Stack); ok {
+		stack = s
+	}
+	if err := stack.HandleRequest(req); err != nil {
 		if req.Body != nil {
 			req.Body.Close() // RoundTrip closes the body, even on an error
 		}

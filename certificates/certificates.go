@@ -57,15 +57,10 @@ func fetch(ctx context.Context, b *wechatpay.Builder, apiv3Key, path string, now
 	if path == "" {
 		path = DefaultPath
 	}
-	// The Builder's verifier may not know these certificates yet: the answer
-	// is checked below against the ones it carries.
-	resp, err := b.Chain(path).Get(ctx, wechatpay.Options{Middleware: func(s *middleware.Stack) error {
-		if s.Has(middleware.VerifierStep) {
-			_, err := s.Remove(middleware.VerifierStep)
-			return err
-		}
-		return nil
-	}})
+	// The Builder's verifier may not know these certificates yet, under
+	// whatever name it runs: the answer skips the response steps and is
+	// checked below against the certificates it carries.
+	resp, err := b.Chain(path).Get(ctx, wechatpay.Options{Middleware: requestStepsOnly})
 	if err != nil {
 		return nil, fmt.Errorf("certificates: downloading: %w", err)
 	}
@@ -122,6 +117,25 @@ func fetch(ctx context.Context, b *wechatpay.Builder, apiv3Key, path string, now
 		return nil, fmt.Errorf("certificates: the download is not signed by a certificate it lists: %w", err)
 	}
 	return out, nil
+}
+
+// requestStepsOnly edits a stack down to its request steps (headers,
+// signer, and any of the caller's), in their order: no step is found by
+// its name, so a verifier put in under another name is left out too.
+func requestStepsOnly(s *middleware.Stack) error {
+	for _, name := range s.Names() {
+		step, err := s.Remove(name)
+		if err != nil {
+			return err
+		}
+		if step.Request != nil {
+			step.Response, step.Stream = nil, nil
+			if err := s.Append(step); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // ErrUntrusted matches the error for a downloaded certificate that is not

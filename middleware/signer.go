@@ -165,10 +165,15 @@ func message(body []byte, lines ...string) []byte {
 	return append(msg, '\n')
 }
 
-// requestBody returns the bytes req will send, without consuming req.Body.
+// requestBody returns the bytes req will send, without consuming req.Body:
+// through GetBody, which a body that cannot be read twice does not have.
 func requestBody(req *http.Request) ([]byte, error) {
-	if req.GetBody == nil || req.ContentLength == 0 {
+	if req.Body == nil || req.Body == http.NoBody {
 		return nil, nil
+	}
+	if req.GetBody == nil {
+		// Signed over nothing, it would be sent with its real body.
+		return nil, errors.New("the request has a body but no GetBody, so the bytes to sign cannot be read without consuming them: build it with http.NewRequest over a *bytes.Reader, *bytes.Buffer or *strings.Reader, or set GetBody")
 	}
 	r, err := req.GetBody()
 	if err != nil {

@@ -29,7 +29,8 @@ type Step struct {
 	// be sent.
 	Request func(req *http.Request) error
 	// Response inspects an answer held in memory. body is the raw body that
-	// was received; resp.Body has already been consumed.
+	// was received; resp.Body has already been consumed. A step without
+	// Response but with Stream is given a held answer through Stream.
 	Response func(resp *http.Response, body []byte) error
 	// Stream inspects an answer whose body is streamed rather than held (a
 	// download to an Options.Sink): w receives every byte of the body as it
@@ -147,7 +148,8 @@ func (s *Stack) Remove(name string) (Step, error) {
 }
 
 // HandleRequest runs every Request func in order and stops at the first
-// error. A nil stack is an error: the request would go unsigned.
+// error, returned as a *StepError naming the step. A nil stack is an
+// error: the request would go unsigned.
 func (s *Stack) HandleRequest(req *http.Request) error {
 	if s == nil {
 		return errNilStack
@@ -155,25 +157,84 @@ func (s *Stack) HandleRequest(req *http.Request) error {
 	for _, step := range s.steps {
 		if step.Request != nil {
 			if err := step.Request(req); err != nil {
-				return err
+				return &StepError{Step: step.Name, Err: err}
 			}
 		}
 	}
 	return nil
 }
 
+// StepError is the error of a request step (HandleRequest, and the
+// transports that run it): the request was not sent. A failover does not
+// take it for an unreachable host, and a retry does not repeat it.
+type StepError struct {
+	Step string // the name of the step that failed
+	Err  error  // what it returned
+}
+
+// Error is the step's error as it said it.
+func (e *StepError) Error() string {
+	if e == nil {
+		return "middleware: a nil *StepError"
+	}
+	if e.Err == nil {
+		return fmt.Sprintf("middleware: request step %q failed", e.Step)
+	}
+	return e.Err.Error()
+}
+
+// Unwrap returns the step's error, for errors.Is and errors.As.
+func (e *StepError) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.Err
+}
+
 // HandleResponse runs every Response func in order and stops at the first
-// error. A nil stack is an error: the answer would go unverified.
+// error; a step with a Stream func but no Response func is given the body
+// through it (written at once, then done). A nil stack is an error: the
+// answer would go unverified.
 func (s *Stack) HandleResponse(resp *http.Response, body []byte) error {
-	if s == nil {
+	switch {
+	case s == nil:
 		return errNilStack
+	case resp == nil:
+		return errNilResponse
 	}
 	for _, step := range s.steps {
-		if step.Response != nil {
-			if err := step.Response(resp, body); err != nil {
-				return err
-			}
+		var err error
+		switch {
+		case step.Response != nil:
+			err = step.Response(resp, body)
+		case step.Stream != nil:
+			err = streamHeld(step.Stream, resp, body)
 		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// errNilResponse is the error of a response step run without a response:
+// there would be nothing to verify.
+var errNilResponse = errors.New("middleware: the *http.Response is nil: there is no answer to run the response steps on")
+
+// streamHeld gives an answer held in memory to a step that has only a
+// Stream func: the body written at once, then done.
+func streamHeld(stream func(*http.Response) (io.Writer, func() error, error), resp *http.Response, body []byte) error {
+	w, done, err := stream(resp)
+	if err != nil {
+		return err
+	}
+	if w != nil {
+		if _, err := w.Write(body); err != nil {
+			return err
+		}
+	}
+	if done != nil {
+		return done()
 	}
 	return nil
 }
@@ -185,8 +246,11 @@ func (s *Stack) HandleResponse(resp *http.Response, body []byte) error {
 // body must be written to w as it arrives, then done called: the answer may
 // be used only when done returns nil. A nil stack is an error.
 func (s *Stack) HandleStream(resp *http.Response, limit int64) (w io.Writer, done func() error, err error) {
-	if s == nil {
+	switch {
+	case s == nil:
 		return nil, nil, errNilStack
+	case resp == nil:
+		return nil, nil, errNilResponse
 	}
 	var writers []io.Writer
 	var dones []func() error

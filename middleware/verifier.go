@@ -188,6 +188,9 @@ func (v *Verifier) Verify(resp *http.Response, body []byte) error {
 	if !ok {
 		return nil
 	}
+	if resp == nil {
+		return errNilResponse
+	}
 	if err := v.Check(ctx, resp.Header, body); err != nil {
 		return asResponse(err, resp)
 	}
@@ -202,6 +205,9 @@ func (v *Verifier) VerifyResponseStream(resp *http.Response) (w io.Writer, done 
 	ctx, ok := v.applies(resp)
 	if !ok {
 		return nil, nil, nil
+	}
+	if resp == nil {
+		return nil, nil, errNilResponse
 	}
 	if sha := resp.Header.Get("Wechatpay-Statement-Sha1"); sha != "" {
 		p, verr := v.prepare(ctx, resp.Header, nil)
@@ -234,6 +240,9 @@ func (v *Verifier) VerifyResponseStream(resp *http.Response) (w io.Writer, done 
 // applies reports whether resp is one the verifier checks (a 2xx answer
 // to a signed endpoint), with the request's context for the key lookup.
 func (v *Verifier) applies(resp *http.Response) (context.Context, bool) {
+	if resp == nil {
+		return context.Background(), true // fails: no headers to check
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, false
 	}

@@ -34,7 +34,7 @@ const (
 var zeroWalk = zerotest.Walk{
 	Values: []any{
 		middleware.Stack{}, middleware.Signer{}, middleware.Verifier{}, middleware.Headers{},
-		middleware.StaticKeys(nil), middleware.MultiKeys(nil), middleware.VerificationError{},
+		middleware.StaticKeys(nil), middleware.MultiKeys(nil), middleware.VerificationError{}, middleware.StepError{},
 	},
 	Funcs: map[string]any{
 		"FromCryptoSigner": middleware.FromCryptoSigner,
