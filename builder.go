@@ -51,6 +51,9 @@ type Builder struct {
 	timeout    time.Duration     // for requests whose context has no deadline; 0: none
 	logger     *slog.Logger
 	failover   *failover // nil without Config.Failover
+	// retries is set when Config.Retry is: resty then sends the requests
+	// whose body is held, and repeats them.
+	retries bool
 	// maxResponse is the most bytes an answer's body (decompressed) may
 	// hold; 0: no limit.
 	maxResponse int64
@@ -159,6 +162,7 @@ func (b *Builder) buildClients(cfg *Config) error {
 		b.failover = newFailover(*cfg.Failover)
 		base = budgetTransport(base)
 	}
+	b.retries = cfg.Retry != nil
 	b.client = b.newClient(*hc, base, cfg.Retry)
 	shared := *hc
 	own := b.stack

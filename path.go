@@ -345,7 +345,7 @@ func checkLiteralSegments(path string) error {
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		path = path[:i]
 	}
-	for _, seg := range strings.Split(path, "/") {
+	for seg := range strings.SplitSeq(path, "/") {
 		if strings.ContainsAny(seg, "{}") {
 			continue
 		}

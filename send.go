@@ -3,6 +3,7 @@ package wechatpay
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -60,17 +61,19 @@ func (r *request) setHeaders(h http.Header) {
 	}
 }
 
-// send executes r; it is the one sender of every request. A body held in
-// memory goes through resty (retries; the answer limit applied as it is
-// read); an upload, or a download to a Sink, goes through http.Client.Do
-// on the same client. Both reach the same transport, where the request
-// steps sign each attempt. The response steps then run, a status other
-// than 2xx becomes an *APIError, and an APIv2 answer is checked.
+// send executes r; it is the one sender of every request. It goes through
+// http.Client.Do, or, for a body held in memory when Config.Retry is set,
+// through resty, which repeats it. Both reach the same transport, where the
+// request steps sign each attempt. The response steps then run, a status
+// other than 2xx becomes an *APIError, and an APIv2 answer is checked.
 func (b *Builder) send(ctx context.Context, r *request) (*Response, error) {
 	if r.stack != b.stack {
 		ctx = context.WithValue(ctx, requestStackKey{}, r.stack)
 	}
 	if r.upload != nil || r.sink != nil {
+		return b.sendStream(ctx, r)
+	}
+	if !b.retries {
 		return b.sendStream(ctx, r)
 	}
 	req := b.clientFor(r).R().SetContext(ctx)
@@ -88,10 +91,11 @@ func (b *Builder) send(ctx context.Context, r *request) (*Response, error) {
 	return b.answer(r, resp.RawResponse, resp.Body())
 }
 
-// sendStream executes a request whose body or answer is streamed. An
-// answer other than the file (an error, an upload's JSON, the XML an APIv2
-// download answers instead of the file) is small: it is read whole, up to
-// r.limit, and goes where any other answer goes.
+// sendStream executes r once with http.Client.Do: an upload streams its
+// body, a download to a Sink its answer. Any other answer (a JSON or XML
+// answer, an error, the XML an APIv2 download answers instead of the file)
+// is read whole, up to r.limit, gzip undone if the transport left it, and
+// goes to answer.
 func (b *Builder) sendStream(ctx context.Context, r *request) (*Response, error) {
 	var body io.Reader
 	switch {
@@ -100,6 +104,9 @@ func (b *Builder) sendStream(ctx context.Context, r *request) (*Response, error)
 		ctx = middleware.WithSignedBody(ctx, r.upload.meta)
 	case r.body != nil:
 		body = bytes.NewReader(r.body)
+		// The signer takes the bytes from here rather than copy them again
+		// through GetBody.
+		ctx = middleware.WithSignedBody(ctx, r.body)
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, r.url, body)
 	if err != nil {
@@ -114,12 +121,25 @@ func (b *Builder) sendStream(ctx context.Context, r *request) (*Response, error)
 		return nil, r.fail(err)
 	}
 	defer resp.Body.Close()
-	in := bufio.NewReaderSize(resp.Body, 64<<10)
-	if r.sink != nil && success(resp.StatusCode) && !(r.v2 && startsXML(in)) {
-		if err := b.sink(r, resp, in); err != nil {
-			return nil, r.fail(err)
+	var in io.Reader = resp.Body
+	if r.sink != nil && success(resp.StatusCode) {
+		file := bufio.NewReaderSize(resp.Body, 64<<10)
+		if !(r.v2 && startsXML(file)) {
+			if err := b.sink(r, resp, file); err != nil {
+				return nil, r.fail(err)
+			}
+			return &Response{http: resp}, nil
 		}
-		return &Response{http: resp}, nil
+		in = file
+	}
+	if resp.Header.Get("Content-Encoding") == "gzip" && !resp.Uncompressed {
+		// The transport was told not to undo it (DisableCompression): the
+		// answer is verified, and limited, as WeChat Pay signed it.
+		zr, err := gzip.NewReader(in)
+		if err != nil {
+			return nil, r.fail(fmt.Errorf("the answer says Content-Encoding gzip but is not gzip: %w", err))
+		}
+		in = zr
 	}
 	data, err := r.limit.read(resp, in)
 	if err != nil {
@@ -286,17 +306,29 @@ func (l answerLimit) refused(resp *resty.Response, err error) error {
 // Content-Encoding it asked for), up to l, for the requests that bypass
 // resty; a longer body is a *ResponseTooLargeError.
 func (l answerLimit) read(resp *http.Response, body io.Reader) ([]byte, error) {
-	if l.n <= 0 {
-		return io.ReadAll(body)
+	// Sized from Content-Length when it is given and allowed: most answers
+	// are read in one allocation.
+	size := int64(512)
+	if cl := resp.ContentLength; cl >= 0 && (l.n <= 0 || cl <= l.n) {
+		size = cl + 1 // room to see the end
 	}
-	data, err := io.ReadAll(io.LimitReader(body, l.n+1))
-	if err != nil {
-		return nil, err
+	data := make([]byte, 0, size)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := body.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if l.n > 0 && int64(len(data)) > l.n {
+			return nil, &ResponseTooLargeError{StatusCode: resp.StatusCode, Header: resp.Header, Limit: l.n, LimitSetBy: l.setBy}
+		}
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	if int64(len(data)) > l.n {
-		return nil, &ResponseTooLargeError{StatusCode: resp.StatusCode, Header: resp.Header, Limit: l.n, LimitSetBy: l.setBy}
-	}
-	return data, nil
 }
 
 // success reports whether an HTTP status is 2xx.

@@ -298,9 +298,8 @@ func (v *Verifier) Check(ctx context.Context, h http.Header, body []byte) *Verif
 func statementMessage(sha1Hex string) []byte { return []byte(`{"sha1":"` + sha1Hex + `"}`) }
 
 // digestOf is the SHA-256 of the message signed over body.
-func digestOf(body []byte, timestamp, nonce string) []byte {
-	d := sha256.Sum256(message(body, timestamp, nonce))
-	return d[:]
+func digestOf(body []byte, timestamp, nonce string) [sha256.Size]byte {
+	return sha256.Sum256(message(body, timestamp, nonce))
 }
 
 // checkStatement compares the SHA-1 of a statement's body with the one
@@ -327,7 +326,7 @@ func (v *Verifier) VerifyStream(ctx context.Context, h http.Header) (io.Writer, 
 	io.WriteString(d, p.timestamp+"\n"+p.nonce+"\n")
 	return d, func() *VerificationError {
 		d.Write([]byte{'\n'})
-		return p.verify(d.Sum(nil))
+		return p.verify([sha256.Size]byte(d.Sum(nil)))
 	}, nil
 }
 
@@ -349,24 +348,24 @@ func (p *prepared) fail(kind error, format string, args ...any) *VerificationErr
 
 // verify checks the signature against the SHA-256 digest of the whole
 // message.
-func (p *prepared) verify(digest []byte) *VerificationError {
-	if rsa.VerifyPKCS1v15(p.key, crypto.SHA256, digest, p.sig) != nil {
+func (p *prepared) verify(digest [sha256.Size]byte) *VerificationError {
+	if rsa.VerifyPKCS1v15(p.key, crypto.SHA256, digest[:], p.sig) != nil {
 		return p.fail(ErrBadSignature, "the signature does not match the body and headers for key %q: they were altered on the way (or the body was re-encoded before verifying), or the key configured under that serial is not the right one", p.serial)
 	}
 	return nil
 }
 
 // prepare runs every check that does not need the body.
-func (v *Verifier) prepare(ctx context.Context, h http.Header, body []byte) (*prepared, *VerificationError) {
+func (v *Verifier) prepare(ctx context.Context, h http.Header, body []byte) (prepared, *VerificationError) {
 	timestamp, nonce := h.Get("Wechatpay-Timestamp"), h.Get("Wechatpay-Nonce")
 	signature, serial := h.Get("Wechatpay-Signature"), h.Get("Wechatpay-Serial")
-	p := &prepared{timestamp: timestamp, nonce: nonce, serial: serial, header: h, body: body}
+	p := prepared{timestamp: timestamp, nonce: nonce, serial: serial, header: h, body: body}
 	// Without keys nothing verifies: fail closed, saying what to set.
 	switch {
 	case v == nil:
-		return nil, p.fail(ErrUnknownSerial, "the Verifier is nil, so no verification key is configured: create it as &Verifier{Keys: ...} with the WeChat Pay public key or platform certificates")
+		return prepared{}, p.fail(ErrUnknownSerial, "the Verifier is nil, so no verification key is configured: create it as &Verifier{Keys: ...} with the WeChat Pay public key or platform certificates")
 	case v.Keys == nil:
-		return nil, p.fail(ErrUnknownSerial, "Verifier.Keys is nil, so no verification key is configured: set it to the WeChat Pay public key or platform certificates (StaticKeys), or a certificates.Manager")
+		return prepared{}, p.fail(ErrUnknownSerial, "Verifier.Keys is nil, so no verification key is configured: set it to the WeChat Pay public key or platform certificates (StaticKeys), or a certificates.Manager")
 	}
 
 	var missing []string
@@ -376,17 +375,17 @@ func (v *Verifier) prepare(ctx context.Context, h http.Header, body []byte) (*pr
 		}
 	}
 	if len(missing) > 0 {
-		return nil, p.fail(ErrMissingHeader, "no %s header; every 2xx APIv3 response and every notification is signed (unsigned downloads are listed in middleware.Unsigned)", strings.Join(missing, ", "))
+		return prepared{}, p.fail(ErrMissingHeader, "no %s header; every 2xx APIv3 response and every notification is signed (unsigned downloads are listed in middleware.Unsigned)", strings.Join(missing, ", "))
 	}
 	if strings.HasPrefix(signature, SignTestPrefix) {
-		return nil, p.fail(ErrSignTest, "a WECHATPAY/SIGNTEST/ signature, WeChat Pay's probe that merchants verify what they receive; it is never valid")
+		return prepared{}, p.fail(ErrSignTest, "a WECHATPAY/SIGNTEST/ signature, WeChat Pay's probe that merchants verify what they receive; it is never valid")
 	}
 	if typ := h.Get("Wechatpay-Signature-Type"); typ != "" && typ != Scheme {
-		return nil, p.fail(ErrMalformedHeader, "Wechatpay-Signature-Type is %q; this verifier checks %s only", typ, Scheme)
+		return prepared{}, p.fail(ErrMalformedHeader, "Wechatpay-Signature-Type is %q; this verifier checks %s only", typ, Scheme)
 	}
 	ts, err := strconv.ParseInt(timestamp, 10, 64)
 	if err != nil {
-		return nil, p.fail(ErrMalformedHeader, "Wechatpay-Timestamp %q is not Unix seconds", timestamp)
+		return prepared{}, p.fail(ErrMalformedHeader, "Wechatpay-Timestamp %q is not Unix seconds", timestamp)
 	}
 	now := time.Now
 	if v.Now != nil {
@@ -397,20 +396,20 @@ func (v *Verifier) prepare(ctx context.Context, h http.Header, body []byte) (*pr
 		if skew < 0 {
 			skew, direction = -skew, "ahead of"
 		}
-		return nil, p.fail(ErrClockSkew, "the timestamp %d is %s %s local time, beyond the %s allowed: check this machine's clock, or it is a replay",
+		return prepared{}, p.fail(ErrClockSkew, "the timestamp %d is %s %s local time, beyond the %s allowed: check this machine's clock, or it is a replay",
 			ts, skew.Truncate(time.Second), direction, MaxClockSkew)
 	}
 	key, ok := v.Keys.PublicKey(ctx, serial)
 	if !ok {
-		return nil, p.fail(ErrUnknownSerial, "signed with %q, which is not among the configured verification keys [%s]; configure the WeChat Pay platform certificate or WeChat Pay public key (PUB_KEY_ID_...) with that serial (the merchant's own API certificate is not a verification key)",
+		return prepared{}, p.fail(ErrUnknownSerial, "signed with %q, which is not among the configured verification keys [%s]; configure the WeChat Pay platform certificate or WeChat Pay public key (PUB_KEY_ID_...) with that serial (the merchant's own API certificate is not a verification key)",
 			serial, strings.Join(v.Keys.Serials(), ", "))
 	}
 	if rsakey.Weak(key) { // named only when it is: the name costs an allocation
-		return nil, p.fail(ErrWeakKey, "%v", rsakey.Check(rsakey.VerificationKey(serial), key))
+		return prepared{}, p.fail(ErrWeakKey, "%v", rsakey.Check(rsakey.VerificationKey(serial), key))
 	}
 	sig, err := base64.StdEncoding.DecodeString(signature)
 	if err != nil {
-		return nil, p.fail(ErrMalformedHeader, "Wechatpay-Signature is not base64")
+		return prepared{}, p.fail(ErrMalformedHeader, "Wechatpay-Signature is not base64")
 	}
 	p.key, p.sig = key, sig
 	return p, nil
