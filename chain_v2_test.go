@@ -761,7 +761,7 @@ func (c *countingSink) Write(p []byte) (int, error) { c.n += int64(len(p)); retu
 // TestV2AnswerSize: an APIv2 answer is read up to apiv2.MaxSize only, so a
 // huge one costs a fixed amount however large it is (a 50 MB signed answer
 // used to cost 542 MiB), and what the client builds from an accepted one
-// stays a small multiple of its size (resty's read, the fields, their JSON
+// stays a small multiple of its size (the read, the fields, their JSON
 // view).
 func TestV2AnswerSize(t *testing.T) {
 	srv := wechatpaytest.NewServer()

@@ -29,8 +29,8 @@ func TestAnswersLargerThanTheLimitAreRefused(t *testing.T) {
 	ctx := context.Background()
 	b := newBuilder(t, srv, func(c *wechatpay.Config) { c.MaxResponseBytes = limit })
 	// With compression off in the transport, net/http leaves a gzip answer
-	// as it came and resty undoes it.
-	restyGunzips := newBuilder(t, srv, func(c *wechatpay.Config) {
+	// as it came and the Builder undoes it.
+	builderGunzips := newBuilder(t, srv, func(c *wechatpay.Config) {
 		c.MaxResponseBytes = limit
 		c.HTTPClient = &http.Client{Transport: &http.Transport{DisableCompression: true}}
 	})
@@ -68,7 +68,7 @@ func TestAnswersLargerThanTheLimitAreRefused(t *testing.T) {
 
 	// Lazy set-up on first use (the catalog's index, ...) is not the
 	// answers' cost: pay it before measuring.
-	for _, call := range []func() error{v3(b), v3(restyGunzips), v3(retrying), v2, v2Bill(nil), v2Bill(&wechatpay.Sink{Writer: io.Discard}), download, upload} {
+	for _, call := range []func() error{v3(b), v3(builderGunzips), v3(retrying), v2, v2Bill(nil), v2Bill(&wechatpay.Sink{Writer: io.Discard}), download, upload} {
 		_ = call()
 	}
 
@@ -82,7 +82,7 @@ func TestAnswersLargerThanTheLimitAreRefused(t *testing.T) {
 		{"APIv3: a 500 larger than the limit", wechatpaytest.HugeError, v3(b), 500},
 		{"APIv3: an endless answer", wechatpaytest.EndlessAnswer, v3(b), 200},
 		{"APIv3: a small gzip answer that inflates beyond the limit", wechatpaytest.GzipBomb, v3(b), 200},
-		{"APIv3: the same, undone by resty", wechatpaytest.GzipBomb, v3(restyGunzips), 200},
+		{"APIv3: the same, undone by the Builder", wechatpaytest.GzipBomb, v3(builderGunzips), 200},
 		{"APIv3 with Config.Retry: a 500 larger than the limit", wechatpaytest.HugeError, v3(retrying), 500},
 		{"APIv2: a 200 larger than the limit", wechatpaytest.HugeAnswer, v2, 200},
 		{"APIv2: a 500 larger than the limit", wechatpaytest.HugeError, v2, 500},
