@@ -24,18 +24,6 @@ import (
 	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
 )
 
-// newBuilder returns a Builder for srv, with cfg edited by edit (may be nil).
-func newBuilder(t testing.TB, srv *wechatpaytest.Server, edit func(*wechatpay.Config)) *wechatpay.Builder {
-	t.Helper()
-	cfg := srv.Config()
-	if edit != nil {
-		edit(&cfg)
-	}
-	b, err := wechatpay.NewBuilder(cfg)
-	require.NoError(t, err)
-	return b
-}
-
 // echo answers every request with what the server saw.
 func echo(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
