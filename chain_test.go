@@ -78,8 +78,7 @@ func TestPathSegmentNamingRules(t *testing.T) {
 }
 
 func TestChainIsImmutable(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	pay := b.V3().Seg("pay")
 	transactions := pay.Seg("transactions")
@@ -101,8 +100,7 @@ func TestChainIsImmutable(t *testing.T) {
 // TestThreeStylesSameRequest: a segment chain, a string path and a literal
 // value reach the server as the same request target.
 func TestThreeStylesSameRequest(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
 	query := url.Values{"mchid": {srv.MchID}}
@@ -130,15 +128,14 @@ func TestThreeStylesSameRequest(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			resp, err := call()
 			require.NoError(t, err)
-			assert.Equal(t, want, lastAccepted(t, srv).RequestURI)
+			assert.Equal(t, underBase(want), lastAccepted(t, srv).RequestURI)
 			assert.Equal(t, no, resp.Get("out_trade_no").String(), "the server decoded the segment back to the order number")
 		})
 	}
 }
 
 func TestPlaceholdersAndEscaping(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	srv.Handle("/", echo)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
@@ -166,8 +163,8 @@ func TestPlaceholdersAndEscaping(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			resp, err := tt.chain.Post(ctx, wechatpay.Options{Path: tt.path, JSON: map[string]int{"n": 1}})
 			require.NoError(t, err)
-			assert.Equal(t, tt.want, lastAccepted(t, srv).RequestURI)
-			assert.Equal(t, tt.want, resp.Get("uri").String())
+			assert.Equal(t, underBase(tt.want), lastAccepted(t, srv).RequestURI)
+			assert.Equal(t, underBase(tt.want), resp.Get("uri").String())
 		})
 	}
 
@@ -186,8 +183,7 @@ func TestPlaceholdersAndEscaping(t *testing.T) {
 }
 
 func TestPlaceholderErrorsSendNothing(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	tests := []struct {
 		name  string
@@ -220,10 +216,11 @@ func TestPlaceholderErrorsSendNothing(t *testing.T) {
 }
 
 func TestBaseURLs(t *testing.T) {
-	main := wechatpaytest.NewServer()
-	defer main.Close()
+	main := newServer(t)
+	// Its own server: these cases are about the /hk/ base path.
 	hk := wechatpaytest.NewServer(wechatpaytest.WithBasePath("/hk/"))
-	defer hk.Close()
+	t.Cleanup(hk.Close)
+
 	main.Handle("/", echo)
 	hk.Handle("/", echo)
 	ctx := context.Background()
@@ -275,8 +272,7 @@ func TestBaseURLs(t *testing.T) {
 // TestSignaturesOnTheWire sends every verb and body shape; the fake server
 // checks each signature with its own code.
 func TestSignaturesOnTheWire(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	srv.Handle("/", echo)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
@@ -329,7 +325,7 @@ func TestSignaturesOnTheWire(t *testing.T) {
 			require.NoError(t, err)
 			got := lastAccepted(t, srv)
 			assert.Equal(t, tt.method, got.Method)
-			assert.Equal(t, tt.target, got.RequestURI)
+			assert.Equal(t, underBase(tt.target), got.RequestURI)
 			assert.Equal(t, tt.body, string(got.Body))
 			assert.Equal(t, int64(len(tt.body)), got.ContentLength, "Content-Length as received (never chunked)")
 			if tt.jsonHeader {
@@ -348,8 +344,7 @@ func TestUserAgentNamesLibraryGoAndOS(t *testing.T) {
 }
 
 func TestCallerHeaders(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	resp, err := b.Chain("v3/pay/transactions/native").Post(context.Background(), wechatpay.Options{
 		JSON:    map[string]any{"appid": "wx1", "mchid": srv.MchID, "description": "d", "out_trade_no": "1", "notify_url": "https://x/", "amount": map[string]int{"total": 1}},
@@ -365,8 +360,7 @@ func TestCallerHeaders(t *testing.T) {
 // TestRetriesAreSignedAfresh: with resty retries on, each attempt gets its
 // own nonce (the fake server refuses a replayed nonce).
 func TestRetriesAreSignedAfresh(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	var mu sync.Mutex
 	calls := 0
 	srv.Handle("POST /v3/x", func(w http.ResponseWriter, r *http.Request) {
@@ -394,8 +388,7 @@ func TestRetriesAreSignedAfresh(t *testing.T) {
 }
 
 func TestVerificationFailures(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	srv.Handle("/", echo)
 	b := newBuilder(t, srv, nil)
 	tests := []struct {
@@ -427,7 +420,8 @@ func TestVerificationFailures(t *testing.T) {
 			var ve *wechatpay.VerificationError
 			require.ErrorAs(t, err, &ve)
 			assert.Equal(t, 200, ve.StatusCode)
-			assert.Contains(t, string(ve.Body), `"uri":"/v3/x"`, "the error keeps the response")
+			assert.Contains(t, string(ve.Body), `"uri":"`+underBase("/v3/x")+`"`, "the error keeps the response")
+
 			lastAccepted(t, srv)
 		})
 	}
@@ -446,8 +440,7 @@ func TestVerificationFailures(t *testing.T) {
 }
 
 func TestUnsignedDownloadsSkipVerification(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	srv.Handle("GET /v3/billdownload/file", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("交易时间,公众账号ID\n"))
 	})
@@ -460,8 +453,7 @@ func TestUnsignedDownloadsSkipVerification(t *testing.T) {
 }
 
 func TestAPIErrors(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	srv.Handle("GET /v3/gateway", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadGateway)
 		_, _ = w.Write([]byte("<html><body>502 Bad Gateway</body></html>"))
@@ -492,7 +484,8 @@ func TestAPIErrors(t *testing.T) {
 		{"not found", func() error {
 			_, err := newBuilder(t, srv, nil).Chain("v3/nowhere").Get(ctx)
 			return err
-		}, 404, "RESOURCE_NOT_EXISTS", "no handler for GET /v3/nowhere on the fake server: register one with Server.Handle", "", "404 RESOURCE_NOT_EXISTS"},
+		}, 404, "RESOURCE_NOT_EXISTS", "no handler for GET " + underBase("/v3/nowhere") + " on the fake server: register one with Server.Handle", "", "404 RESOURCE_NOT_EXISTS"},
+
 		{"HTML from a gateway", func() error {
 			_, err := newBuilder(t, srv, nil).Chain("v3/gateway").Get(ctx)
 			return err
@@ -531,8 +524,7 @@ func (k *countingKey) Sign(ctx context.Context, msg []byte) ([]byte, error) {
 }
 
 func TestMiddleware(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	srv.Handle("/", echo)
 	ctx := context.Background()
 
@@ -643,8 +635,7 @@ func (failingKey) Sign(context.Context, []byte) ([]byte, error) {
 }
 
 func TestOptionsErrorsSendNothing(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
 	tests := []struct {
@@ -698,8 +689,7 @@ func TestOptionsErrorsSendNothing(t *testing.T) {
 }
 
 func TestResponse(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
 	resp, err := b.Chain("v3/pay/transactions/id/{transaction_id}").Get(ctx, wechatpay.Options{
@@ -734,8 +724,7 @@ func TestResponse(t *testing.T) {
 // TestConcurrentUse shares one Builder and one chain prefix across
 // goroutines; run it with -race.
 func TestConcurrentUse(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	srv.Handle("/", echo)
 	b := newBuilder(t, srv, nil)
 	prefix := b.V3().Seg("pay").Seg("transactions")
@@ -814,8 +803,7 @@ func TestMisuseIsAnErrorNotAPanic(t *testing.T) {
 	assert.Nil(t, resp.Raw())
 	assert.Error(t, resp.Decode(&struct{}{}))
 
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	_, err := b.Chain("v3/pay/transactions/id/1").GetAsync(ctx, wechatpay.Options{Query: url.Values{"mchid": {srv.MchID}}}).Then(nil).Wait()
 	assert.EqualError(t, err, "wechatpay: Then(nil): expected a function")

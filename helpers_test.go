@@ -1,6 +1,7 @@
 package wechatpay_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -37,3 +38,7 @@ func newBuilder(t testing.TB, srv *wechatpaytest.Server, edit func(*wechatpay.Co
 	require.NoError(t, err)
 	return b
 }
+
+// underBase returns uri, a request target relative to the base path as in
+// Server.Handle patterns ("/v3/x"), as a newServer server receives it.
+func underBase(uri string) string { return basePath + strings.TrimPrefix(uri, "/") }

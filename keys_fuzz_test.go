@@ -20,8 +20,7 @@ import (
 
 // fuzzKeys are the fake merchant's keys, shared by the process.
 func fuzzKeys(f *testing.F) *wechatpaytest.Server {
-	srv := wechatpaytest.NewServer()
-	f.Cleanup(srv.Close)
+	srv := newServer(f)
 	return srv
 }
 

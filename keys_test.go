@@ -17,7 +17,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wechatpay-chain/wechatpay"
-	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
 )
 
 func pemText(typ string, der []byte) string {
@@ -32,8 +31,7 @@ func writeFile(t *testing.T, name, content string) string {
 }
 
 func TestLoadPrivateKey(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	key := srv.MerchantKey
 	pkcs1 := x509.MarshalPKCS1PrivateKey(key)
 	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
@@ -98,8 +96,7 @@ func TestLoadPrivateKey(t *testing.T) {
 }
 
 func TestLoadPublicKey(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	pub := &srv.PlatformKey.PublicKey
 	spki, err := x509.MarshalPKIXPublicKey(pub)
 	require.NoError(t, err)
@@ -141,8 +138,7 @@ func TestLoadPublicKey(t *testing.T) {
 }
 
 func TestLoadCertificateAndSerial(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	cert, err := wechatpay.LoadCertificate("file://" + writeFile(t, "apiclient_cert.pem", pemText("CERTIFICATE", srv.MerchantCert.Raw)))
 	require.NoError(t, err)
 	assert.Equal(t, srv.MerchantSerial, wechatpay.CertificateSerial(cert))

@@ -24,8 +24,7 @@ import (
 // answers, uploads' answers and downloads' error answers alike.
 func TestAnswersLargerThanTheLimitAreRefused(t *testing.T) {
 	const limit = 1 << 20
-	srv := wechatpaytest.NewServer() // answers of 64 MiB
-	defer srv.Close()
+	srv := newServer(t) // answers of 64 MiB
 	ctx := context.Background()
 	b := newBuilder(t, srv, func(c *wechatpay.Config) { c.MaxResponseBytes = limit })
 	// With compression off in the transport, net/http leaves a gzip answer
@@ -124,8 +123,7 @@ func TestAnswersLargerThanTheLimitAreRefused(t *testing.T) {
 // verification); one byte more is refused.
 func TestAnswersUpToTheLimitAreRead(t *testing.T) {
 	const limit = 64 << 10
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	ctx := context.Background()
 	b := newBuilder(t, srv, func(c *wechatpay.Config) { c.MaxResponseBytes = limit })
 	srv.SetFault(wechatpaytest.HugeError)
@@ -170,8 +168,7 @@ func errorsAsAPIError(err error) bool {
 }
 
 func TestMaxResponseBytesDefaults(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	for _, tt := range []struct {
 		set, want int64
 	}{
@@ -199,8 +196,7 @@ func TestMaxResponseBytesDefaults(t *testing.T) {
 
 // The log record of an answer over the limit has its status and Request-ID.
 func TestAnswerOverTheLimitIsLogged(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	var logs bytes.Buffer
 	b := newBuilder(t, srv, func(c *wechatpay.Config) {
 		c.MaxResponseBytes = 64 << 10

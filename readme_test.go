@@ -274,11 +274,14 @@ func readmeLine(t *testing.T, re string) []string {
 // with the Options of "Three ways to write a call" it reuses.
 func TestREADMEValueExample(t *testing.T) {
 	shown := readmeLine(t, "\\.Value\\(\"N20261128/01\"\\)\\.Get\\(ctx, wechatpay\\.Options\\{Query: opts\\.Query\\}\\)\n// (GET \\S+)\n")[1]
+	// At the root, not newServer's base path: the README shows the request
+	// line the real host receives.
 	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	srv.Handle("/", echo)
 	b := newBuilder(t, srv, nil)
 	opts := wechatpay.Options{
+
 		Path:  map[string]string{"out_trade_no": "1217752501201407033233368018"},
 		Query: url.Values{"mchid": {"1900000001"}},
 	}
@@ -309,8 +312,7 @@ func TestREADMEEndpointExample(t *testing.T) {
 			shown += " " + strings.TrimPrefix(strings.TrimSpace(line), "// ")
 		}
 	}
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	_, err := newBuilder(t, srv, nil).Endpoint(m[1])
 	require.Error(t, err)
 	assert.Equal(t, shown, err.Error())

@@ -30,8 +30,7 @@ const (
 // the APIv2 secret, the APIv3 key nor the private key's numbers show, and
 // what is not secret does.
 func TestSecretsNeverPrint(t *testing.T) {
-	srv := wechatpaytest.NewServer(wechatpaytest.WithTLS())
-	defer srv.Close()
+	srv := newServer(t, wechatpaytest.WithTLS())
 	cfg := srv.Config()
 	cfg.Secret = sentinelV2
 	require.NotNil(t, cfg.TLSCertificate)
@@ -99,8 +98,7 @@ func TestSecretsNeverPrint(t *testing.T) {
 // TestRedactedFormsSayWhatIsSet pins the exact forms: the non-secret
 // fields, and which secrets are set.
 func TestRedactedFormsSayWhatIsSet(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	cfg := wechatpay.Config{MchID: "1900000001", Serial: "5157F09EFDC096DE15EBE81A47057A7232F1B8E1", PrivateKey: srv.MerchantKey, Secret: sentinelV2,
 		TLSCertificate: &tls.Certificate{}}
 	assert.Equal(t, `wechatpay.Config{MchID:1900000001 Serial:5157F09EFDC096DE15EBE81A47057A7232F1B8E1 PrivateKey:[redacted RSA-2048] Secret:[redacted] TLSCertificate:[redacted]}`, cfg.String())
@@ -137,8 +135,7 @@ func TestRedactedFormsSayWhatIsSet(t *testing.T) {
 // as a path, a URI, a PEM label or body): the error says what was expected
 // without repeating it.
 func TestLoaderErrorsNeverEchoTheInput(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	s := sentinelV3
 	pemOf := func(label, body string) string {
 		return "-----BEGIN " + label + "-----\n" + body + "\n-----END " + label + "-----\n"

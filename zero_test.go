@@ -134,7 +134,8 @@ func TestZeroValuesCovered(t *testing.T) { zerotest.Covered(t, ".", zeroWalk) }
 // Bill, Retry and Failover on a working Builder.
 func TestZeroValuesInUse(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	srv := wechatpaytest.NewServer()
+	// Closed by defer, not newServer's t.Cleanup: VerifyNone runs before cleanups.
+	srv := wechatpaytest.NewServer(wechatpaytest.WithBasePath(basePath))
 	defer srv.Close()
 	srv.Handle("/", echo)
 	b := newBuilder(t, srv, func(cfg *wechatpay.Config) {
@@ -183,7 +184,8 @@ func TestZeroValuesInUse(t *testing.T) {
 	for _, r := range srv.Requests() {
 		sent = append(sent, r.Method+" "+r.RequestURI)
 	}
-	if want := []string{"GET /v3/zero", "POST /v3/zero"}; !reflect.DeepEqual(sent, want) {
+	if want := []string{"GET " + underBase("/v3/zero"), "POST " + underBase("/v3/zero")}; !reflect.DeepEqual(sent, want) {
+
 		t.Errorf("the server got %q, want %q", sent, want)
 	}
 }
