@@ -18,6 +18,7 @@ import (
 // TestSinkDigestNeedsBothHalves: a digest without its type (or a type
 // without its digest) would skip or fail the check: refused before sending.
 func TestSinkDigestNeedsBothHalves(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	tests := []struct {
@@ -53,6 +54,7 @@ func dirNames(t *testing.T, dir string) []string {
 }
 
 func TestDownloadBill(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
@@ -146,6 +148,7 @@ func TestDownloadBill(t *testing.T) {
 // or any other special file is refused before anything is sent, and left as
 // it was.
 func TestDownloadBillReplacesOnlyARegularFile(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
@@ -269,6 +272,7 @@ func TestDownloadBillReplacesOnlyARegularFile(t *testing.T) {
 // TestDownloadBillCancelledLeavesNoFile: a DownloadBill cancelled before
 // it starts or in the middle of the bill removes its temporary file.
 func TestDownloadBillCancelledLeavesNoFile(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	file := []byte(strings.Repeat("交易时间,公众账号ID\n`2026-11-27 10:00:00,`wx1\n", 100))

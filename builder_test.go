@@ -15,6 +15,7 @@ import (
 )
 
 func TestNewBuilderNamesTheWrongField(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	tests := []struct {
 		name string
@@ -62,6 +63,7 @@ func TestNewBuilderNamesTheWrongField(t *testing.T) {
 }
 
 func TestLowerCaseSerialsAreNormalised(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, func(c *wechatpay.Config) {
 		c.Serial = strings.ToLower(c.Serial)
@@ -76,6 +78,7 @@ func TestLowerCaseSerialsAreNormalised(t *testing.T) {
 }
 
 func TestRedirectsAreNotFollowed(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	srv.Handle("GET /v3/moved", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, underBase("/v3/elsewhere"), http.StatusFound)
@@ -94,6 +97,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 // credentials next to the signature, as Chain refuses for a full URL; the
 // error hides it.
 func TestBaseURLRefusesUserInfo(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	const password = "BASEURL-PASSWORD-5c2e9a"
 	withUser := strings.Replace(srv.URL, "://", "://user:"+password+"@", 1)
@@ -121,6 +125,7 @@ func TestBaseURLRefusesUserInfo(t *testing.T) {
 // quoted in the error only when it is too short to be a secret put in the
 // wrong field (an APIv3 or APIv2 key has 32 characters).
 func TestConfigErrorsHideLongValues(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	const secret = "WRONG-FIELD-SECRET-0123456789abc"    // 32 characters, like an APIv3 key
 	const hexSecret = "d7fbafc8e1a24c6b9f3e5a7d2c4b6e8f" // an APIv2 key made from a digest

@@ -41,6 +41,7 @@ func lastAccepted(t *testing.T, srv *wechatpaytest.Server) wechatpaytest.Request
 }
 
 func TestPathSegmentNamingRules(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want, err string }{
 		{"jsapiPreEntrustSign", "jsapi-pre-entrust-sign", ""},
 		{"complaintsV2", "complaints-v2", ""},
@@ -78,6 +79,7 @@ func TestPathSegmentNamingRules(t *testing.T) {
 }
 
 func TestChainIsImmutable(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	pay := b.V3().Seg("pay")
@@ -100,6 +102,7 @@ func TestChainIsImmutable(t *testing.T) {
 // TestThreeStylesSameRequest: a segment chain, a string path and a literal
 // value reach the server as the same request target.
 func TestThreeStylesSameRequest(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
@@ -135,6 +138,7 @@ func TestThreeStylesSameRequest(t *testing.T) {
 }
 
 func TestPlaceholdersAndEscaping(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	srv.Handle("/", echo)
 	b := newBuilder(t, srv, nil)
@@ -183,6 +187,7 @@ func TestPlaceholdersAndEscaping(t *testing.T) {
 }
 
 func TestPlaceholderErrorsSendNothing(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	tests := []struct {
@@ -216,6 +221,7 @@ func TestPlaceholderErrorsSendNothing(t *testing.T) {
 }
 
 func TestBaseURLs(t *testing.T) {
+	t.Parallel()
 	main := newServer(t)
 	// Its own server: these cases are about the /hk/ base path.
 	hk := wechatpaytest.NewServer(wechatpaytest.WithBasePath("/hk/"))
@@ -272,6 +278,7 @@ func TestBaseURLs(t *testing.T) {
 // TestSignaturesOnTheWire sends every verb and body shape; the fake server
 // checks each signature with its own code.
 func TestSignaturesOnTheWire(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	srv.Handle("/", echo)
 	b := newBuilder(t, srv, nil)
@@ -340,10 +347,12 @@ func TestSignaturesOnTheWire(t *testing.T) {
 }
 
 func TestUserAgentNamesLibraryGoAndOS(t *testing.T) {
+	t.Parallel()
 	assert.Regexp(t, `^wechatpay-chain-go/\d+\.\d+\.\d+ \((linux|darwin|windows|freebsd)/\w+\) Go/go1\.\d+`, wechatpay.UserAgent)
 }
 
 func TestCallerHeaders(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	resp, err := b.Chain("v3/pay/transactions/native").Post(context.Background(), wechatpay.Options{
@@ -360,6 +369,7 @@ func TestCallerHeaders(t *testing.T) {
 // TestRetriesAreSignedAfresh: with resty retries on, each attempt gets its
 // own nonce (the fake server refuses a replayed nonce).
 func TestRetriesAreSignedAfresh(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	var mu sync.Mutex
 	calls := 0
@@ -388,6 +398,7 @@ func TestRetriesAreSignedAfresh(t *testing.T) {
 }
 
 func TestVerificationFailures(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	srv.Handle("/", echo)
 	b := newBuilder(t, srv, nil)
@@ -440,6 +451,7 @@ func TestVerificationFailures(t *testing.T) {
 }
 
 func TestUnsignedDownloadsSkipVerification(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	srv.Handle("GET /v3/billdownload/file", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("交易时间,公众账号ID\n"))
@@ -453,6 +465,7 @@ func TestUnsignedDownloadsSkipVerification(t *testing.T) {
 }
 
 func TestAPIErrors(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	srv.Handle("GET /v3/gateway", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadGateway)
@@ -524,6 +537,7 @@ func (k *countingKey) Sign(ctx context.Context, msg []byte) ([]byte, error) {
 }
 
 func TestMiddleware(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	srv.Handle("/", echo)
 	ctx := context.Background()
@@ -635,6 +649,7 @@ func (failingKey) Sign(context.Context, []byte) ([]byte, error) {
 }
 
 func TestOptionsErrorsSendNothing(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
@@ -689,6 +704,7 @@ func TestOptionsErrorsSendNothing(t *testing.T) {
 }
 
 func TestResponse(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
@@ -724,6 +740,7 @@ func TestResponse(t *testing.T) {
 // TestConcurrentUse shares one Builder and one chain prefix across
 // goroutines; run it with -race.
 func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	srv.Handle("/", echo)
 	b := newBuilder(t, srv, nil)
@@ -770,6 +787,7 @@ func TestConcurrentUse(t *testing.T) {
 }
 
 func TestMisuseIsAnErrorNotAPanic(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	var nilBuilder *wechatpay.Builder
 	var nilChain *wechatpay.Chain

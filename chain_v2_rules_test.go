@@ -27,6 +27,7 @@ func forgedV2(w http.ResponseWriter, r *http.Request) {
 // an endpoint unsigned. A value "x/pay/downloadbill" used to be sent as
 // x%2Fpay%2Fdownloadbill and, decoded, suffix-match /pay/downloadbill.
 func TestV2UnsignedOnlyByTemplate(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, wechatpaytest.WithTLS())
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
@@ -84,6 +85,7 @@ func TestV2UnsignedOnlyByTemplate(t *testing.T) {
 // https://host/hk/) the documented unsigned endpoints still answer
 // unsigned, and only they: the base is stripped, not matched as a suffix.
 func TestV2UnsignedUnderABasePath(t *testing.T) {
+	t.Parallel()
 	// Its own server: the test is about the /hk/ base path itself.
 	srv := wechatpaytest.NewServer(wechatpaytest.WithBasePath("hk"))
 
@@ -107,6 +109,7 @@ func TestV2UnsignedUnderABasePath(t *testing.T) {
 // (escaped %2F) does not make a signed endpoint look like the complaint
 // images. Both the verifier step and Options.Sink go by it.
 func TestV3UnsignedByEscapedPath(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
@@ -144,6 +147,7 @@ func TestV3UnsignedByEscapedPath(t *testing.T) {
 // a v2 template) is refused before sending: it would go unsigned and past
 // the merchant-id guard.
 func TestV2QueryOnlyOnGet(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
@@ -187,6 +191,7 @@ func TestV2QueryOnlyOnGet(t *testing.T) {
 // TestLookupUpperCaseV2: Lookup normalises "V2/" (and a leading "/") as
 // Chain does, which routes both to APIv2.
 func TestLookupUpperCaseV2(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	for _, p := range []string{"V2/secapi/pay/refund", "v2/secapi/pay/refund", "/v2/secapi/pay/refund", "/V2/secapi/pay/refund"} {
@@ -204,6 +209,7 @@ func TestLookupUpperCaseV2(t *testing.T) {
 // "//" (v2//secapi/pay/refund went out as //secapi/pay/refund, without the
 // merchant certificate); only a documented trailing "/" is kept.
 func TestEmptySegmentsRefused(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
@@ -235,6 +241,7 @@ func TestEmptySegmentsRefused(t *testing.T) {
 // TestV2MutualTLSByDecodedSecapi: the secapi rule applies to the first
 // segment as the server reads it, percent-decoded and in any case.
 func TestV2MutualTLSByDecodedSecapi(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, wechatpaytest.WithTLS())
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
@@ -267,6 +274,7 @@ func TestV2MutualTLSByDecodedSecapi(t *testing.T) {
 // TestV2EmptySignType: by APIv2's rules an empty value is an absent one,
 // so sign_type "" means MD5, and is not sent.
 func TestV2EmptySignType(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()

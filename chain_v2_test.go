@@ -39,6 +39,7 @@ func lastV2(t *testing.T, srv *wechatpaytest.Server) wechatpaytest.Request {
 }
 
 func TestV2Micropay(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	srv.HandleV2("/pay/micropay", func(p map[string]string) map[string]string {
 		if p["auth_code"] == "134567890123456789" {
@@ -81,6 +82,7 @@ func TestV2Micropay(t *testing.T) {
 }
 
 func TestV2SignTypesNonceAndGuard(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
@@ -134,6 +136,7 @@ func TestV2SignTypesNonceAndGuard(t *testing.T) {
 }
 
 func TestV2Answers(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
@@ -227,6 +230,7 @@ func TestV2Answers(t *testing.T) {
 }
 
 func TestV2MutualTLS(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, wechatpaytest.WithTLS())
 	ctx := context.Background()
 	refund := wechatpay.Options{XML: map[string]string{"appid": "wx1", "mch_id": srv.MchID, "out_trade_no": "T1",
@@ -317,6 +321,7 @@ func TestV2MutualTLS(t *testing.T) {
 }
 
 func TestV2OnlyAndV3OnlyBuilders(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	ctx := context.Background()
 
@@ -349,6 +354,7 @@ func TestV2OnlyAndV3OnlyBuilders(t *testing.T) {
 }
 
 func TestLoadPKCS12AndTLSCertificate(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	dir := t.TempDir()
 	p12, err := pkcs12.LegacyRC2.WithRand(rand.Reader).Encode(srv.MerchantKey, srv.MerchantCert, nil, srv.MchID)
@@ -381,6 +387,7 @@ func TestLoadPKCS12AndTLSCertificate(t *testing.T) {
 // segment and string forms to a TLS fake server, which checks the sign and,
 // where the endpoint needs it, the client certificate.
 func TestCatalogConformanceAPIv2(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, wechatpaytest.WithTLS())
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
@@ -428,6 +435,7 @@ func signedV2(t *testing.T, fields map[string]string, secret string) []byte {
 // a 200 answer that is anything else is a verification failure, never
 // data for the caller (a JSON body used to come back with err == nil).
 func TestV2UnverifiedAnswersRefused(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
@@ -493,6 +501,7 @@ func TestV2UnverifiedAnswersRefused(t *testing.T) {
 // together, guarded and signed, and the fake server checks the sign over
 // all of them.
 func TestV2GetSignsQuery(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
@@ -539,6 +548,7 @@ func TestV2GetSignsQuery(t *testing.T) {
 // written &#13;), so both sides compute the same sign; what XML cannot
 // carry at all is refused before sending, naming the field.
 func TestV2CarriageReturn(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
@@ -570,6 +580,7 @@ func TestV2CarriageReturn(t *testing.T) {
 // catalog row matched template for template lends a path its options
 // (an undocumented v2/secapi/mch/ path used to turn nonceless).
 func TestV2MutualTLSBySecapiRule(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, wechatpaytest.WithTLS())
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
@@ -625,6 +636,7 @@ func TestV2MutualTLSBySecapiRule(t *testing.T) {
 // TestV2UpperCasePrefix: "V2/" routes to APIv2 as wechatpay-php, which
 // ignores the case, does.
 func TestV2UpperCasePrefix(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	for _, chain := range []*wechatpay.Chain{b.Chain("V2/pay/orderquery"), b.Chain("/V2/pay/orderquery"), b.Chain("V2").Seg("pay").Seg("orderquery")} {
@@ -640,6 +652,7 @@ func TestV2UpperCasePrefix(t *testing.T) {
 // TestV2SignType: sign_type is MD5 or HMAC-SHA256; anything else is an
 // error, not a silent MD5.
 func TestV2SignType(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()

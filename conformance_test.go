@@ -77,6 +77,7 @@ func send(ctx context.Context, c *wechatpay.Chain, method string, o wechatpay.Op
 // catalog's host with the documented method and the same request target,
 // signed as the fake server checks. APIv2 rows must build the same URL.
 func TestCatalogConformance(t *testing.T) {
+	t.Parallel()
 	require.Len(t, conformanceRows, len(catalog.All()), "conformance_gen_test.go is stale: run go generate")
 	// At the root, not newServer's base path: the request targets are the
 	// catalog hosts' own (some with a path, such as /hk/).

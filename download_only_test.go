@@ -17,6 +17,7 @@ import (
 // with an error that says what to set, including for a Builder that only
 // downloads platform certificates; doing what it says works.
 func TestDownloadOnlyBuilder(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	cfg := srv.Config()
 	cfg.Certs, cfg.Keys = nil, nil

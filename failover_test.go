@@ -42,6 +42,7 @@ func nonceOf(t *testing.T, auth string) string {
 // TestFailoverBothDownKeepsBothCauses: the error names what went wrong on
 // each host, for a POST (whose body is read again for the backup) too.
 func TestFailoverBothDownKeepsBothCauses(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	f := wechatpay.Failover{Primary: refusedAddr(t), Backup: refusedAddr(t)}
 	b := failoverBuilder(t, srv, f, nil)
@@ -69,6 +70,7 @@ func TestFailoverBothDownKeepsBothCauses(t *testing.T) {
 // TestFailoverPinsOnlyAfterTheBackupAnswered: a moment with both hosts down
 // must not keep requests away from a recovered primary.
 func TestFailoverPinsOnlyAfterTheBackupAnswered(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	f := wechatpay.Failover{Primary: refusedAddr(t), Backup: refusedAddr(t)}
 	b := failoverBuilder(t, srv, f, nil)
@@ -98,6 +100,7 @@ func (c *fakeClock) Add(d time.Duration) {
 // TestFailoverStay: once the backup answered, requests stay on it for Stay,
 // then go to the primary again (on a clock the test moves).
 func TestFailoverStay(t *testing.T) {
+	t.Parallel()
 	backup := newServer(t)
 	backup.Handle("/", echo)
 	f := wechatpay.Failover{Primary: refusedAddr(t), Backup: hostOf(t, backup.URL), Stay: time.Minute}
@@ -128,6 +131,7 @@ func TestFailoverStay(t *testing.T) {
 // TestFailoverSignsAnew: the backup gets a request signed for it, with a
 // nonce of its own, not the primary attempt's Authorization.
 func TestFailoverSignsAnew(t *testing.T) {
+	t.Parallel()
 	primary := newServer(t)
 	backup := newServer(t)
 	backup.Handle("/", echo)
@@ -191,6 +195,7 @@ func TestFailoverFromABlackHoledPrimary(t *testing.T) {
 // included, with Failover on or off: the next plain request and the next
 // secapi request each open a new connection.
 func TestCloseIdleConnections(t *testing.T) {
+	t.Parallel()
 	for _, failover := range []bool{false, true} {
 		t.Run(map[bool]string{false: "without Failover", true: "with Failover"}[failover], func(t *testing.T) {
 			srv := newServer(t, wechatpaytest.WithTLS())

@@ -28,6 +28,7 @@ func sha256Hex(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToStri
 func sha1Hex(b []byte) string   { s := sha1.Sum(b); return hex.EncodeToString(s[:]) }
 
 func TestMediaUpload(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
@@ -128,6 +129,7 @@ func bill(t *testing.T, srv *wechatpaytest.Server, file []byte, gzipped bool) {
 }
 
 func TestBillDownload(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
@@ -178,6 +180,7 @@ func TestBillDownload(t *testing.T) {
 }
 
 func TestSignedDownloads(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
@@ -275,6 +278,7 @@ func (w *signalWriter) Write(p []byte) (int, error) {
 // empty) is written, decompressed or as it came; it used to hand a nil
 // digest to io.MultiWriter and crash the process.
 func TestSinkGzipWithoutDigest(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()

@@ -151,6 +151,7 @@ func FuzzParsePKCS12(f *testing.F) {
 // TestLoadersReadOnlyKeySizedRegularFiles: a path to a device, a pipe or a
 // huge file is refused instead of read for ever.
 func TestLoadersReadOnlyKeySizedRegularFiles(t *testing.T) {
+	t.Parallel()
 	big := filepath.Join(t.TempDir(), "big.pem")
 	require.NoError(t, os.WriteFile(big, bytes.Repeat([]byte("A"), 2<<20), 0o600))
 	paths := map[string]string{"a 2 MiB file": big}

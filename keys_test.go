@@ -31,6 +31,7 @@ func writeFile(t *testing.T, name, content string) string {
 }
 
 func TestLoadPrivateKey(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	key := srv.MerchantKey
 	pkcs1 := x509.MarshalPKCS1PrivateKey(key)
@@ -96,6 +97,7 @@ func TestLoadPrivateKey(t *testing.T) {
 }
 
 func TestLoadPublicKey(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	pub := &srv.PlatformKey.PublicKey
 	spki, err := x509.MarshalPKIXPublicKey(pub)
@@ -138,6 +140,7 @@ func TestLoadPublicKey(t *testing.T) {
 }
 
 func TestLoadCertificateAndSerial(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	cert, err := wechatpay.LoadCertificate("file://" + writeFile(t, "apiclient_cert.pem", pemText("CERTIFICATE", srv.MerchantCert.Raw)))
 	require.NoError(t, err)

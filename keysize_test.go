@@ -43,6 +43,7 @@ func weakIdentity(t *testing.T) (*rsa.PrivateKey, *x509.Certificate) {
 // refuses a 1024-bit key with an error that names the key and says 2048
 // bits or more are required (errors.Is ErrWeakKey).
 func TestWeakKeysAreRefused(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	weak, weakCert := weakIdentity(t)
 	pkcs8, err := x509.MarshalPKCS8PrivateKey(weak)
@@ -139,6 +140,7 @@ func TestWeakKeysAreRefused(t *testing.T) {
 
 // TestKeysOf2048BitsAndMoreAreAccepted: the bound is 2048 itself.
 func TestKeysOf2048BitsAndMoreAreAccepted(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	require.Equal(t, 2048, srv.MerchantKey.N.BitLen())
 	pkcs8, err := x509.MarshalPKCS8PrivateKey(srv.MerchantKey)

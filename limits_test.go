@@ -122,6 +122,7 @@ func TestAnswersLargerThanTheLimitAreRefused(t *testing.T) {
 // An answer of exactly the limit is read (and, unsigned, fails
 // verification); one byte more is refused.
 func TestAnswersUpToTheLimitAreRead(t *testing.T) {
+	t.Parallel()
 	const limit = 64 << 10
 	srv := newServer(t)
 	ctx := context.Background()
@@ -168,6 +169,7 @@ func errorsAsAPIError(err error) bool {
 }
 
 func TestMaxResponseBytesDefaults(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	for _, tt := range []struct {
 		set, want int64
@@ -196,6 +198,7 @@ func TestMaxResponseBytesDefaults(t *testing.T) {
 
 // The log record of an answer over the limit has its status and Request-ID.
 func TestAnswerOverTheLimitIsLogged(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	var logs bytes.Buffer
 	b := newBuilder(t, srv, func(c *wechatpay.Config) {

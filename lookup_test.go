@@ -16,6 +16,7 @@ import (
 // TestHostsFromCatalog: documented endpoints go to the catalog's host
 // unless the caller chose one: Options.BaseURL, then Config.BaseURL.
 func TestHostsFromCatalog(t *testing.T) {
+	t.Parallel()
 	// At the root, not newServer's base path: the request targets are the
 	// catalog hosts' own (some with a path, such as /hk/).
 	srv := wechatpaytest.NewServer()
@@ -78,6 +79,7 @@ func TestHostsFromCatalog(t *testing.T) {
 }
 
 func TestLookup(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 

@@ -18,6 +18,7 @@ import (
 // before anything is sent, quotes and backslashes are escaped, and the
 // server parses exactly the parts and headers intended.
 func TestMediaFieldsCannotInjectHeaders(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()

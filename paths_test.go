@@ -18,6 +18,7 @@ import (
 // TestChainFullURLs pins which full URLs Chain takes: http(s)://host/path
 // with an optional query, nothing else, and never a panic.
 func TestChainFullURLs(t *testing.T) {
+	t.Parallel()
 	// At the root, not newServer's base path: the full URLs here are the
 	// host and a path, and some are refused for what follows the host.
 	srv := wechatpaytest.NewServer()
@@ -129,6 +130,7 @@ func TestChainFullURLs(t *testing.T) {
 // TestPathValuesCannotClimb pins that no value, placeholder or template can
 // send a "." or ".." segment (in any percent-encoded form) to the server.
 func TestPathValuesCannotClimb(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	srv.Handle("/", echo)
 	b := newBuilder(t, srv, nil)
@@ -211,6 +213,7 @@ func TestPathValuesCannotClimb(t *testing.T) {
 // TestQueryPlaceholdersAreQueryEscaped pins that a {placeholder} after "?"
 // is escaped as a query value: it cannot add parameters.
 func TestQueryPlaceholdersAreQueryEscaped(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	var got url.Values
 	srv.Handle("GET /v3/billdownload/file", func(w http.ResponseWriter, r *http.Request) {
@@ -257,6 +260,7 @@ func TestQueryPlaceholdersAreQueryEscaped(t *testing.T) {
 // would be cut off the request unnoticed, and a control character makes a
 // URL that does not parse. (Both found by FuzzChainURL.)
 func TestTemplatesRefuseFragmentsAndControlCharacters(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	srv.Handle("/", echo)
 	b := newBuilder(t, srv, nil)
@@ -291,6 +295,7 @@ func TestTemplatesRefuseFragmentsAndControlCharacters(t *testing.T) {
 // TestRefusedURLsHideTheirUserInfo: a password with characters a URL does
 // not allow there ("#", "?") is still kept out of the error.
 func TestRefusedURLsHideTheirUserInfo(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b, err := wechatpay.NewBuilder(srv.Config())
 	require.NoError(t, err)
@@ -311,6 +316,7 @@ func TestRefusedURLsHideTheirUserInfo(t *testing.T) {
 // request line) or a dot segment (which would climb out of the base path)
 // is refused before anything is sent.
 func TestSpacesAndDotsAreRefusedWhereNothingEscapesThem(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b, err := wechatpay.NewBuilder(srv.Config())
 	require.NoError(t, err)

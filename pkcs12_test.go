@@ -17,6 +17,7 @@ import (
 // exported by most tools, are read with every encoder, and the leaf is the
 // certificate of the key wherever it sits in the bundle.
 func TestParsePKCS12AcceptsChains(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	encoders := map[string]*pkcs12.Encoder{"LegacyRC2": pkcs12.LegacyRC2, "LegacyDES": pkcs12.LegacyDES,
 		"Modern2023": pkcs12.Modern2023, "Modern2026": pkcs12.Modern2026}
@@ -58,6 +59,7 @@ func TestParsePKCS12AcceptsChains(t *testing.T) {
 // any round is computed. The bundles are made with a distinctive count
 // (66051, DER 02 03 01 02 03) that is then patched in place.
 func TestParsePKCS12CapsIterations(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	counted := []byte{0x02, 0x03, 0x01, 0x02, 0x03}
 	huge := []byte{0x02, 0x03, 0x7F, 0xFF, 0xFF} // 8388607

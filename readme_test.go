@@ -219,6 +219,7 @@ func goCommand() string {
 // never sees it; it is removed afterwards. One go build and one go vet
 // cover all blocks. Only a machine without the go command skips the test.
 func TestREADMECompiles(t *testing.T) {
+	t.Parallel()
 	gocmd := goCommand()
 	if gocmd == "" {
 		t.Skip("no go command on this machine")
@@ -273,6 +274,7 @@ func readmeLine(t *testing.T, re string) []string {
 // TestREADMEValueExample: the Value example sends what the README says,
 // with the Options of "Three ways to write a call" it reuses.
 func TestREADMEValueExample(t *testing.T) {
+	t.Parallel()
 	shown := readmeLine(t, "\\.Value\\(\"N20261128/01\"\\)\\.Get\\(ctx, wechatpay\\.Options\\{Query: opts\\.Query\\}\\)\n// (GET \\S+)\n")[1]
 	// At the root, not newServer's base path: the README shows the request
 	// line the real host receives.
@@ -295,6 +297,7 @@ func TestREADMEValueExample(t *testing.T) {
 
 // TestREADMESearchExample: the line the README shows is among the results.
 func TestREADMESearchExample(t *testing.T) {
+	t.Parallel()
 	m := readmeLine(t, `catalog\.Search\("([^"]+)"\).*\n\s*fmt\.Println\(e\) // among them: (.+)\n`)
 	var got []string
 	for _, e := range catalog.Search(m[1]) {
@@ -305,6 +308,7 @@ func TestREADMESearchExample(t *testing.T) {
 
 // TestREADMEEndpointExample: the error the README shows is the one given.
 func TestREADMEEndpointExample(t *testing.T) {
+	t.Parallel()
 	m := readmeLine(t, `b\.Endpoint\("([^"]+)"\)\n\s*fmt\.Println\(err\) // (.+)\n((?:[ \t]*// .+\n)*)`)
 	shown := m[2]
 	for _, line := range strings.Split(strings.TrimSpace(m[3]), "\n") { // the comment lines that go on

@@ -30,6 +30,7 @@ const (
 // the APIv2 secret, the APIv3 key nor the private key's numbers show, and
 // what is not secret does.
 func TestSecretsNeverPrint(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, wechatpaytest.WithTLS())
 	cfg := srv.Config()
 	cfg.Secret = sentinelV2
@@ -98,6 +99,7 @@ func TestSecretsNeverPrint(t *testing.T) {
 // TestRedactedFormsSayWhatIsSet pins the exact forms: the non-secret
 // fields, and which secrets are set.
 func TestRedactedFormsSayWhatIsSet(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	cfg := wechatpay.Config{MchID: "1900000001", Serial: "5157F09EFDC096DE15EBE81A47057A7232F1B8E1", PrivateKey: srv.MerchantKey, Secret: sentinelV2,
 		TLSCertificate: &tls.Certificate{}}
@@ -135,6 +137,7 @@ func TestRedactedFormsSayWhatIsSet(t *testing.T) {
 // as a path, a URI, a PEM label or body): the error says what was expected
 // without repeating it.
 func TestLoaderErrorsNeverEchoTheInput(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	s := sentinelV3
 	pemOf := func(label, body string) string {

@@ -39,6 +39,7 @@ func hostOf(t *testing.T, raw string) string {
 }
 
 func TestFailover(t *testing.T) {
+	t.Parallel()
 	backup := newServer(t)
 	backup.Handle("/", echo)
 	primaryAddr := refusedAddr(t)
@@ -120,6 +121,7 @@ func TestFailover(t *testing.T) {
 }
 
 func TestRetry(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	srv.Handle("/", echo)
 	var logs bytes.Buffer
@@ -203,6 +205,7 @@ func TestRetry(t *testing.T) {
 }
 
 func TestTimeouts(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	srv.Handle("/", echo)
 	srv.SetDelay(5 * time.Second)
@@ -221,6 +224,7 @@ func TestTimeouts(t *testing.T) {
 }
 
 func TestLoggingLeavesSecretsOut(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	srv.Handle("/", echo)
 	srv.HandleV2("/pay/orderquery", func(map[string]string) map[string]string { return nil }) // signed XML, not the echo
@@ -280,6 +284,7 @@ func TestLoggingLeavesSecretsOut(t *testing.T) {
 // TestDefaultTimeoutDoesNotCutDownloads: Config.Timeout bounds requests,
 // not downloads, which only their context bounds.
 func TestDefaultTimeoutDoesNotCutDownloads(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	srv.Handle("GET /v3/billdownload/file", func(w http.ResponseWriter, r *http.Request) {
 		for range 5 {

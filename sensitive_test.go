@@ -22,6 +22,7 @@ import (
 )
 
 func TestEncryptMatchesWechatpaySerial(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	for _, tt := range []struct {
 		name   string
@@ -57,6 +58,7 @@ func TestEncryptMatchesWechatpaySerial(t *testing.T) {
 }
 
 func TestDecrypt(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	raw, err := rsa.EncryptOAEP(sha1.New(), rand.Reader, &srv.MerchantKey.PublicKey, []byte("6222021234567890"), nil)
@@ -89,6 +91,7 @@ func verifyPaySign(t *testing.T, pub *rsa.PublicKey, sign string, lines ...strin
 }
 
 func TestClientPaymentParameters(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()

@@ -40,6 +40,7 @@ func jsonLogger(w io.Writer) *slog.Logger {
 // never a path value or a query; an error never holds a query string (a
 // download_url's token).
 func TestLogsAndErrorsCarryNoURLValues(t *testing.T) {
+	t.Parallel()
 	// At the root, not newServer's base path: a full URL's path is taken
 	// from the host on, so a base path would be logged as part of it.
 	srv := wechatpaytest.NewServer()
@@ -136,6 +137,7 @@ func TestLogsAndErrorsCarryNoURLValues(t *testing.T) {
 // Options.Path value stays out of the record's error too, while the error
 // returned to the caller still quotes it.
 func TestLogPathIsATemplateForEveryChainForm(t *testing.T) {
+	t.Parallel()
 	// At the root, not newServer's base path: a full URL's path is taken
 	// from the host on, so a base path would be logged as part of it.
 	srv := wechatpaytest.NewServer()

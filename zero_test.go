@@ -127,7 +127,10 @@ func TestZeroValues(t *testing.T) {
 
 // TestZeroValuesCovered fails when an exported type or function is added
 // without its case in zeroWalk.
-func TestZeroValuesCovered(t *testing.T) { zerotest.Covered(t, ".", zeroWalk) }
+func TestZeroValuesCovered(t *testing.T) {
+	t.Parallel()
+	zerotest.Covered(t, ".", zeroWalk)
+}
 
 // TestZeroValuesInUse goes further than the walk: requests through a
 // Builder{}, continuations of a Future{}, and zero Options, Sink, Media,
