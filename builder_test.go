@@ -51,6 +51,7 @@ func TestNewBuilderNamesTheWrongField(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			cfg := srv.Config()
 			tt.edit(&cfg)
 			b, err := wechatpay.NewBuilder(cfg)
@@ -141,6 +142,7 @@ func TestConfigErrorsHideLongValues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			cfg := srv.Config()
 			tt.edit(&cfg)
 			_, err := wechatpay.NewBuilder(cfg)

@@ -66,6 +66,7 @@ func TestPathSegmentNamingRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
+			t.Parallel()
 			got, err := wechatpay.PathSegment(tt.in)
 			if tt.err != "" {
 				require.Error(t, err)
@@ -802,6 +803,7 @@ func TestMisuseIsAnErrorNotAPanic(t *testing.T) {
 			want = "the Builder is not initialised: create it with NewBuilder"
 		}
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			_, err := c.Get(ctx)
 			assert.ErrorContains(t, err, want)
 			_, err = c.PostAsync(ctx).Wait()

@@ -344,6 +344,7 @@ func TestV2OnlyAndV3OnlyBuilders(t *testing.T) {
 		"custom transport": {MchID: srv.MchID, Secret: srv.Secret, HTTPClient: &http.Client{Transport: hostRecorder{}}, TLSCertificate: &tls.Certificate{Certificate: [][]byte{srv.MerchantCert.Raw}, PrivateKey: srv.MerchantKey}},
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			_, err := wechatpay.NewBuilder(cfg)
 			require.Error(t, err)
 			if cfg.Secret != "" {
@@ -675,6 +676,7 @@ func TestV2SignType(t *testing.T) {
 // or gzip, memory flat; an XML answer is WeChat's error, returned as a
 // *V2Error with nothing written.
 func TestV2BillToSink(t *testing.T) {
+	// Not parallel: memtest counts what every goroutine allocates.
 	srv := newServer(t, wechatpaytest.WithTLS())
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
@@ -764,6 +766,7 @@ func (c *countingSink) Write(p []byte) (int, error) { c.n += int64(len(p)); retu
 // stays a small multiple of its size (resty's read, the fields, their JSON
 // view).
 func TestV2AnswerSize(t *testing.T) {
+	// Not parallel: memtest counts what every goroutine allocates.
 	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()

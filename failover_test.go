@@ -180,6 +180,8 @@ func blackHole(t *testing.T) string {
 // answers gives up early enough for the backup to answer within the
 // request's deadline.
 func TestFailoverFromABlackHoledPrimary(t *testing.T) {
+	// Not parallel: the backup has half of a 2 s deadline to answer in, which
+	// a loaded machine should not eat.
 	backup := newServer(t)
 	backup.Handle("/", echo)
 	f := wechatpay.Failover{Primary: blackHole(t), Backup: hostOf(t, backup.URL)}
@@ -198,6 +200,7 @@ func TestCloseIdleConnections(t *testing.T) {
 	t.Parallel()
 	for _, failover := range []bool{false, true} {
 		t.Run(map[bool]string{false: "without Failover", true: "with Failover"}[failover], func(t *testing.T) {
+			t.Parallel()
 			srv := newServer(t, wechatpaytest.WithTLS())
 			srv.Handle("GET /v3/x", echo)
 			b := newBuilder(t, srv, func(c *wechatpay.Config) {

@@ -304,6 +304,7 @@ func TestSinkGzipWithoutDigest(t *testing.T) {
 		{"signed, as it came", "v3/merchant/fund/statements/file", false, gz},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			var out bytes.Buffer
 			resp, err := b.Chain(tt.path).Get(ctx, wechatpay.Options{Sink: &wechatpay.Sink{Writer: &out, Gunzip: tt.gunzip}})
 			require.NoError(t, err)

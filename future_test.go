@@ -20,6 +20,7 @@ import (
 // TestFutures runs every future feature and then checks that no goroutine
 // outlived its request.
 func TestFutures(t *testing.T) {
+	// Not parallel: goleak would see other tests' goroutines.
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	// Closed by defer, not newServer's t.Cleanup: VerifyNone runs before cleanups.
 	srv := wechatpaytest.NewServer(wechatpaytest.WithBasePath(basePath))

@@ -169,6 +169,7 @@ func TestLoadersReadOnlyKeySizedRegularFiles(t *testing.T) {
 	for lname, load := range loaders {
 		for pname, p := range paths {
 			t.Run(lname+"/"+pname, func(t *testing.T) {
+				t.Parallel()
 				err := load(p)
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), wants[pname])

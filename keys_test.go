@@ -61,6 +61,7 @@ func TestLoadPrivateKey(t *testing.T) {
 	}
 	for name, in := range good {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			got, err := wechatpay.LoadPrivateKey(in)
 			require.NoError(t, err)
 			assert.True(t, key.Equal(got))
@@ -84,6 +85,7 @@ func TestLoadPrivateKey(t *testing.T) {
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			got, err := wechatpay.LoadPrivateKey(tt.in)
 			assert.Nil(t, got)
 			require.Error(t, err)
@@ -119,6 +121,7 @@ func TestLoadPublicKey(t *testing.T) {
 	}
 	for name, in := range good {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			got, err := wechatpay.LoadPublicKey(in)
 			require.NoError(t, err)
 			assert.True(t, pub.Equal(got))
@@ -132,6 +135,7 @@ func TestLoadPublicKey(t *testing.T) {
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			_, err := wechatpay.LoadPublicKey(tt.in)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)

@@ -23,6 +23,7 @@ import (
 // bounds what that may cost, decompressed, for APIv3, APIv2 and error
 // answers, uploads' answers and downloads' error answers alike.
 func TestAnswersLargerThanTheLimitAreRefused(t *testing.T) {
+	// Not parallel: memtest counts what every goroutine allocates.
 	const limit = 1 << 20
 	srv := newServer(t) // answers of 64 MiB
 	ctx := context.Background()

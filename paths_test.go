@@ -71,6 +71,7 @@ func TestChainFullURLs(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.in, func(t *testing.T) {
+				t.Parallel()
 				got, err := b.Chain(tt.in).URL()
 				require.NoError(t, err)
 				assert.Equal(t, tt.want, got)

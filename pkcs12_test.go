@@ -34,6 +34,7 @@ func TestParsePKCS12AcceptsChains(t *testing.T) {
 	for ename, enc := range encoders {
 		for _, b := range bundles {
 			t.Run(ename+"/"+b.name, func(t *testing.T) {
+				t.Parallel()
 				data, err := enc.Encode(srv.MerchantKey, b.first, b.rest, srv.MchID)
 				require.NoError(t, err)
 				tc, err := wechatpay.ParsePKCS12(data, srv.MchID)
@@ -84,6 +85,7 @@ func TestParsePKCS12CapsIterations(t *testing.T) {
 				{negative, fmt.Sprintf("wechatpay: ParsePKCS12: %s takes -8388608 key-derivation rounds; expected 1 to 1048576", what)},
 			} {
 				t.Run(fmt.Sprintf("%s/%s/%x", ename, what, patch.to), func(t *testing.T) {
+					t.Parallel()
 					patched := bytes.Clone(data)
 					at := nthIndex(patched, counted, i)
 					copy(patched[at:], patch.to)

@@ -67,6 +67,7 @@ func TestSecretsNeverPrint(t *testing.T) {
 	verbs := []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%t", "%10.3v", "%-40s"}
 	for _, v := range values {
 		t.Run(v.name, func(t *testing.T) {
+			t.Parallel()
 			outputs := map[string]string{}
 			for _, verb := range verbs {
 				outputs[verb] = fmt.Sprintf(verb, v.value)
@@ -181,6 +182,7 @@ func TestLoaderErrorsNeverEchoTheInput(t *testing.T) {
 	for lname, load := range loaders {
 		for iname, in := range inputs {
 			t.Run(lname+"/"+iname, func(t *testing.T) {
+				t.Parallel()
 				err := load(in)
 				require.Error(t, err)
 				assert.NotContains(t, err.Error(), s[4:20])

@@ -44,6 +44,7 @@ func TestConnectBudget(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			assert.Equal(t, tt.want, connectBudget(tt.limit, now, now.Add(tt.deadline), tt.deadline != 0))
 		})
 	}

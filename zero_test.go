@@ -121,6 +121,7 @@ func closedChannel(out []reflect.Value) error {
 // pointer of every exported type, and every function with zero arguments:
 // none panics or blocks, and each works or says what to use instead.
 func TestZeroValues(t *testing.T) {
+	// Not parallel: goleak would see other tests' goroutines.
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	zeroWalk.Run(t)
 }
@@ -136,6 +137,7 @@ func TestZeroValuesCovered(t *testing.T) {
 // Builder{}, continuations of a Future{}, and zero Options, Sink, Media,
 // Bill, Retry and Failover on a working Builder.
 func TestZeroValuesInUse(t *testing.T) {
+	// Not parallel: goleak would see other tests' goroutines.
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	// Closed by defer, not newServer's t.Cleanup: VerifyNone runs before cleanups.
 	srv := wechatpaytest.NewServer(wechatpaytest.WithBasePath(basePath))
