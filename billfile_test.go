@@ -13,14 +13,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wechatpay-chain/wechatpay"
-	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
 )
 
 // TestSinkDigestNeedsBothHalves: a digest without its type (or a type
 // without its digest) would skip or fail the check: refused before sending.
 func TestSinkDigestNeedsBothHalves(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	tests := []struct {
 		name string
@@ -55,8 +54,8 @@ func dirNames(t *testing.T, dir string) []string {
 }
 
 func TestDownloadBill(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
 	file := []byte(strings.Repeat("交易时间,公众账号ID,商户号,总金额\n`2026-11-27 10:00:00,`wx1,`1900000001,`1.00\n", 500))
@@ -149,8 +148,8 @@ func TestDownloadBill(t *testing.T) {
 // or any other special file is refused before anything is sent, and left as
 // it was.
 func TestDownloadBillReplacesOnlyARegularFile(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
 	file := []byte("交易时间,公众账号ID\n`2026-11-27 10:00:00,`wx1\n")
@@ -273,8 +272,8 @@ func TestDownloadBillReplacesOnlyARegularFile(t *testing.T) {
 // TestDownloadBillCancelledLeavesNoFile: a DownloadBill cancelled before
 // it starts or in the middle of the bill removes its temporary file.
 func TestDownloadBillCancelledLeavesNoFile(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	file := []byte(strings.Repeat("交易时间,公众账号ID\n`2026-11-27 10:00:00,`wx1\n", 100))
 	started := make(chan struct{})

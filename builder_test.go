@@ -12,12 +12,11 @@ import (
 
 	"github.com/wechatpay-chain/wechatpay"
 	"github.com/wechatpay-chain/wechatpay/certificates"
-	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
 )
 
 func TestNewBuilderNamesTheWrongField(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	tests := []struct {
 		name string
 		edit func(*wechatpay.Config)
@@ -52,6 +51,7 @@ func TestNewBuilderNamesTheWrongField(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			cfg := srv.Config()
 			tt.edit(&cfg)
 			b, err := wechatpay.NewBuilder(cfg)
@@ -64,8 +64,8 @@ func TestNewBuilderNamesTheWrongField(t *testing.T) {
 }
 
 func TestLowerCaseSerialsAreNormalised(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, func(c *wechatpay.Config) {
 		c.Serial = strings.ToLower(c.Serial)
 		c.Certs = map[string]*rsa.PublicKey{strings.ToLower(srv.PlatformSerial): &srv.PlatformKey.PublicKey}
@@ -79,10 +79,10 @@ func TestLowerCaseSerialsAreNormalised(t *testing.T) {
 }
 
 func TestRedirectsAreNotFollowed(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	srv.Handle("GET /v3/moved", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/v3/elsewhere", http.StatusFound)
+		http.Redirect(w, r, underBase("/v3/elsewhere"), http.StatusFound)
 	})
 	own := &http.Client{}
 	b := newBuilder(t, srv, func(c *wechatpay.Config) { c.HTTPClient = own })
@@ -98,8 +98,8 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 // credentials next to the signature, as Chain refuses for a full URL; the
 // error hides it.
 func TestBaseURLRefusesUserInfo(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	const password = "BASEURL-PASSWORD-5c2e9a"
 	withUser := strings.Replace(srv.URL, "://", "://user:"+password+"@", 1)
 
@@ -126,8 +126,8 @@ func TestBaseURLRefusesUserInfo(t *testing.T) {
 // quoted in the error only when it is too short to be a secret put in the
 // wrong field (an APIv3 or APIv2 key has 32 characters).
 func TestConfigErrorsHideLongValues(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	const secret = "WRONG-FIELD-SECRET-0123456789abc"    // 32 characters, like an APIv3 key
 	const hexSecret = "d7fbafc8e1a24c6b9f3e5a7d2c4b6e8f" // an APIv2 key made from a digest
 	tests := []struct {
@@ -142,6 +142,7 @@ func TestConfigErrorsHideLongValues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			cfg := srv.Config()
 			tt.edit(&cfg)
 			_, err := wechatpay.NewBuilder(cfg)

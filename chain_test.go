@@ -23,18 +23,6 @@ import (
 	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
 )
 
-// newBuilder returns a Builder for srv, with cfg edited by edit (may be nil).
-func newBuilder(t testing.TB, srv *wechatpaytest.Server, edit func(*wechatpay.Config)) *wechatpay.Builder {
-	t.Helper()
-	cfg := srv.Config()
-	if edit != nil {
-		edit(&cfg)
-	}
-	b, err := wechatpay.NewBuilder(cfg)
-	require.NoError(t, err)
-	return b
-}
-
 // echo answers every request with what the server saw.
 func echo(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
@@ -52,6 +40,7 @@ func lastAccepted(t *testing.T, srv *wechatpaytest.Server) wechatpaytest.Request
 }
 
 func TestPathSegmentNamingRules(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want, err string }{
 		{"jsapiPreEntrustSign", "jsapi-pre-entrust-sign", ""},
 		{"complaintsV2", "complaints-v2", ""},
@@ -76,6 +65,7 @@ func TestPathSegmentNamingRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
+			t.Parallel()
 			got, err := wechatpay.PathSegment(tt.in)
 			if tt.err != "" {
 				require.Error(t, err)
@@ -89,8 +79,8 @@ func TestPathSegmentNamingRules(t *testing.T) {
 }
 
 func TestChainIsImmutable(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	pay := b.V3().Seg("pay")
 	transactions := pay.Seg("transactions")
@@ -112,8 +102,8 @@ func TestChainIsImmutable(t *testing.T) {
 // TestThreeStylesSameRequest: a segment chain, a string path and a literal
 // value reach the server as the same request target.
 func TestThreeStylesSameRequest(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
 	query := url.Values{"mchid": {srv.MchID}}
@@ -141,15 +131,15 @@ func TestThreeStylesSameRequest(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			resp, err := call()
 			require.NoError(t, err)
-			assert.Equal(t, want, lastAccepted(t, srv).RequestURI)
+			assert.Equal(t, underBase(want), lastAccepted(t, srv).RequestURI)
 			assert.Equal(t, no, resp.Get("out_trade_no").String(), "the server decoded the segment back to the order number")
 		})
 	}
 }
 
 func TestPlaceholdersAndEscaping(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	srv.Handle("/", echo)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
@@ -177,8 +167,8 @@ func TestPlaceholdersAndEscaping(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			resp, err := tt.chain.Post(ctx, wechatpay.Options{Path: tt.path, JSON: map[string]int{"n": 1}})
 			require.NoError(t, err)
-			assert.Equal(t, tt.want, lastAccepted(t, srv).RequestURI)
-			assert.Equal(t, tt.want, resp.Get("uri").String())
+			assert.Equal(t, underBase(tt.want), lastAccepted(t, srv).RequestURI)
+			assert.Equal(t, underBase(tt.want), resp.Get("uri").String())
 		})
 	}
 
@@ -197,8 +187,8 @@ func TestPlaceholdersAndEscaping(t *testing.T) {
 }
 
 func TestPlaceholderErrorsSendNothing(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	tests := []struct {
 		name  string
@@ -231,10 +221,12 @@ func TestPlaceholderErrorsSendNothing(t *testing.T) {
 }
 
 func TestBaseURLs(t *testing.T) {
-	main := wechatpaytest.NewServer()
-	defer main.Close()
+	t.Parallel()
+	main := newServer(t)
+	// Its own server: these cases are about the /hk/ base path.
 	hk := wechatpaytest.NewServer(wechatpaytest.WithBasePath("/hk/"))
-	defer hk.Close()
+	t.Cleanup(hk.Close)
+
 	main.Handle("/", echo)
 	hk.Handle("/", echo)
 	ctx := context.Background()
@@ -286,8 +278,8 @@ func TestBaseURLs(t *testing.T) {
 // TestSignaturesOnTheWire sends every verb and body shape; the fake server
 // checks each signature with its own code.
 func TestSignaturesOnTheWire(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	srv.Handle("/", echo)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
@@ -340,7 +332,7 @@ func TestSignaturesOnTheWire(t *testing.T) {
 			require.NoError(t, err)
 			got := lastAccepted(t, srv)
 			assert.Equal(t, tt.method, got.Method)
-			assert.Equal(t, tt.target, got.RequestURI)
+			assert.Equal(t, underBase(tt.target), got.RequestURI)
 			assert.Equal(t, tt.body, string(got.Body))
 			assert.Equal(t, int64(len(tt.body)), got.ContentLength, "Content-Length as received (never chunked)")
 			if tt.jsonHeader {
@@ -355,12 +347,13 @@ func TestSignaturesOnTheWire(t *testing.T) {
 }
 
 func TestUserAgentNamesLibraryGoAndOS(t *testing.T) {
+	t.Parallel()
 	assert.Regexp(t, `^wechatpay-chain-go/\d+\.\d+\.\d+ \((linux|darwin|windows|freebsd)/\w+\) Go/go1\.\d+`, wechatpay.UserAgent)
 }
 
 func TestCallerHeaders(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	resp, err := b.Chain("v3/pay/transactions/native").Post(context.Background(), wechatpay.Options{
 		JSON:    map[string]any{"appid": "wx1", "mchid": srv.MchID, "description": "d", "out_trade_no": "1", "notify_url": "https://x/", "amount": map[string]int{"total": 1}},
@@ -376,8 +369,8 @@ func TestCallerHeaders(t *testing.T) {
 // TestRetriesAreSignedAfresh: with retries on, each attempt gets its own
 // nonce (the fake server refuses a replayed nonce).
 func TestRetriesAreSignedAfresh(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	var mu sync.Mutex
 	calls := 0
 	srv.Handle("POST /v3/x", func(w http.ResponseWriter, r *http.Request) {
@@ -405,8 +398,8 @@ func TestRetriesAreSignedAfresh(t *testing.T) {
 }
 
 func TestVerificationFailures(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	srv.Handle("/", echo)
 	b := newBuilder(t, srv, nil)
 	tests := []struct {
@@ -438,7 +431,8 @@ func TestVerificationFailures(t *testing.T) {
 			var ve *wechatpay.VerificationError
 			require.ErrorAs(t, err, &ve)
 			assert.Equal(t, 200, ve.StatusCode)
-			assert.Contains(t, string(ve.Body), `"uri":"/v3/x"`, "the error keeps the response")
+			assert.Contains(t, string(ve.Body), `"uri":"`+underBase("/v3/x")+`"`, "the error keeps the response")
+
 			lastAccepted(t, srv)
 		})
 	}
@@ -457,8 +451,8 @@ func TestVerificationFailures(t *testing.T) {
 }
 
 func TestUnsignedDownloadsSkipVerification(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	srv.Handle("GET /v3/billdownload/file", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("交易时间,公众账号ID\n"))
 	})
@@ -471,8 +465,8 @@ func TestUnsignedDownloadsSkipVerification(t *testing.T) {
 }
 
 func TestAPIErrors(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	srv.Handle("GET /v3/gateway", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadGateway)
 		_, _ = w.Write([]byte("<html><body>502 Bad Gateway</body></html>"))
@@ -503,7 +497,8 @@ func TestAPIErrors(t *testing.T) {
 		{"not found", func() error {
 			_, err := newBuilder(t, srv, nil).Chain("v3/nowhere").Get(ctx)
 			return err
-		}, 404, "RESOURCE_NOT_EXISTS", "no handler for GET /v3/nowhere on the fake server: register one with Server.Handle", "", "404 RESOURCE_NOT_EXISTS"},
+		}, 404, "RESOURCE_NOT_EXISTS", "no handler for GET " + underBase("/v3/nowhere") + " on the fake server: register one with Server.Handle", "", "404 RESOURCE_NOT_EXISTS"},
+
 		{"HTML from a gateway", func() error {
 			_, err := newBuilder(t, srv, nil).Chain("v3/gateway").Get(ctx)
 			return err
@@ -542,8 +537,8 @@ func (k *countingKey) Sign(ctx context.Context, msg []byte) ([]byte, error) {
 }
 
 func TestMiddleware(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	srv.Handle("/", echo)
 	ctx := context.Background()
 
@@ -655,8 +650,8 @@ func (failingKey) Sign(context.Context, []byte) ([]byte, error) {
 }
 
 func TestOptionsErrorsSendNothing(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
 	tests := []struct {
@@ -710,8 +705,8 @@ func TestOptionsErrorsSendNothing(t *testing.T) {
 }
 
 func TestResponse(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
 	resp, err := b.Chain("v3/pay/transactions/id/{transaction_id}").Get(ctx, wechatpay.Options{
@@ -746,8 +741,8 @@ func TestResponse(t *testing.T) {
 // TestConcurrentUse shares one Builder and one chain prefix across
 // goroutines; run it with -race.
 func TestConcurrentUse(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	srv.Handle("/", echo)
 	b := newBuilder(t, srv, nil)
 	prefix := b.V3().Seg("pay").Seg("transactions")
@@ -793,6 +788,7 @@ func TestConcurrentUse(t *testing.T) {
 }
 
 func TestMisuseIsAnErrorNotAPanic(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	var nilBuilder *wechatpay.Builder
 	var nilChain *wechatpay.Chain
@@ -807,6 +803,7 @@ func TestMisuseIsAnErrorNotAPanic(t *testing.T) {
 			want = "the Builder is not initialised: create it with NewBuilder"
 		}
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			_, err := c.Get(ctx)
 			assert.ErrorContains(t, err, want)
 			_, err = c.PostAsync(ctx).Wait()
@@ -826,8 +823,7 @@ func TestMisuseIsAnErrorNotAPanic(t *testing.T) {
 	assert.Nil(t, resp.HTTPResponse())
 	assert.Error(t, resp.Decode(&struct{}{}))
 
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	_, err := b.Chain("v3/pay/transactions/id/1").GetAsync(ctx, wechatpay.Options{Query: url.Values{"mchid": {srv.MchID}}}).Then(nil).Wait()
 	assert.EqualError(t, err, "wechatpay: Then(nil): expected a function")

@@ -27,8 +27,8 @@ func forgedV2(w http.ResponseWriter, r *http.Request) {
 // an endpoint unsigned. A value "x/pay/downloadbill" used to be sent as
 // x%2Fpay%2Fdownloadbill and, decoded, suffix-match /pay/downloadbill.
 func TestV2UnsignedOnlyByTemplate(t *testing.T) {
-	srv := wechatpaytest.NewServer(wechatpaytest.WithTLS())
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t, wechatpaytest.WithTLS())
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
 	srv.Handle("POST /secapi/mch/{rest...}", forgedV2)
@@ -55,7 +55,7 @@ func TestV2UnsignedOnlyByTemplate(t *testing.T) {
 			resp, err := tt.chain.Post(ctx, wechatpay.Options{Path: tt.path, XML: mch})
 			last, ok := srv.LastRequest()
 			require.True(t, ok)
-			assert.Equal(t, tt.uri, last.RequestURI)
+			assert.Equal(t, underBase(tt.uri), last.RequestURI)
 			assert.Nil(t, resp)
 			require.ErrorIs(t, err, wechatpay.ErrVerification)
 			assert.ErrorIs(t, err, wechatpay.ErrMissingHeader)
@@ -85,7 +85,10 @@ func TestV2UnsignedOnlyByTemplate(t *testing.T) {
 // https://host/hk/) the documented unsigned endpoints still answer
 // unsigned, and only they: the base is stripped, not matched as a suffix.
 func TestV2UnsignedUnderABasePath(t *testing.T) {
+	t.Parallel()
+	// Its own server: the test is about the /hk/ base path itself.
 	srv := wechatpaytest.NewServer(wechatpaytest.WithBasePath("hk"))
+
 	defer srv.Close()
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
@@ -106,8 +109,8 @@ func TestV2UnsignedUnderABasePath(t *testing.T) {
 // (escaped %2F) does not make a signed endpoint look like the complaint
 // images. Both the verifier step and Options.Sink go by it.
 func TestV3UnsignedByEscapedPath(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
 	srv.Handle("GET /v3/merchant-service/{rest...}", func(w http.ResponseWriter, r *http.Request) {
@@ -118,7 +121,7 @@ func TestV3UnsignedByEscapedPath(t *testing.T) {
 
 	_, err := chain.Get(ctx, wechatpay.Options{Path: path})
 	require.ErrorIs(t, err, wechatpay.ErrVerification)
-	assert.Equal(t, "/v3/merchant-service/images%2Fabc", lastAccepted(t, srv).RequestURI)
+	assert.Equal(t, underBase("/v3/merchant-service/images%2Fabc"), lastAccepted(t, srv).RequestURI)
 
 	var sink strings.Builder
 	_, err = chain.Get(ctx, wechatpay.Options{Path: path, Sink: &wechatpay.Sink{Writer: &sink}})
@@ -144,8 +147,8 @@ func TestV3UnsignedByEscapedPath(t *testing.T) {
 // a v2 template) is refused before sending: it would go unsigned and past
 // the merchant-id guard.
 func TestV2QueryOnlyOnGet(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
 	mch := map[string]string{"mch_id": srv.MchID}
@@ -188,8 +191,8 @@ func TestV2QueryOnlyOnGet(t *testing.T) {
 // TestLookupUpperCaseV2: Lookup normalises "V2/" (and a leading "/") as
 // Chain does, which routes both to APIv2.
 func TestLookupUpperCaseV2(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	for _, p := range []string{"V2/secapi/pay/refund", "v2/secapi/pay/refund", "/v2/secapi/pay/refund", "/V2/secapi/pay/refund"} {
 		c, ok := b.Lookup(p)
@@ -206,8 +209,8 @@ func TestLookupUpperCaseV2(t *testing.T) {
 // "//" (v2//secapi/pay/refund went out as //secapi/pay/refund, without the
 // merchant certificate); only a documented trailing "/" is kept.
 func TestEmptySegmentsRefused(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
 	for name, chain := range map[string]*wechatpay.Chain{
@@ -238,8 +241,8 @@ func TestEmptySegmentsRefused(t *testing.T) {
 // TestV2MutualTLSByDecodedSecapi: the secapi rule applies to the first
 // segment as the server reads it, percent-decoded and in any case.
 func TestV2MutualTLSByDecodedSecapi(t *testing.T) {
-	srv := wechatpaytest.NewServer(wechatpaytest.WithTLS())
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t, wechatpaytest.WithTLS())
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
 	refund := map[string]string{"appid": "wx1", "mch_id": srv.MchID, "out_trade_no": "T1", "out_refund_no": "R1", "total_fee": "100", "refund_fee": "100"}
@@ -271,8 +274,8 @@ func TestV2MutualTLSByDecodedSecapi(t *testing.T) {
 // TestV2EmptySignType: by APIv2's rules an empty value is an absent one,
 // so sign_type "" means MD5, and is not sent.
 func TestV2EmptySignType(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
 	_, err := b.V2().Pay().Orderquery().Post(ctx, wechatpay.Options{XML: map[string]string{"mch_id": srv.MchID, "sign_type": ""}})

@@ -39,8 +39,8 @@ func lastV2(t *testing.T, srv *wechatpaytest.Server) wechatpaytest.Request {
 }
 
 func TestV2Micropay(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	srv.HandleV2("/pay/micropay", func(p map[string]string) map[string]string {
 		if p["auth_code"] == "134567890123456789" {
 			return map[string]string{"result_code": "FAIL", "err_code": "USERPAYING", "err_code_des": "需要用户输入支付密码"}
@@ -63,7 +63,7 @@ func TestV2Micropay(t *testing.T) {
 	assert.Equal(t, 100, out.TotalFee)
 
 	got := lastV2(t, srv)
-	assert.Equal(t, "/pay/micropay", got.RequestURI, "v2/ is not part of the URL")
+	assert.Equal(t, underBase("/pay/micropay"), got.RequestURI, "v2/ is not part of the URL")
 	assert.Equal(t, "Image<形象店>&QQ", got.Params["body"])
 	assert.Regexp(t, `^[0-9A-Za-z]{32}$`, got.Params["nonce_str"])
 	assert.Len(t, got.Params["sign"], 32, "MD5 by default")
@@ -82,8 +82,8 @@ func TestV2Micropay(t *testing.T) {
 }
 
 func TestV2SignTypesNonceAndGuard(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
 
@@ -116,7 +116,7 @@ func TestV2SignTypesNonceAndGuard(t *testing.T) {
 			"appid": "wx1", "mch_id": srv.MchID, "plan_id": "12535", "contract_code": "C 1&2"}})
 		require.NoError(t, err)
 		got := lastV2(t, srv)
-		assert.True(t, strings.HasPrefix(got.RequestURI, "/papay/h5entrustweb?appid=wx1&contract_code=C+1%262&mch_id=1900000001&plan_id=12535&sign="), got.RequestURI)
+		assert.True(t, strings.HasPrefix(got.RequestURI, underBase("/papay/h5entrustweb?appid=wx1&contract_code=C+1%262&mch_id=1900000001&plan_id=12535&sign=")), got.RequestURI)
 		assert.Empty(t, got.Body)
 		assert.Empty(t, resp.XML()["sign"], "h5entrustweb answers unsigned")
 	})
@@ -136,8 +136,8 @@ func TestV2SignTypesNonceAndGuard(t *testing.T) {
 }
 
 func TestV2Answers(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
 	order := wechatpay.Options{XML: map[string]string{"appid": "wx1", "mch_id": srv.MchID, "out_trade_no": "T1"}}
@@ -230,8 +230,8 @@ func TestV2Answers(t *testing.T) {
 }
 
 func TestV2MutualTLS(t *testing.T) {
-	srv := wechatpaytest.NewServer(wechatpaytest.WithTLS())
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t, wechatpaytest.WithTLS())
 	ctx := context.Background()
 	refund := wechatpay.Options{XML: map[string]string{"appid": "wx1", "mch_id": srv.MchID, "out_trade_no": "T1",
 		"out_refund_no": "R1", "total_fee": "100", "refund_fee": "100"}}
@@ -310,10 +310,10 @@ func TestV2MutualTLS(t *testing.T) {
 			t.Error(err)
 		}
 		for _, r := range srv.Requests() {
-			if strings.HasPrefix(r.RequestURI, "/secapi/") && r.Rejected == "" {
+			if strings.HasPrefix(r.RequestURI, underBase("/secapi/")) && r.Rejected == "" {
 				assert.NotNil(t, r.ClientCertificate, r.RequestURI)
 			}
-			if r.RequestURI == "/pay/orderquery" {
+			if r.RequestURI == underBase("/pay/orderquery") {
 				assert.Nil(t, r.ClientCertificate, "the certificate never leaks into the shared transport")
 			}
 		}
@@ -321,8 +321,8 @@ func TestV2MutualTLS(t *testing.T) {
 }
 
 func TestV2OnlyAndV3OnlyBuilders(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	ctx := context.Background()
 
 	v2only, err := wechatpay.NewBuilder(wechatpay.Config{MchID: srv.MchID, Secret: srv.Secret, BaseURL: srv.URL})
@@ -344,6 +344,7 @@ func TestV2OnlyAndV3OnlyBuilders(t *testing.T) {
 		"custom transport": {MchID: srv.MchID, Secret: srv.Secret, HTTPClient: &http.Client{Transport: hostRecorder{}}, TLSCertificate: &tls.Certificate{Certificate: [][]byte{srv.MerchantCert.Raw}, PrivateKey: srv.MerchantKey}},
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			_, err := wechatpay.NewBuilder(cfg)
 			require.Error(t, err)
 			if cfg.Secret != "" {
@@ -354,8 +355,8 @@ func TestV2OnlyAndV3OnlyBuilders(t *testing.T) {
 }
 
 func TestLoadPKCS12AndTLSCertificate(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	dir := t.TempDir()
 	p12, err := pkcs12.LegacyRC2.WithRand(rand.Reader).Encode(srv.MerchantKey, srv.MerchantCert, nil, srv.MchID)
 	require.NoError(t, err)
@@ -387,8 +388,8 @@ func TestLoadPKCS12AndTLSCertificate(t *testing.T) {
 // segment and string forms to a TLS fake server, which checks the sign and,
 // where the endpoint needs it, the client certificate.
 func TestCatalogConformanceAPIv2(t *testing.T) {
-	srv := wechatpaytest.NewServer(wechatpaytest.WithTLS())
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t, wechatpaytest.WithTLS())
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
 	sent := 0
@@ -409,7 +410,7 @@ func TestCatalogConformanceAPIv2(t *testing.T) {
 			}
 			sent++
 			got := lastV2(t, srv)
-			wantPath := "/" + strings.TrimPrefix(path, "v2/")
+			wantPath := underBase(strings.TrimPrefix(path, "v2/"))
 			assert.Equal(t, wantPath, strings.SplitN(got.RequestURI, "?", 2)[0], row.path)
 			assert.Equal(t, row.method, got.Method)
 			assert.Equal(t, e.Security() || strings.HasPrefix(row.path, "v2/secapi/"), got.ClientCertificate != nil,
@@ -435,8 +436,8 @@ func signedV2(t *testing.T, fields map[string]string, secret string) []byte {
 // a 200 answer that is anything else is a verification failure, never
 // data for the caller (a JSON body used to come back with err == nil).
 func TestV2UnverifiedAnswersRefused(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
 	order := wechatpay.Options{XML: map[string]string{"mch_id": srv.MchID, "out_trade_no": "T1"}}
@@ -501,8 +502,8 @@ func TestV2UnverifiedAnswersRefused(t *testing.T) {
 // together, guarded and signed, and the fake server checks the sign over
 // all of them.
 func TestV2GetSignsQuery(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
 
@@ -548,8 +549,8 @@ func TestV2GetSignsQuery(t *testing.T) {
 // written &#13;), so both sides compute the same sign; what XML cannot
 // carry at all is refused before sending, naming the field.
 func TestV2CarriageReturn(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
 
@@ -580,8 +581,8 @@ func TestV2CarriageReturn(t *testing.T) {
 // catalog row matched template for template lends a path its options
 // (an undocumented v2/secapi/mch/ path used to turn nonceless).
 func TestV2MutualTLSBySecapiRule(t *testing.T) {
-	srv := wechatpaytest.NewServer(wechatpaytest.WithTLS())
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t, wechatpaytest.WithTLS())
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
 	refund := map[string]string{"appid": "wx1", "mch_id": srv.MchID, "out_trade_no": "T1", "out_refund_no": "R1", "total_fee": "100", "refund_fee": "100"}
@@ -636,15 +637,15 @@ func TestV2MutualTLSBySecapiRule(t *testing.T) {
 // TestV2UpperCasePrefix: "V2/" routes to APIv2 as wechatpay-php, which
 // ignores the case, does.
 func TestV2UpperCasePrefix(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	for _, chain := range []*wechatpay.Chain{b.Chain("V2/pay/orderquery"), b.Chain("/V2/pay/orderquery"), b.Chain("V2").Seg("pay").Seg("orderquery")} {
 		assert.Equal(t, "v2/pay/orderquery", chain.Path())
 		_, err := chain.Post(context.Background(), wechatpay.Options{XML: map[string]string{"mch_id": srv.MchID}})
 		require.NoError(t, err)
 		got := lastV2(t, srv)
-		assert.Equal(t, "/pay/orderquery", got.RequestURI)
+		assert.Equal(t, underBase("/pay/orderquery"), got.RequestURI)
 		assert.Empty(t, got.Header.Get("Authorization"))
 	}
 }
@@ -652,8 +653,8 @@ func TestV2UpperCasePrefix(t *testing.T) {
 // TestV2SignType: sign_type is MD5 or HMAC-SHA256; anything else is an
 // error, not a silent MD5.
 func TestV2SignType(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
 	for signType, length := range map[string]int{"MD5": 32, "HMAC-SHA256": 64} {
@@ -675,8 +676,8 @@ func TestV2SignType(t *testing.T) {
 // or gzip, memory flat; an XML answer is WeChat's error, returned as a
 // *V2Error with nothing written.
 func TestV2BillToSink(t *testing.T) {
-	srv := wechatpaytest.NewServer(wechatpaytest.WithTLS())
-	defer srv.Close()
+	// Not parallel: memtest counts what every goroutine allocates.
+	srv := newServer(t, wechatpaytest.WithTLS())
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
 	bill := wechatpay.Options{XML: map[string]string{"mch_id": srv.MchID, "bill_date": "20261127", "bill_type": "ALL"}}
@@ -690,7 +691,8 @@ func TestV2BillToSink(t *testing.T) {
 		assert.Nil(t, resp.Body())
 		assert.True(t, strings.HasPrefix(out.String(), "交易时间,公众账号ID"), out.String())
 		got := lastV2(t, srv)
-		assert.Equal(t, "/pay/downloadbill", got.RequestURI)
+		assert.Equal(t, underBase("/pay/downloadbill"), got.RequestURI)
+
 		assert.Equal(t, "20261127", got.Params["bill_date"])
 	})
 	t.Run("fund flow, over mutual TLS", func(t *testing.T) {
@@ -764,8 +766,8 @@ func (c *countingSink) Write(p []byte) (int, error) { c.n += int64(len(p)); retu
 // stays a small multiple of its size (the read, the fields, their JSON
 // view).
 func TestV2AnswerSize(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	// Not parallel: memtest counts what every goroutine allocates.
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
 	order := wechatpay.Options{XML: map[string]string{"mch_id": srv.MchID}}

@@ -11,15 +11,14 @@ import (
 	"github.com/wechatpay-chain/wechatpay"
 	"github.com/wechatpay-chain/wechatpay/certificates"
 	"github.com/wechatpay-chain/wechatpay/middleware"
-	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
 )
 
 // TestDownloadOnlyBuilder: a Builder with no verification key is refused
 // with an error that says what to set, including for a Builder that only
 // downloads platform certificates; doing what it says works.
 func TestDownloadOnlyBuilder(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	cfg := srv.Config()
 	cfg.Certs, cfg.Keys = nil, nil
 

@@ -21,7 +21,7 @@ import (
 func failoverBuilder(t *testing.T, srv *wechatpaytest.Server, f wechatpay.Failover, edit func(*wechatpay.Config)) *wechatpay.Builder {
 	t.Helper()
 	return newBuilder(t, srv, func(c *wechatpay.Config) {
-		c.BaseURL = "http://" + f.Primary + "/"
+		c.BaseURL = "http://" + f.Primary + basePath
 		c.Failover = &f
 		if edit != nil {
 			edit(c)
@@ -42,8 +42,8 @@ func nonceOf(t *testing.T, auth string) string {
 // TestFailoverBothDownKeepsBothCauses: the error names what went wrong on
 // each host, for a POST (whose body is read again for the backup) too.
 func TestFailoverBothDownKeepsBothCauses(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	f := wechatpay.Failover{Primary: refusedAddr(t), Backup: refusedAddr(t)}
 	b := failoverBuilder(t, srv, f, nil)
 	for _, method := range []string{"GET", "POST"} {
@@ -70,15 +70,14 @@ func TestFailoverBothDownKeepsBothCauses(t *testing.T) {
 // TestFailoverPinsOnlyAfterTheBackupAnswered: a moment with both hosts down
 // must not keep requests away from a recovered primary.
 func TestFailoverPinsOnlyAfterTheBackupAnswered(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	f := wechatpay.Failover{Primary: refusedAddr(t), Backup: refusedAddr(t)}
 	b := failoverBuilder(t, srv, f, nil)
 	_, err := b.Chain("v3/x").Get(context.Background())
 	require.Error(t, err, "both hosts down")
 
-	primary := wechatpaytest.NewServer(wechatpaytest.WithAddr(f.Primary)) // the primary is back
-	defer primary.Close()
+	primary := newServer(t, wechatpaytest.WithAddr(f.Primary)) // the primary is back
 	primary.Handle("/", echo)
 	_, err = b.Chain("v3/x").Get(context.Background())
 	require.NoError(t, err, "the next request goes to the primary")
@@ -101,8 +100,8 @@ func (c *fakeClock) Add(d time.Duration) {
 // TestFailoverStay: once the backup answered, requests stay on it for Stay,
 // then go to the primary again (on a clock the test moves).
 func TestFailoverStay(t *testing.T) {
-	backup := wechatpaytest.NewServer()
-	defer backup.Close()
+	t.Parallel()
+	backup := newServer(t)
 	backup.Handle("/", echo)
 	f := wechatpay.Failover{Primary: refusedAddr(t), Backup: hostOf(t, backup.URL), Stay: time.Minute}
 	b := failoverBuilder(t, backup, f, nil)
@@ -114,8 +113,7 @@ func TestFailoverStay(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, backup.Requests(), 1)
 
-	primary := wechatpaytest.NewServer(wechatpaytest.WithAddr(f.Primary)) // the primary is back
-	defer primary.Close()
+	primary := newServer(t, wechatpaytest.WithAddr(f.Primary)) // the primary is back
 	primary.Handle("/", echo)
 	clock.Add(time.Minute - time.Second)
 	_, err = b.Chain("v3/x").Get(ctx)
@@ -133,10 +131,9 @@ func TestFailoverStay(t *testing.T) {
 // TestFailoverSignsAnew: the backup gets a request signed for it, with a
 // nonce of its own, not the primary attempt's Authorization.
 func TestFailoverSignsAnew(t *testing.T) {
-	primary := wechatpaytest.NewServer()
-	defer primary.Close()
-	backup := wechatpaytest.NewServer()
-	defer backup.Close()
+	t.Parallel()
+	primary := newServer(t)
+	backup := newServer(t)
 	backup.Handle("/", echo)
 	f := wechatpay.Failover{Primary: hostOf(t, primary.URL), Backup: hostOf(t, backup.URL), AllowResend: true}
 	b := failoverBuilder(t, primary, f, nil)
@@ -183,8 +180,9 @@ func blackHole(t *testing.T) string {
 // answers gives up early enough for the backup to answer within the
 // request's deadline.
 func TestFailoverFromABlackHoledPrimary(t *testing.T) {
-	backup := wechatpaytest.NewServer()
-	defer backup.Close()
+	// Not parallel: the backup has half of a 2 s deadline to answer in, which
+	// a loaded machine should not eat.
+	backup := newServer(t)
 	backup.Handle("/", echo)
 	f := wechatpay.Failover{Primary: blackHole(t), Backup: hostOf(t, backup.URL)}
 	b := failoverBuilder(t, backup, f, func(c *wechatpay.Config) { c.Timeout = 2 * time.Second })
@@ -199,10 +197,11 @@ func TestFailoverFromABlackHoledPrimary(t *testing.T) {
 // included, with Failover on or off: the next plain request and the next
 // secapi request each open a new connection.
 func TestCloseIdleConnections(t *testing.T) {
+	t.Parallel()
 	for _, failover := range []bool{false, true} {
 		t.Run(map[bool]string{false: "without Failover", true: "with Failover"}[failover], func(t *testing.T) {
-			srv := wechatpaytest.NewServer(wechatpaytest.WithTLS())
-			defer srv.Close()
+			t.Parallel()
+			srv := newServer(t, wechatpaytest.WithTLS())
 			srv.Handle("GET /v3/x", echo)
 			b := newBuilder(t, srv, func(c *wechatpay.Config) {
 				if failover {

@@ -20,8 +20,7 @@ import (
 
 // fuzzKeys are the fake merchant's keys, shared by the process.
 func fuzzKeys(f *testing.F) *wechatpaytest.Server {
-	srv := wechatpaytest.NewServer()
-	f.Cleanup(srv.Close)
+	srv := newServer(f)
 	return srv
 }
 
@@ -152,6 +151,7 @@ func FuzzParsePKCS12(f *testing.F) {
 // TestLoadersReadOnlyKeySizedRegularFiles: a path to a device, a pipe or a
 // huge file is refused instead of read for ever.
 func TestLoadersReadOnlyKeySizedRegularFiles(t *testing.T) {
+	t.Parallel()
 	big := filepath.Join(t.TempDir(), "big.pem")
 	require.NoError(t, os.WriteFile(big, bytes.Repeat([]byte("A"), 2<<20), 0o600))
 	paths := map[string]string{"a 2 MiB file": big}
@@ -169,6 +169,7 @@ func TestLoadersReadOnlyKeySizedRegularFiles(t *testing.T) {
 	for lname, load := range loaders {
 		for pname, p := range paths {
 			t.Run(lname+"/"+pname, func(t *testing.T) {
+				t.Parallel()
 				err := load(p)
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), wants[pname])

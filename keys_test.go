@@ -17,7 +17,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wechatpay-chain/wechatpay"
-	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
 )
 
 func pemText(typ string, der []byte) string {
@@ -32,8 +31,8 @@ func writeFile(t *testing.T, name, content string) string {
 }
 
 func TestLoadPrivateKey(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	key := srv.MerchantKey
 	pkcs1 := x509.MarshalPKCS1PrivateKey(key)
 	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
@@ -62,6 +61,7 @@ func TestLoadPrivateKey(t *testing.T) {
 	}
 	for name, in := range good {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			got, err := wechatpay.LoadPrivateKey(in)
 			require.NoError(t, err)
 			assert.True(t, key.Equal(got))
@@ -85,6 +85,7 @@ func TestLoadPrivateKey(t *testing.T) {
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			got, err := wechatpay.LoadPrivateKey(tt.in)
 			assert.Nil(t, got)
 			require.Error(t, err)
@@ -98,8 +99,8 @@ func TestLoadPrivateKey(t *testing.T) {
 }
 
 func TestLoadPublicKey(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	pub := &srv.PlatformKey.PublicKey
 	spki, err := x509.MarshalPKIXPublicKey(pub)
 	require.NoError(t, err)
@@ -120,6 +121,7 @@ func TestLoadPublicKey(t *testing.T) {
 	}
 	for name, in := range good {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			got, err := wechatpay.LoadPublicKey(in)
 			require.NoError(t, err)
 			assert.True(t, pub.Equal(got))
@@ -133,6 +135,7 @@ func TestLoadPublicKey(t *testing.T) {
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			_, err := wechatpay.LoadPublicKey(tt.in)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
@@ -141,8 +144,8 @@ func TestLoadPublicKey(t *testing.T) {
 }
 
 func TestLoadCertificateAndSerial(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	cert, err := wechatpay.LoadCertificate("file://" + writeFile(t, "apiclient_cert.pem", pemText("CERTIFICATE", srv.MerchantCert.Raw)))
 	require.NoError(t, err)
 	assert.Equal(t, srv.MerchantSerial, wechatpay.CertificateSerial(cert))

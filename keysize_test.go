@@ -21,7 +21,6 @@ import (
 
 	"github.com/wechatpay-chain/wechatpay"
 	"github.com/wechatpay-chain/wechatpay/middleware"
-	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
 )
 
 // weakIdentity is a 1024-bit RSA key and a certificate for it, valid now.
@@ -44,8 +43,8 @@ func weakIdentity(t *testing.T) (*rsa.PrivateKey, *x509.Certificate) {
 // refuses a 1024-bit key with an error that names the key and says 2048
 // bits or more are required (errors.Is ErrWeakKey).
 func TestWeakKeysAreRefused(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	weak, weakCert := weakIdentity(t)
 	pkcs8, err := x509.MarshalPKCS8PrivateKey(weak)
 	require.NoError(t, err)
@@ -141,8 +140,8 @@ func TestWeakKeysAreRefused(t *testing.T) {
 
 // TestKeysOf2048BitsAndMoreAreAccepted: the bound is 2048 itself.
 func TestKeysOf2048BitsAndMoreAreAccepted(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	require.Equal(t, 2048, srv.MerchantKey.N.BitLen())
 	pkcs8, err := x509.MarshalPKCS8PrivateKey(srv.MerchantKey)
 	require.NoError(t, err)

@@ -23,9 +23,9 @@ import (
 // bounds what that may cost, decompressed, for APIv3, APIv2 and error
 // answers, uploads' answers and downloads' error answers alike.
 func TestAnswersLargerThanTheLimitAreRefused(t *testing.T) {
+	// Not parallel: memtest counts what every goroutine allocates.
 	const limit = 1 << 20
-	srv := wechatpaytest.NewServer() // answers of 64 MiB
-	defer srv.Close()
+	srv := newServer(t) // answers of 64 MiB
 	ctx := context.Background()
 	b := newBuilder(t, srv, func(c *wechatpay.Config) { c.MaxResponseBytes = limit })
 	// With compression off in the transport, net/http leaves a gzip answer
@@ -123,9 +123,9 @@ func TestAnswersLargerThanTheLimitAreRefused(t *testing.T) {
 // An answer of exactly the limit is read (and, unsigned, fails
 // verification); one byte more is refused.
 func TestAnswersUpToTheLimitAreRead(t *testing.T) {
+	t.Parallel()
 	const limit = 64 << 10
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	ctx := context.Background()
 	b := newBuilder(t, srv, func(c *wechatpay.Config) { c.MaxResponseBytes = limit })
 	srv.SetFault(wechatpaytest.HugeError)
@@ -170,8 +170,8 @@ func errorsAsAPIError(err error) bool {
 }
 
 func TestMaxResponseBytesDefaults(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	for _, tt := range []struct {
 		set, want int64
 	}{
@@ -199,8 +199,8 @@ func TestMaxResponseBytesDefaults(t *testing.T) {
 
 // The log record of an answer over the limit has its status and Request-ID.
 func TestAnswerOverTheLimitIsLogged(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	var logs bytes.Buffer
 	b := newBuilder(t, srv, func(c *wechatpay.Config) {
 		c.MaxResponseBytes = 64 << 10

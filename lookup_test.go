@@ -16,8 +16,12 @@ import (
 // TestHostsFromCatalog: documented endpoints go to the catalog's host
 // unless the caller chose one: Options.BaseURL, then Config.BaseURL.
 func TestHostsFromCatalog(t *testing.T) {
+	t.Parallel()
+	// At the root, not newServer's base path: the request targets are the
+	// catalog hosts' own (some with a path, such as /hk/).
 	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+
 	srv.Handle("/", func(w http.ResponseWriter, r *http.Request) {
 		wechatpaytest.JSON(w, http.StatusOK, map[string]string{"uri": r.RequestURI, "host": r.Header.Get("X-Intended-Host")})
 	})
@@ -75,8 +79,8 @@ func TestHostsFromCatalog(t *testing.T) {
 }
 
 func TestLookup(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 
 	c, ok := b.Lookup("v3/pay/transactions/out-trade-no/{out_trade_no}")

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wechatpay-chain/wechatpay"
-	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
 )
 
 // TestMediaFieldsCannotInjectHeaders pins that an upload's file name and
@@ -19,8 +18,8 @@ import (
 // before anything is sent, quotes and backslashes are escaped, and the
 // server parses exactly the parts and headers intended.
 func TestMediaFieldsCannotInjectHeaders(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
 	const injected = "X-Injected-SENTINEL-5d1e: 1"

@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wechatpay-chain/wechatpay"
-	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
 )
 
 // Run locally with, for instance:
@@ -20,8 +19,7 @@ import (
 
 // fuzzBuilder returns a Builder whose base URL is srv's; nothing is sent.
 func fuzzBuilder(f *testing.F) (*wechatpay.Builder, *url.URL) {
-	srv := wechatpaytest.NewServer()
-	f.Cleanup(srv.Close)
+	srv := newServer(f)
 	b, err := wechatpay.NewBuilder(srv.Config())
 	require.NoError(f, err)
 	base, err := url.Parse(srv.URL)

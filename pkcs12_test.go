@@ -11,15 +11,14 @@ import (
 	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/wechatpay-chain/wechatpay"
-	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
 )
 
 // TestParsePKCS12AcceptsChains: bundles that carry the CA chain, as
 // exported by most tools, are read with every encoder, and the leaf is the
 // certificate of the key wherever it sits in the bundle.
 func TestParsePKCS12AcceptsChains(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	encoders := map[string]*pkcs12.Encoder{"LegacyRC2": pkcs12.LegacyRC2, "LegacyDES": pkcs12.LegacyDES,
 		"Modern2023": pkcs12.Modern2023, "Modern2026": pkcs12.Modern2026}
 	bundles := []struct {
@@ -35,6 +34,7 @@ func TestParsePKCS12AcceptsChains(t *testing.T) {
 	for ename, enc := range encoders {
 		for _, b := range bundles {
 			t.Run(ename+"/"+b.name, func(t *testing.T) {
+				t.Parallel()
 				data, err := enc.Encode(srv.MerchantKey, b.first, b.rest, srv.MchID)
 				require.NoError(t, err)
 				tc, err := wechatpay.ParsePKCS12(data, srv.MchID)
@@ -60,8 +60,8 @@ func TestParsePKCS12AcceptsChains(t *testing.T) {
 // any round is computed. The bundles are made with a distinctive count
 // (66051, DER 02 03 01 02 03) that is then patched in place.
 func TestParsePKCS12CapsIterations(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	counted := []byte{0x02, 0x03, 0x01, 0x02, 0x03}
 	huge := []byte{0x02, 0x03, 0x7F, 0xFF, 0xFF} // 8388607
 	negative := []byte{0x02, 0x03, 0x80, 0x00, 0x00}
@@ -85,6 +85,7 @@ func TestParsePKCS12CapsIterations(t *testing.T) {
 				{negative, fmt.Sprintf("wechatpay: ParsePKCS12: %s takes -8388608 key-derivation rounds; expected 1 to 1048576", what)},
 			} {
 				t.Run(fmt.Sprintf("%s/%s/%x", ename, what, patch.to), func(t *testing.T) {
+					t.Parallel()
 					patched := bytes.Clone(data)
 					at := nthIndex(patched, counted, i)
 					copy(patched[at:], patch.to)

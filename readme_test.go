@@ -219,6 +219,7 @@ func goCommand() string {
 // never sees it; it is removed afterwards. One go build and one go vet
 // cover all blocks. Only a machine without the go command skips the test.
 func TestREADMECompiles(t *testing.T) {
+	t.Parallel()
 	gocmd := goCommand()
 	if gocmd == "" {
 		t.Skip("no go command on this machine")
@@ -273,12 +274,16 @@ func readmeLine(t *testing.T, re string) []string {
 // TestREADMEValueExample: the Value example sends what the README says,
 // with the Options of "Three ways to write a call" it reuses.
 func TestREADMEValueExample(t *testing.T) {
+	t.Parallel()
 	shown := readmeLine(t, "\\.Value\\(\"N20261128/01\"\\)\\.Get\\(ctx, wechatpay\\.Options\\{Query: opts\\.Query\\}\\)\n// (GET \\S+)\n")[1]
+	// At the root, not newServer's base path: the README shows the request
+	// line the real host receives.
 	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	srv.Handle("/", echo)
 	b := newBuilder(t, srv, nil)
 	opts := wechatpay.Options{
+
 		Path:  map[string]string{"out_trade_no": "1217752501201407033233368018"},
 		Query: url.Values{"mchid": {"1900000001"}},
 	}
@@ -292,6 +297,7 @@ func TestREADMEValueExample(t *testing.T) {
 
 // TestREADMESearchExample: the line the README shows is among the results.
 func TestREADMESearchExample(t *testing.T) {
+	t.Parallel()
 	m := readmeLine(t, `catalog\.Search\("([^"]+)"\).*\n\s*fmt\.Println\(e\) // among them: (.+)\n`)
 	var got []string
 	for _, e := range catalog.Search(m[1]) {
@@ -302,6 +308,7 @@ func TestREADMESearchExample(t *testing.T) {
 
 // TestREADMEEndpointExample: the error the README shows is the one given.
 func TestREADMEEndpointExample(t *testing.T) {
+	t.Parallel()
 	m := readmeLine(t, `b\.Endpoint\("([^"]+)"\)\n\s*fmt\.Println\(err\) // (.+)\n((?:[ \t]*// .+\n)*)`)
 	shown := m[2]
 	for _, line := range strings.Split(strings.TrimSpace(m[3]), "\n") { // the comment lines that go on
@@ -309,8 +316,7 @@ func TestREADMEEndpointExample(t *testing.T) {
 			shown += " " + strings.TrimPrefix(strings.TrimSpace(line), "// ")
 		}
 	}
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	_, err := newBuilder(t, srv, nil).Endpoint(m[1])
 	require.Error(t, err)
 	assert.Equal(t, shown, err.Error())

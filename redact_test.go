@@ -30,8 +30,8 @@ const (
 // the APIv2 secret, the APIv3 key nor the private key's numbers show, and
 // what is not secret does.
 func TestSecretsNeverPrint(t *testing.T) {
-	srv := wechatpaytest.NewServer(wechatpaytest.WithTLS())
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t, wechatpaytest.WithTLS())
 	cfg := srv.Config()
 	cfg.Secret = sentinelV2
 	require.NotNil(t, cfg.TLSCertificate)
@@ -67,6 +67,7 @@ func TestSecretsNeverPrint(t *testing.T) {
 	verbs := []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%t", "%10.3v", "%-40s"}
 	for _, v := range values {
 		t.Run(v.name, func(t *testing.T) {
+			t.Parallel()
 			outputs := map[string]string{}
 			for _, verb := range verbs {
 				outputs[verb] = fmt.Sprintf(verb, v.value)
@@ -99,8 +100,8 @@ func TestSecretsNeverPrint(t *testing.T) {
 // TestRedactedFormsSayWhatIsSet pins the exact forms: the non-secret
 // fields, and which secrets are set.
 func TestRedactedFormsSayWhatIsSet(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	cfg := wechatpay.Config{MchID: "1900000001", Serial: "5157F09EFDC096DE15EBE81A47057A7232F1B8E1", PrivateKey: srv.MerchantKey, Secret: sentinelV2,
 		TLSCertificate: &tls.Certificate{}}
 	assert.Equal(t, `wechatpay.Config{MchID:1900000001 Serial:5157F09EFDC096DE15EBE81A47057A7232F1B8E1 PrivateKey:[redacted RSA-2048] Secret:[redacted] TLSCertificate:[redacted]}`, cfg.String())
@@ -137,8 +138,8 @@ func TestRedactedFormsSayWhatIsSet(t *testing.T) {
 // as a path, a URI, a PEM label or body): the error says what was expected
 // without repeating it.
 func TestLoaderErrorsNeverEchoTheInput(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	s := sentinelV3
 	pemOf := func(label, body string) string {
 		return "-----BEGIN " + label + "-----\n" + body + "\n-----END " + label + "-----\n"
@@ -181,6 +182,7 @@ func TestLoaderErrorsNeverEchoTheInput(t *testing.T) {
 	for lname, load := range loaders {
 		for iname, in := range inputs {
 			t.Run(lname+"/"+iname, func(t *testing.T) {
+				t.Parallel()
 				err := load(in)
 				require.Error(t, err)
 				assert.NotContains(t, err.Error(), s[4:20])

@@ -16,6 +16,7 @@ import (
 // tools write are ignored, and nothing built or huge is tracked. It reads
 // git's view, so it skips outside a git checkout (a module download).
 func TestRepositoryHygiene(t *testing.T) {
+	t.Parallel()
 	license, err := os.ReadFile("LICENSE")
 	require.NoError(t, err, "LICENSE: without one no company may use the library")
 	assert.True(t, strings.HasPrefix(strings.TrimSpace(string(license)), "Apache License\n"), "LICENSE is the Apache License 2.0")

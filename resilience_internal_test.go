@@ -9,6 +9,7 @@ import (
 )
 
 func TestRetryAfter(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 28, 8, 0, 0, 0, time.UTC)
 	for v, want := range map[string]time.Duration{
 		"":     0,
@@ -27,6 +28,7 @@ func TestRetryAfter(t *testing.T) {
 // ConnectTimeout (5 s by default), but never more than half of what the
 // request's deadline leaves, so that the backup has the other half.
 func TestConnectBudget(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 28, 8, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name     string
@@ -42,6 +44,7 @@ func TestConnectBudget(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			assert.Equal(t, tt.want, connectBudget(tt.limit, now, now.Add(tt.deadline), tt.deadline != 0))
 		})
 	}

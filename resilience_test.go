@@ -39,15 +39,15 @@ func hostOf(t *testing.T, raw string) string {
 }
 
 func TestFailover(t *testing.T) {
-	backup := wechatpaytest.NewServer()
-	defer backup.Close()
+	t.Parallel()
+	backup := newServer(t)
 	backup.Handle("/", echo)
 	primaryAddr := refusedAddr(t)
 	ctx := context.Background()
 	builder := func(f wechatpay.Failover) *wechatpay.Builder {
 		f.Primary, f.Backup = primaryAddr, hostOf(t, backup.URL)
 		return newBuilder(t, backup, func(c *wechatpay.Config) {
-			c.BaseURL = "http://" + primaryAddr + "/"
+			c.BaseURL = "http://" + primaryAddr + basePath
 			c.Failover = &f
 		})
 	}
@@ -59,8 +59,7 @@ func TestFailover(t *testing.T) {
 		assert.Equal(t, `{"n":1}`, resp.Get("body").String())
 		assert.Empty(t, lastAccepted(t, backup).Rejected)
 
-		primary := wechatpaytest.NewServer(wechatpaytest.WithAddr(primaryAddr)) // the primary is back
-		defer primary.Close()
+		primary := newServer(t, wechatpaytest.WithAddr(primaryAddr)) // the primary is back
 		primary.Handle("/", echo)
 		_, err = b.Chain("v3/x").Get(ctx)
 		require.NoError(t, err)
@@ -79,8 +78,7 @@ func TestFailover(t *testing.T) {
 	})
 
 	t.Run("never on an HTTP status", func(t *testing.T) {
-		primary := wechatpaytest.NewServer(wechatpaytest.WithAddr(refusedAddr(t)))
-		defer primary.Close()
+		primary := newServer(t, wechatpaytest.WithAddr(refusedAddr(t)))
 		primary.SetFault(wechatpaytest.ServerError)
 		f := wechatpay.Failover{Primary: hostOf(t, primary.URL), Backup: hostOf(t, backup.URL)}
 		b := newBuilder(t, primary, func(c *wechatpay.Config) { c.Failover = &f })
@@ -93,8 +91,7 @@ func TestFailover(t *testing.T) {
 	})
 
 	t.Run("not after the request may have reached the primary, unless allowed", func(t *testing.T) {
-		primary := wechatpaytest.NewServer(wechatpaytest.WithAddr(refusedAddr(t)))
-		defer primary.Close()
+		primary := newServer(t, wechatpaytest.WithAddr(refusedAddr(t)))
 		f := wechatpay.Failover{Primary: hostOf(t, primary.URL), Backup: hostOf(t, backup.URL)}
 		b := newBuilder(t, primary, func(c *wechatpay.Config) { c.Failover = &f })
 		primary.SetFaultN(wechatpaytest.DropConnection, 1)
@@ -114,7 +111,7 @@ func TestFailover(t *testing.T) {
 	t.Run("both down", func(t *testing.T) {
 		f := wechatpay.Failover{Primary: refusedAddr(t), Backup: refusedAddr(t)}
 		b := newBuilder(t, backup, func(c *wechatpay.Config) {
-			c.BaseURL = "http://" + f.Primary + "/"
+			c.BaseURL = "http://" + f.Primary + basePath
 			c.Failover = &f
 		})
 		_, err := b.Chain("v3/x").Get(ctx)
@@ -124,8 +121,8 @@ func TestFailover(t *testing.T) {
 }
 
 func TestRetry(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	srv.Handle("/", echo)
 	var logs bytes.Buffer
 	b := newBuilder(t, srv, func(c *wechatpay.Config) {
@@ -208,8 +205,8 @@ func TestRetry(t *testing.T) {
 }
 
 func TestTimeouts(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	srv.Handle("/", echo)
 	srv.SetDelay(5 * time.Second)
 	srv.SetFault(wechatpaytest.Slow)
@@ -227,8 +224,8 @@ func TestTimeouts(t *testing.T) {
 }
 
 func TestLoggingLeavesSecretsOut(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	srv.Handle("/", echo)
 	srv.HandleV2("/pay/orderquery", func(map[string]string) map[string]string { return nil }) // signed XML, not the echo
 	var logs bytes.Buffer
@@ -287,8 +284,8 @@ func TestLoggingLeavesSecretsOut(t *testing.T) {
 // TestDefaultTimeoutDoesNotCutDownloads: Config.Timeout bounds requests,
 // not downloads, which only their context bounds.
 func TestDefaultTimeoutDoesNotCutDownloads(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	srv.Handle("GET /v3/billdownload/file", func(w http.ResponseWriter, r *http.Request) {
 		for range 5 {
 			_, _ = w.Write(bytes.Repeat([]byte("x"), 1024))

@@ -19,12 +19,11 @@ import (
 
 	"github.com/wechatpay-chain/wechatpay"
 	"github.com/wechatpay-chain/wechatpay/middleware"
-	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
 )
 
 func TestEncryptMatchesWechatpaySerial(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	for _, tt := range []struct {
 		name   string
 		serial string
@@ -59,8 +58,8 @@ func TestEncryptMatchesWechatpaySerial(t *testing.T) {
 }
 
 func TestDecrypt(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	raw, err := rsa.EncryptOAEP(sha1.New(), rand.Reader, &srv.MerchantKey.PublicKey, []byte("6222021234567890"), nil)
 	require.NoError(t, err)
@@ -92,8 +91,8 @@ func verifyPaySign(t *testing.T, pub *rsa.PublicKey, sign string, lines ...strin
 }
 
 func TestClientPaymentParameters(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	ctx := context.Background()
 

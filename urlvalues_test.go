@@ -40,8 +40,11 @@ func jsonLogger(w io.Writer) *slog.Logger {
 // never a path value or a query; an error never holds a query string (a
 // download_url's token).
 func TestLogsAndErrorsCarryNoURLValues(t *testing.T) {
+	t.Parallel()
+	// At the root, not newServer's base path: a full URL's path is taken
+	// from the host on, so a base path would be logged as part of it.
 	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	srv.Handle("/", echo)
 	srv.Handle("GET /v3/missing/file", func(w http.ResponseWriter, r *http.Request) {
 		wechatpaytest.Error(w, http.StatusNotFound, "RESOURCE_NOT_EXISTS", "no such file")
@@ -134,8 +137,12 @@ func TestLogsAndErrorsCarryNoURLValues(t *testing.T) {
 // Options.Path value stays out of the record's error too, while the error
 // returned to the caller still quotes it.
 func TestLogPathIsATemplateForEveryChainForm(t *testing.T) {
+	t.Parallel()
+	// At the root, not newServer's base path: a full URL's path is taken
+	// from the host on, so a base path would be logged as part of it.
 	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+
 	srv.Handle("/", echo)
 	down := "http://" + refusedAddr(t) + "/"
 	var logs bytes.Buffer

@@ -122,20 +122,26 @@ func closedChannel(out []reflect.Value) error {
 // pointer of every exported type, and every function with zero arguments:
 // none panics or blocks, and each works or says what to use instead.
 func TestZeroValues(t *testing.T) {
+	// Not parallel: goleak would see other tests' goroutines.
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	zeroWalk.Run(t)
 }
 
 // TestZeroValuesCovered fails when an exported type or function is added
 // without its case in zeroWalk.
-func TestZeroValuesCovered(t *testing.T) { zerotest.Covered(t, ".", zeroWalk) }
+func TestZeroValuesCovered(t *testing.T) {
+	t.Parallel()
+	zerotest.Covered(t, ".", zeroWalk)
+}
 
 // TestZeroValuesInUse goes further than the walk: requests through a
 // Builder{}, continuations of a Future{}, and zero Options, Sink, Media,
 // Bill, Retry and Failover on a working Builder.
 func TestZeroValuesInUse(t *testing.T) {
+	// Not parallel: goleak would see other tests' goroutines.
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	srv := wechatpaytest.NewServer()
+	// Closed by defer, not newServer's t.Cleanup: VerifyNone runs before cleanups.
+	srv := wechatpaytest.NewServer(wechatpaytest.WithBasePath(basePath))
 	defer srv.Close()
 	srv.Handle("/", echo)
 	b := newBuilder(t, srv, func(cfg *wechatpay.Config) {
@@ -184,7 +190,8 @@ func TestZeroValuesInUse(t *testing.T) {
 	for _, r := range srv.Requests() {
 		sent = append(sent, r.Method+" "+r.RequestURI)
 	}
-	if want := []string{"GET /v3/zero", "POST /v3/zero"}; !reflect.DeepEqual(sent, want) {
+	if want := []string{"GET " + underBase("/v3/zero"), "POST " + underBase("/v3/zero")}; !reflect.DeepEqual(sent, want) {
+
 		t.Errorf("the server got %q, want %q", sent, want)
 	}
 }

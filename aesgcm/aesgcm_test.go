@@ -16,6 +16,7 @@ import (
 const key = "0123456789abcdef0123456789ABCDEF"
 
 func TestRoundTripAnyNonceLength(t *testing.T) {
+	t.Parallel()
 	for _, nonce := range []string{"61f9c719728a", "fdasflkja484w", "n", strings.Repeat("x", 64)} {
 		ct, err := aesgcm.Encrypt(key, nonce, "transaction", []byte(`{"out_trade_no":"T1"}`))
 		require.NoError(t, err)
@@ -26,6 +27,7 @@ func TestRoundTripAnyNonceLength(t *testing.T) {
 }
 
 func TestDecryptFailures(t *testing.T) {
+	t.Parallel()
 	ct, err := aesgcm.Encrypt(key, "61f9c719728a", "certificate", []byte("-----BEGIN CERTIFICATE-----"))
 	require.NoError(t, err)
 	// The keys are sentinels, so the check that no error shows its key
@@ -46,6 +48,7 @@ func TestDecryptFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			_, err := aesgcm.Decrypt(tt.key, tt.nonce, tt.aad, tt.ct)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)

@@ -24,6 +24,7 @@ var official = map[string]string{
 const officialKey = "192006250b4c09247ec02edce69f6a2d"
 
 func TestSignOfficialVectors(t *testing.T) {
+	t.Parallel()
 	assert.Equal(t, "9A0A8659F005D6984697E2CA0A9CF3B7", apiv2.Sign(official, officialKey, apiv2.MD5))
 	assert.Equal(t, "9A0A8659F005D6984697E2CA0A9CF3B7", apiv2.Sign(official, officialKey, ""), "MD5 is the default")
 	assert.Equal(t, "6A9AE1657590FD6257D693A078E1C3E4BB6BA4DC30B23E0EE2496E54170DACD6", apiv2.Sign(official, officialKey, apiv2.HMACSHA256))
@@ -36,6 +37,7 @@ func TestSignOfficialVectors(t *testing.T) {
 }
 
 func TestVerify(t *testing.T) {
+	t.Parallel()
 	signed := func(sign string) map[string]string {
 		m := map[string]string{"sign": sign}
 		for k, v := range official {
@@ -57,6 +59,7 @@ func TestVerify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			assert.Equal(t, tt.want, apiv2.Verify(tt.msg, officialKey))
 		})
 	}
@@ -67,6 +70,7 @@ func TestVerify(t *testing.T) {
 }
 
 func TestEncodeDecode(t *testing.T) {
+	t.Parallel()
 	in := map[string]string{"b": "2", "a": "x<y & \"z\"", "c": "tricky ]]> end", "d": "中文", "e": "a\r\nb", "f": "<\r>"}
 	body, err := apiv2.Encode(in)
 	require.NoError(t, err)
@@ -81,6 +85,7 @@ func TestEncodeDecode(t *testing.T) {
 // from Decode byte for byte, so the receiver computes the same sign. A raw
 // CR would come back as LF (XML parsers normalise line ends, in CDATA too).
 func TestEncodeRoundTrip(t *testing.T) {
+	t.Parallel()
 	values := []string{
 		"a\rb", "a\r\nb", "\r", "\r\r\n\n", "line1\r\n<b>&amp;</b>\r\n", "]]>\r]]>", "]]]]><![CDATA[>",
 		"\t tab \n lf ", "  spaces kept  ", "中文\u00a0\u2028\U0001F600", "&#13; written by hand", "&lt;&amp;",
@@ -106,6 +111,7 @@ func TestEncodeRoundTrip(t *testing.T) {
 // TestEncodeRefusesWhatXMLCannotCarry: a value XML 1.0 cannot hold at all
 // is an error naming the field, never a body the receiver reads otherwise.
 func TestEncodeRefusesWhatXMLCannotCarry(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, key, value, want string
 	}{
@@ -120,6 +126,7 @@ func TestEncodeRefusesWhatXMLCannotCarry(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			body, err := apiv2.Encode(map[string]string{"appid": "wx1", tt.key: tt.value})
 			assert.Nil(t, body)
 			assert.EqualError(t, err, tt.want)
@@ -130,6 +137,7 @@ func TestEncodeRefusesWhatXMLCannotCarry(t *testing.T) {
 }
 
 func TestDecode(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, body string
 		want       map[string]string
@@ -167,6 +175,7 @@ func TestDecode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			got, err := apiv2.Decode([]byte(tt.body))
 			if tt.err != "" {
 				var de *apiv2.DecodeError
@@ -259,6 +268,7 @@ func FuzzVerify(f *testing.F) {
 // only the red-packet query nests two levels inside one), so a body that is
 // too large or nested too deep is refused before it costs anything.
 func TestDecodeLimits(t *testing.T) {
+	// Not parallel: memtest counts what every goroutine allocates.
 	hbinfo := "<xml><return_code>SUCCESS</return_code><hblist><hbinfo><openid>o1</openid><amount>100</amount></hbinfo></hblist></xml>"
 	fields, err := apiv2.Decode([]byte(hbinfo))
 	require.NoError(t, err, "the red-packet query's answer nests hblist/hbinfo/openid")
@@ -305,6 +315,7 @@ func TestDecodeLimits(t *testing.T) {
 // (with encoding/xml, a 3.5 MB deeply nested body cost 270 MiB, a 50 MB
 // field 4.5 times its size, small elements 15 to 34 times theirs).
 func TestDecodeAllocationBound(t *testing.T) {
+	// Not parallel: memtest counts what every goroutine allocates.
 	const size = 3 << 20
 	fields := func(n int, field func(i int) string) []byte {
 		var b strings.Builder
@@ -375,6 +386,7 @@ func FuzzEncodeRoundTrip(f *testing.F) {
 // relative to the base URL; one that merely ends like one (a value's
 // decoded slashes, another prefix, a base path left on) is not.
 func TestUnsignedIsExact(t *testing.T) {
+	t.Parallel()
 	for path, want := range map[string]bool{
 		"pay/downloadbill":                    true,
 		"/pay/downloadbill":                   true,
@@ -396,6 +408,7 @@ func TestUnsignedIsExact(t *testing.T) {
 // anyone can compute, so an empty secret (an unset variable) must never
 // verify: it fails closed.
 func TestVerifyRefusesAnEmptySecret(t *testing.T) {
+	t.Parallel()
 	fields := map[string]string{"return_code": "SUCCESS", "result_code": "SUCCESS", "out_trade_no": "FORGED-ORDER-7a1c3e"}
 	for _, signType := range []string{apiv2.MD5, apiv2.HMACSHA256} {
 		f := maps.Clone(fields)

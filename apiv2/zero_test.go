@@ -44,15 +44,22 @@ var zeroWalk = zerotest.Walk{
 // TestZeroValues calls every exported method on the zero value and the nil
 // pointer of every exported type, and every function with zero arguments:
 // none panics or blocks, and each works or says what to use instead.
-func TestZeroValues(t *testing.T) { zeroWalk.Run(t) }
+func TestZeroValues(t *testing.T) {
+	t.Parallel()
+	zeroWalk.Run(t)
+}
 
 // TestZeroValuesCovered fails when an exported type or function is added
 // without its case in zeroWalk.
-func TestZeroValuesCovered(t *testing.T) { zerotest.Covered(t, ".", zeroWalk) }
+func TestZeroValuesCovered(t *testing.T) {
+	t.Parallel()
+	zerotest.Covered(t, ".", zeroWalk)
+}
 
 // TestZeroDecoderDecodes: a Decoder{} reads a message with the package's
 // default limits.
 func TestZeroDecoderDecodes(t *testing.T) {
+	t.Parallel()
 	var got map[string]string
 	err := zerotest.Call(t, func() (err error) {
 		got, err = apiv2.Decoder{}.Decode([]byte("<xml><return_code>SUCCESS</return_code></xml>"))

@@ -12,6 +12,7 @@ import (
 )
 
 func TestParsedCatalog(t *testing.T) {
+	t.Parallel()
 	all := catalog.All()
 	require.Len(t, all, 1031)
 	methods := map[string]bool{"GET": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true}
@@ -50,6 +51,7 @@ func TestParsedCatalog(t *testing.T) {
 }
 
 func TestMatchAndBaseURI(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		path, want, host string
 	}{
@@ -68,6 +70,7 @@ func TestMatchAndBaseURI(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
+			t.Parallel()
 			got := catalog.Match(tt.path)
 			if tt.want == "" {
 				assert.Empty(t, got)
@@ -84,6 +87,7 @@ func TestMatchAndBaseURI(t *testing.T) {
 // only with a placeholder, so an undocumented path never borrows the flags
 // of a placeholder row.
 func TestMatchTemplate(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		path, want string
 	}{
@@ -100,6 +104,7 @@ func TestMatchTemplate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
+			t.Parallel()
 			got := catalog.MatchTemplate(tt.path)
 			if tt.want == "" {
 				assert.Empty(t, got)
@@ -121,6 +126,7 @@ func TestMatchTemplate(t *testing.T) {
 // TestEveryPathMatchesItself: no path of the catalog is shadowed by another
 // (which would send it to the wrong host).
 func TestEveryPathMatchesItself(t *testing.T) {
+	t.Parallel()
 	for _, e := range catalog.All() {
 		got := catalog.Match(e.Path)
 		if assert.NotEmpty(t, got, e.Path) {
@@ -134,6 +140,7 @@ func TestEveryPathMatchesItself(t *testing.T) {
 }
 
 func TestSearch(t *testing.T) {
+	t.Parallel()
 	got := catalog.Search("NATIVE 下单")
 	require.NotEmpty(t, got)
 	for _, e := range got {
@@ -150,6 +157,7 @@ func TestSearch(t *testing.T) {
 }
 
 func TestNearest(t *testing.T) {
+	t.Parallel()
 	assert.Equal(t, "v3/pay/transactions/native", catalog.Nearest("v3/pay/transaction/native", 3)[0])
 	assert.Empty(t, catalog.Nearest("completely/unrelated/thing/that/is/long", 3))
 	err := &catalog.NotDocumentedError{Path: "v3/pay/transaction/native", Nearest: []string{"v3/pay/transactions/native"}}
@@ -160,6 +168,7 @@ func TestNearest(t *testing.T) {
 // catalog (a test that appended rows to it once broke others running in
 // parallel).
 func TestAllIsTheCallersOwn(t *testing.T) {
+	t.Parallel()
 	all := catalog.All()
 	want := all[0].Path
 	all[0].Path = "v3/edited-by-a-caller-7c1e"

@@ -13,6 +13,7 @@ import (
 // TestDocumentedOperationsAreCatalogued: operations the official
 // documentation has, with their host, mutual-TLS flag and link.
 func TestDocumentedOperationsAreCatalogued(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		method, path, host string
 		security           bool
@@ -30,6 +31,7 @@ func TestDocumentedOperationsAreCatalogued(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			t.Parallel()
 			var found *catalog.Endpoint
 			for _, e := range catalog.Get(tt.path) {
 				if e.Method == tt.method {
@@ -80,6 +82,7 @@ var undocumented = map[string]string{
 // TestEveryRowLinksItsDocumentation: a row without doc_url is one of the
 // listed exceptions, and every exception is still a row without one.
 func TestEveryRowLinksItsDocumentation(t *testing.T) {
+	t.Parallel()
 	missing := map[string]bool{}
 	for _, e := range catalog.All() {
 		key := e.Method + " " + e.Path

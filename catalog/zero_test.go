@@ -43,8 +43,14 @@ var zeroWalk = zerotest.Walk{
 // TestZeroValues calls every exported method on the zero value and the nil
 // pointer of every exported type, and every function with zero arguments:
 // none panics or blocks, and each works or says what to use instead.
-func TestZeroValues(t *testing.T) { zeroWalk.Run(t) }
+func TestZeroValues(t *testing.T) {
+	t.Parallel()
+	zeroWalk.Run(t)
+}
 
 // TestZeroValuesCovered fails when an exported type or function is added
 // without its case in zeroWalk.
-func TestZeroValuesCovered(t *testing.T) { zerotest.Covered(t, ".", zeroWalk) }
+func TestZeroValuesCovered(t *testing.T) {
+	t.Parallel()
+	zerotest.Covered(t, ".", zeroWalk)
+}

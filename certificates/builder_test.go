@@ -24,7 +24,7 @@ import (
 // Certs, and the server signs with its platform certificate).
 func TestNewBuilder(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	srv := wechatpaytest.NewServer(wechatpaytest.WithIdentity(wechatpaytest.PlatformCertificate))
+	srv := wechatpaytest.NewServer(wechatpaytest.WithBasePath(basePath), wechatpaytest.WithIdentity(wechatpaytest.PlatformCertificate))
 	defer srv.Close()
 	cfg := srv.Config()
 	cfg.Certs = nil
@@ -111,8 +111,7 @@ func TestNewBuilderFirstDownloadFails(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := wechatpaytest.NewServer()
-			defer srv.Close()
+			srv := newServer(t)
 			ignore := goleak.IgnoreCurrent() // the server's own goroutines
 			cfg := srv.Config()
 			cfg.Certs = nil
@@ -141,8 +140,7 @@ func TestNewBuilderFirstDownloadFails(t *testing.T) {
 // TestNewBuilderRefusesBadConfig: a Config that cannot work is refused
 // before anything is sent, with an error naming the field.
 func TestNewBuilderRefusesBadConfig(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	good := srv.Config()
 	good.Certs = nil
 	var nilCtx context.Context

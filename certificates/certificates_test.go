@@ -53,8 +53,8 @@ func (s *startedDownloads) RoundTrip(r *http.Request) (*http.Response, error) {
 func (s *startedDownloads) CloseIdleConnections() { s.base.CloseIdleConnections() }
 
 func TestDownload(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b, err := wechatpay.NewBuilder(srv.Config())
 	require.NoError(t, err)
 	ctx := context.Background()
@@ -109,7 +109,7 @@ func unnamed(ctx context.Context, b *wechatpay.Builder) error {
 
 func TestManagerRotation(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	srv := wechatpaytest.NewServer(wechatpaytest.WithIdentity(wechatpaytest.PlatformCertificate))
+	srv := wechatpaytest.NewServer(wechatpaytest.WithBasePath(basePath), wechatpaytest.WithIdentity(wechatpaytest.PlatformCertificate))
 	defer srv.Close()
 	b, mgr := managed(t, srv, certificates.Config{})
 	defer b.CloseIdleConnections()
@@ -149,8 +149,8 @@ func TestManagerRotation(t *testing.T) {
 }
 
 func TestManagerMissIsRateLimited(t *testing.T) {
-	srv := wechatpaytest.NewServer(wechatpaytest.WithIdentity(wechatpaytest.PlatformCertificate))
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t, wechatpaytest.WithIdentity(wechatpaytest.PlatformCertificate))
 	b, mgr := managed(t, srv, certificates.Config{MissInterval: time.Hour})
 	defer mgr.Stop()
 	ctx := context.Background()
@@ -166,7 +166,7 @@ func TestManagerMissIsRateLimited(t *testing.T) {
 
 func TestManagerScheduledRefreshAndStop(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	srv := wechatpaytest.NewServer()
+	srv := wechatpaytest.NewServer(wechatpaytest.WithBasePath(basePath))
 	defer srv.Close()
 	var mu sync.Mutex
 	var bgErrs []error
@@ -201,8 +201,8 @@ func TestManagerScheduledRefreshAndStop(t *testing.T) {
 }
 
 func TestManagerMixedWithPublicKey(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	mgr, err := certificates.NewManager(certificates.Config{APIv3Key: srv.APIv3Key})
 	require.NoError(t, err)
 	cfg := srv.Config()
@@ -222,6 +222,7 @@ func TestManagerMixedWithPublicKey(t *testing.T) {
 }
 
 func TestNewManagerChecksTheKey(t *testing.T) {
+	t.Parallel()
 	_, err := certificates.NewManager(certificates.Config{APIv3Key: "short"})
 	assert.EqualError(t, err, "certificates: Config.APIv3Key has 5 characters: the APIv3 key set in the merchant platform has 32")
 }
@@ -231,6 +232,7 @@ func TestNewManagerChecksTheKey(t *testing.T) {
 // budget of on-miss downloads that answers from WeChat Pay (over TLS) rely
 // on when the platform certificate really rotates.
 func TestForgedNotificationsDoNotStarveRotation(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		cfg  certificates.Config
@@ -242,8 +244,8 @@ func TestForgedNotificationsDoNotStarveRotation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := wechatpaytest.NewServer(wechatpaytest.WithIdentity(wechatpaytest.PlatformCertificate))
-			defer srv.Close()
+			t.Parallel()
+			srv := newServer(t, wechatpaytest.WithIdentity(wechatpaytest.PlatformCertificate))
 			b, mgr := managed(t, srv, tt.cfg)
 			defer b.CloseIdleConnections()
 			defer mgr.Stop()

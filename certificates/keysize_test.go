@@ -24,8 +24,8 @@ import (
 // TestDownloadRefusesWeakCertificates: a platform certificate with a
 // 1024-bit key is refused before anything is verified with it.
 func TestDownloadRefusesWeakCertificates(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	key, err := rsa.GenerateKey(rand.Reader, 1024)
 	require.NoError(t, err)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(0x5EA4), Subject: pkix.Name{CommonName: "weak platform"},

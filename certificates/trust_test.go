@@ -53,8 +53,7 @@ func newCA(t *testing.T, name pkix.Name) (*x509.Certificate, *ecdsa.PrivateKey) 
 // Manager's clock, issued under Tenpay.com Root CA's name. Self-signed
 // certificates go as well, even under that name. The good one is kept.
 func TestPlatformCertificateTrust(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(t)
 	now := time.Now().Truncate(time.Second) // the clock the Manager judges validity by
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
@@ -112,7 +111,7 @@ func TestPlatformCertificateTrust(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-			srv := wechatpaytest.NewServer()
+			srv := wechatpaytest.NewServer(wechatpaytest.WithBasePath(basePath))
 			defer srv.Close()
 			serial := srv.AddPlatformCertificate(tt.key, tt.cert) // the newest: it signs the download
 			mgr, err := certificates.NewManager(certificates.Config{APIv3Key: srv.APIv3Key, Now: func() time.Time { return now }})
@@ -152,7 +151,7 @@ func TestPlatformCertificateTrust(t *testing.T) {
 // download and on every lookup afterwards.
 func TestManagerClock(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	srv := wechatpaytest.NewServer()
+	srv := wechatpaytest.NewServer(wechatpaytest.WithBasePath(basePath))
 	defer srv.Close()
 	clk := &clock{now: time.Now()}
 	mgr, err := certificates.NewManager(certificates.Config{APIv3Key: srv.APIv3Key, Now: clk.Now, MissInterval: time.Hour})
@@ -182,7 +181,7 @@ func TestManagerClock(t *testing.T) {
 // Builder itself are not the Manager's and stay.
 func TestManagerDropsWhatIsNoLongerListed(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	srv := wechatpaytest.NewServer()
+	srv := wechatpaytest.NewServer(wechatpaytest.WithBasePath(basePath))
 	defer srv.Close()
 	mgr, err := certificates.NewManager(certificates.Config{APIv3Key: srv.APIv3Key})
 	require.NoError(t, err)
@@ -223,7 +222,7 @@ func TestManagerDropsWhatIsNoLongerListed(t *testing.T) {
 // it was, and the next Start works.
 func TestManagerStartCanBeRetried(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	srv := wechatpaytest.NewServer()
+	srv := wechatpaytest.NewServer(wechatpaytest.WithBasePath(basePath))
 	defer srv.Close()
 	mgr, err := certificates.NewManager(certificates.Config{APIv3Key: srv.APIv3Key})
 	require.NoError(t, err)
@@ -251,7 +250,7 @@ func TestManagerStartCanBeRetried(t *testing.T) {
 // that made it returned).
 func TestManagerOutlivesTheStartContext(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	srv := wechatpaytest.NewServer()
+	srv := wechatpaytest.NewServer(wechatpaytest.WithBasePath(basePath))
 	defer srv.Close()
 	var mu sync.Mutex
 	var bgErrs []error
@@ -284,8 +283,8 @@ func TestManagerOutlivesTheStartContext(t *testing.T) {
 // budget's interval has passed (WeChat Pay redelivers after 15 s, 15 s,
 // 30 s, 3 min...), not ten minutes later. The clock is Config.Now.
 func TestForgedNotificationDelaysARotationOneIntervalAtMost(t *testing.T) {
-	srv := wechatpaytest.NewServer(wechatpaytest.WithIdentity(wechatpaytest.PlatformCertificate))
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t, wechatpaytest.WithIdentity(wechatpaytest.PlatformCertificate))
 	clk := &clock{now: time.Now()}
 	mgr, err := certificates.NewManager(certificates.Config{APIv3Key: srv.APIv3Key, Now: clk.Now})
 	require.NoError(t, err)

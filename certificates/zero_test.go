@@ -49,7 +49,10 @@ func TestZeroValues(t *testing.T) {
 
 // TestZeroValuesCovered fails when an exported type or function is added
 // without its case in zeroWalk.
-func TestZeroValuesCovered(t *testing.T) { zerotest.Covered(t, ".", zeroWalk) }
+func TestZeroValuesCovered(t *testing.T) {
+	t.Parallel()
+	zerotest.Covered(t, ".", zeroWalk)
+}
 
 // TestZeroValuesInUse: a Manager{} or nil *Manager given a working Builder
 // says to use NewManager (a Manager{}'s Start used to crash the process
@@ -58,7 +61,7 @@ func TestZeroValuesCovered(t *testing.T) { zerotest.Covered(t, ".", zeroWalk) }
 // no key, so answers fail verification.
 func TestZeroValuesInUse(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	srv := wechatpaytest.NewServer()
+	srv := wechatpaytest.NewServer(wechatpaytest.WithBasePath(basePath))
 	defer srv.Close()
 	b, err := wechatpay.NewBuilder(srv.Config())
 	if err != nil {

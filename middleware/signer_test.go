@@ -22,7 +22,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wechatpay-chain/wechatpay/middleware"
-	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
 )
 
 var authPattern = regexp.MustCompile(`^WECHATPAY2-SHA256-RSA2048 mchid="1900000001",serial_no="ABC123",timestamp="(\d{10})",nonce_str="([0-9A-Za-z]{32})",signature="([A-Za-z0-9+/=]+)"$`)
@@ -30,8 +29,8 @@ var authPattern = regexp.MustCompile(`^WECHATPAY2-SHA256-RSA2048 mchid="19000000
 // TestSignerMessage rebuilds the signed message from protocol.md section 1
 // and checks the signature over it with the merchant public key.
 func TestSignerMessage(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	now := time.Unix(1554208460, 0)
 	s := &middleware.Signer{MchID: "1900000001", Serial: "ABC123", Key: middleware.FromCryptoSigner(srv.MerchantKey),
 		Now: func() time.Time { return now }}
@@ -49,6 +48,7 @@ func TestSignerMessage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			var body io.Reader
 			if tt.body != "" {
 				body = bytes.NewReader([]byte(tt.body))
@@ -76,8 +76,8 @@ func TestSignerMessage(t *testing.T) {
 }
 
 func TestSignerFreshNonceEveryCall(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	s := &middleware.Signer{MchID: "1900000001", Serial: "ABC123", Key: middleware.FromCryptoSigner(srv.MerchantKey)}
 	seen := map[string]bool{}
 	for range 20 {
@@ -91,6 +91,7 @@ func TestSignerFreshNonceEveryCall(t *testing.T) {
 }
 
 func TestNonceAlphabet(t *testing.T) {
+	t.Parallel()
 	counts := map[rune]int{}
 	for range 2000 {
 		n, err := middleware.Nonce()
@@ -113,6 +114,7 @@ func (failingKey) Sign(context.Context, []byte) ([]byte, error) {
 }
 
 func TestSignerKeyErrors(t *testing.T) {
+	t.Parallel()
 	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
 	tests := []struct {
@@ -126,6 +128,7 @@ func TestSignerKeyErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			req, _ := http.NewRequest("GET", "https://api.mch.weixin.qq.com/v3/certificates", nil)
 			err := (&middleware.Signer{MchID: "1", Serial: "A", Key: tt.key}).Sign(req)
 			require.Error(t, err)
@@ -136,6 +139,7 @@ func TestSignerKeyErrors(t *testing.T) {
 }
 
 func TestHeadersKeepCallerValues(t *testing.T) {
+	t.Parallel()
 	h := &middleware.Headers{UserAgent: "ours/1.0", WechatpaySerial: "PUB_KEY_ID_1"}
 	tests := []struct {
 		name            string
@@ -148,6 +152,7 @@ func TestHeadersKeepCallerValues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			req, _ := http.NewRequest("GET", "https://api.mch.weixin.qq.com/v3/x", nil)
 			req.Header = tt.set
 			require.NoError(t, h.Apply(req))

@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wechatpay-chain/wechatpay/middleware"
-	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
 )
 
 // sourceKeys records whether each lookup came from a notification.
@@ -27,8 +26,8 @@ func (k *sourceKeys) PublicKey(ctx context.Context, serial string) (*rsa.PublicK
 // TestLookupsKnowTheirSource: a key source can tell a notification's
 // lookup (anyone can send one) from an answer's.
 func TestLookupsKnowTheirSource(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	keys := &sourceKeys{StaticKeys: middleware.StaticKeys{srv.PublicKeyID: &srv.PublicKeyKey.PublicKey}}
 	v := &middleware.Verifier{Keys: keys}
 	resp := signedResponse(t, srv.PublicKeyKey, srv.PublicKeyID, "/v3/pay/transactions/native", time.Now(), "{}")

@@ -20,6 +20,7 @@ func recordingStep(name string, log *[]string) middleware.Step {
 }
 
 func TestStackEdits(t *testing.T) {
+	t.Parallel()
 	var log []string
 	base := func() *middleware.Stack {
 		s, err := middleware.NewStack(recordingStep("headers", &log), recordingStep("signer", &log),
@@ -62,6 +63,7 @@ func TestStackEdits(t *testing.T) {
 }
 
 func TestStackEditErrors(t *testing.T) {
+	t.Parallel()
 	s, err := middleware.NewStack(middleware.Step{Name: "signer", Request: func(*http.Request) error { return nil }})
 	require.NoError(t, err)
 	noop := func(*http.Request) error { return nil }
@@ -89,6 +91,7 @@ func TestStackEditErrors(t *testing.T) {
 func second(_ middleware.Step, err error) error { return err }
 
 func TestStackStopsAtFirstError(t *testing.T) {
+	t.Parallel()
 	var log []string
 	boom := errors.New("boom")
 	s, err := middleware.NewStack(recordingStep("a", &log),

@@ -20,7 +20,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wechatpay-chain/wechatpay/middleware"
-	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
 )
 
 // signedResponse builds a 200 response to path signed at ts with key.
@@ -41,8 +40,8 @@ func signedResponse(t *testing.T, key *rsa.PrivateKey, serial, path string, ts t
 }
 
 func TestVerifier(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	now := time.Unix(1700000000, 0)
 	v := &middleware.Verifier{
 		Keys: middleware.StaticKeys{srv.PublicKeyID: &srv.PublicKeyKey.PublicKey, srv.PlatformSerial: &srv.PlatformKey.PublicKey},
@@ -108,6 +107,7 @@ func TestVerifier(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			err := v.Verify(tt.resp(), []byte(tt.body))
 			if tt.kind == nil {
 				assert.NoError(t, err)
@@ -132,8 +132,8 @@ func TestVerifier(t *testing.T) {
 }
 
 func TestVerifierStatementSHA1(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	file := "date,amount\n2026-11-27,100\n"
 	sum := sha1.Sum([]byte(file))
 	v := &middleware.Verifier{Keys: middleware.StaticKeys{srv.PublicKeyID: &srv.PublicKeyKey.PublicKey}}
@@ -146,6 +146,7 @@ func TestVerifierStatementSHA1(t *testing.T) {
 		{"other file", "da39a3ee5e6b4b0d3255bfef95601890afd80709", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			// WeChat signs {"sha1":...} and sends the file as the body.
 			resp := signedResponse(t, srv.PublicKeyKey, srv.PublicKeyID, "/v3/global/statements", time.Now(), `{"sha1":"`+tt.header+`"}`)
 			resp.Header.Set("Wechatpay-Statement-Sha1", tt.header)
@@ -160,6 +161,7 @@ func TestVerifierStatementSHA1(t *testing.T) {
 }
 
 func TestUnsigned(t *testing.T) {
+	t.Parallel()
 	for path, want := range map[string]bool{
 		"/v3/billdownload/file":                         true,
 		"/hk/v3/billdownload/file":                      true,

@@ -14,7 +14,6 @@ import (
 
 	"github.com/wechatpay-chain/wechatpay/internal/zerotest"
 	"github.com/wechatpay-chain/wechatpay/middleware"
-	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
 )
 
 // The errors of values no constructor made.
@@ -87,11 +86,17 @@ var zeroWalk = zerotest.Walk{
 // TestZeroValues calls every exported method on the zero value and the nil
 // pointer of every exported type, and every function with zero arguments:
 // none panics or blocks, and each works or says what to use instead.
-func TestZeroValues(t *testing.T) { zeroWalk.Run(t) }
+func TestZeroValues(t *testing.T) {
+	t.Parallel()
+	zeroWalk.Run(t)
+}
 
 // TestZeroValuesCovered fails when an exported type or function is added
 // without its case in zeroWalk.
-func TestZeroValuesCovered(t *testing.T) { zerotest.Covered(t, ".", zeroWalk) }
+func TestZeroValuesCovered(t *testing.T) {
+	t.Parallel()
+	zerotest.Covered(t, ".", zeroWalk)
+}
 
 // TestZeroValuesInUse goes past the checks the walk's unsigned response
 // meets: a Verifier{} or nil *Verifier given a correctly signed answer or
@@ -99,8 +104,8 @@ func TestZeroValuesCovered(t *testing.T) { zerotest.Covered(t, ".", zeroWalk) }
 // of nil signers, verifiers and headers fail; typed-nil and empty keys,
 // and nil sources in MultiKeys, do not crash.
 func TestZeroValuesInUse(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	const body = `{"zero":true}`
 	signed := func() *http.Response {
 		return signedResponse(t, srv.PublicKeyKey, srv.PublicKeyID, "/v3/zero", time.Now(), body)

@@ -23,8 +23,8 @@ import (
 // matches exactly one of notify's four classes, so a handler can tell them
 // apart without importing aesgcm or middleware.
 func TestEveryParseFailureHasANotifyError(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	p := parser(srv)
 	ctx := context.Background()
 
@@ -100,6 +100,7 @@ func TestEveryParseFailureHasANotifyError(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			h, body := tt.input()
 			n, err := tt.parser.Parse(ctx, h, body)
 			require.Error(t, err)
@@ -125,8 +126,8 @@ func TestEveryParseFailureHasANotifyError(t *testing.T) {
 // TestNewParser: a wrong APIv3 key or no keys fail at start-up, not as a
 // 400 on every notification.
 func TestNewParser(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	keys := middleware.StaticKeys{srv.PublicKeyID: &srv.PublicKeyKey.PublicKey}
 	weak, err := rsa.GenerateKey(rand.Reader, 1024)
 	require.NoError(t, err)
@@ -147,6 +148,7 @@ func TestNewParser(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			p, err := notify.NewParser(tt.keys, tt.apiv3Key)
 			if tt.want == "" {
 				require.NoError(t, err)
@@ -170,8 +172,8 @@ func TestNewParser(t *testing.T) {
 // TestParseCanonicalisesHeaders: a framework may hand over a header map with
 // lower-case keys (HTTP/2, API gateways).
 func TestParseCanonicalisesHeaders(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	h, body, err := srv.Notification("TRANSACTION.SUCCESS", transaction, wechatpaytest.NoFault)
 	require.NoError(t, err)
 	for name, lower := range map[string]func(string) string{

@@ -76,8 +76,8 @@ func send(url string, header http.Header, body []byte) (int, string, error) {
 // TestHandlerMethods: WeChat Pay only POSTs; anything else is 405 with
 // Allow: POST, and the function is not called.
 func TestHandlerMethods(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	calls := 0
 	h := parser(srv).Handler(func(context.Context, *notify.Notification) error { calls++; return nil })
 	header, body, err := srv.Notification("TRANSACTION.SUCCESS", transaction, wechatpaytest.NoFault)
@@ -108,8 +108,8 @@ func TestHandlerMethods(t *testing.T) {
 // (the configured key ids, the clock offset, the function's error text) go
 // to the log. The APIv3 key goes to neither.
 func TestHandlerAnswersAreGeneric(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	const (
 		keyID     = "PUB_KEY_ID_SENTINEL_KEYID_0042"
 		userError = "USER-ERROR-SENTINEL-the-ledger-is-locked"
@@ -192,8 +192,8 @@ func jsonNumber(n int) string { b, _ := json.Marshal(n); return string(b) }
 // TestHandlerLogsToDefault: with no Logger the details go to
 // slog.Default(), so a misconfiguration is not silent.
 func TestHandlerLogsToDefault(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	// Not parallel: it sets slog.Default.
+	srv := newServer(t)
 	logger, logs := capture()
 	defer slog.SetDefault(slog.Default())
 	slog.SetDefault(logger)
@@ -215,8 +215,8 @@ func TestHandlerLogsToDefault(t *testing.T) {
 // answered 204 without calling the function again; one whose processing
 // failed is processed again, as WeChat Pay's retry expects.
 func TestHandlerRepeats(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	logger, logs := capture()
 	calls := map[string]int{}
 	failures := 0 // how many calls fail next
@@ -272,8 +272,9 @@ func TestHandlerRepeats(t *testing.T) {
 // it is being processed do not call the function a second time at once:
 // they are answered 409, which WeChat Pay retries.
 func TestHandlerConcurrentRepeats(t *testing.T) {
+	// Not parallel: goleak would see other tests' goroutines.
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	srv := wechatpaytest.NewServer()
+	srv := wechatpaytest.NewServer(wechatpaytest.WithBasePath(basePath))
 	defer srv.Close()
 
 	entered := make(chan struct{})
@@ -333,8 +334,8 @@ func TestHandlerConcurrentRepeats(t *testing.T) {
 // TestHandlerPanicReleasesTheClaim: a function that panics does not leave
 // the id marked as being processed for ever.
 func TestHandlerPanicReleasesTheClaim(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	calls := 0
 	h := parser(srv).Handler(func(context.Context, *notify.Notification) error {
 		calls++
@@ -393,8 +394,8 @@ func (d *brokenDeduper) Release(ctx context.Context, id string) error {
 // function; one that cannot record a success does not turn the done work
 // into a failure. Either way the log says so.
 func TestHandlerDeduperFailures(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	tests := []struct {
 		name     string
 		deduper  *brokenDeduper
@@ -455,8 +456,8 @@ func TestHandlerDeduperFailures(t *testing.T) {
 // TestHandlerZeroValue: a Handler without a Parser or a function answers
 // 500 and logs why; it does not panic.
 func TestHandlerZeroValue(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	header, body, err := srv.Notification("TRANSACTION.SUCCESS", transaction, wechatpaytest.NoFault)
 	require.NoError(t, err)
 	for name, h := range map[string]*notify.Handler{
@@ -494,6 +495,7 @@ func (c *clock) Add(d time.Duration) {
 // TestMemoryDeduper: claims, releases, and a memory bounded in time and
 // size.
 func TestMemoryDeduper(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c := &clock{now: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
 	claim := func(d notify.Deduper, id string) notify.ClaimResult {
@@ -583,6 +585,7 @@ func TestMemoryDeduper(t *testing.T) {
 // TestMemoryDeduperConcurrent: of many claims of one id at once, exactly
 // one wins.
 func TestMemoryDeduperConcurrent(t *testing.T) {
+	// Not parallel: goleak would see other tests' goroutines.
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	d := &notify.MemoryDeduper{}
 	ctx := context.Background()
@@ -602,6 +605,7 @@ func TestMemoryDeduperConcurrent(t *testing.T) {
 }
 
 func TestClaimResultString(t *testing.T) {
+	t.Parallel()
 	for r, want := range map[notify.ClaimResult]string{notify.Claimed: "claimed", notify.InProgress: "in progress",
 		notify.Processed: "processed", notify.ClaimResult(42): "ClaimResult(42)"} {
 		assert.Equal(t, want, r.String())

@@ -22,6 +22,7 @@ import (
 // to match only apiv2.ErrBadSign, and a refund notification's req_info
 // failures matched no error value at all.
 func TestEveryParseV2FailureHasANotifyError(t *testing.T) {
+	t.Parallel()
 	sum := md5.Sum([]byte(secret))
 	key := []byte(hex.EncodeToString(sum[:]))
 	signed := func(fields map[string]string) []byte {
@@ -80,6 +81,7 @@ func TestEveryParseV2FailureHasANotifyError(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			err := tt.parse(tt.body, tt.secret)
 			require.Error(t, err)
 			for _, class := range classes {
@@ -107,6 +109,7 @@ func TestEveryParseV2FailureHasANotifyError(t *testing.T) {
 // wins over an outer one of the same name. An outer refund_status used to
 // reach the caller when req_info had none.
 func TestParseRefundV2DecryptedFieldsWin(t *testing.T) {
+	t.Parallel()
 	sum := md5.Sum([]byte(secret))
 	key := []byte(hex.EncodeToString(sum[:]))
 	inner := "<root><out_refund_no>R1</out_refund_no><refund_fee>100</refund_fee><mch_id>1900000001</mch_id></root>"

@@ -40,6 +40,7 @@ func encode(t *testing.T, fields map[string]string) []byte {
 }
 
 func TestDecryptOfficialVector(t *testing.T) {
+	t.Parallel()
 	plain, err := decryptECB("pZwJZBLuy3mDACEQT4YTBw==", []byte("0123456789abcdef0123456789abcdef"))
 	require.NoError(t, err)
 	assert.Equal(t, "hello", string(plain))
@@ -47,6 +48,7 @@ func TestDecryptOfficialVector(t *testing.T) {
 }
 
 func TestParseRefundV2(t *testing.T) {
+	t.Parallel()
 	sum := md5.Sum([]byte(secret))
 	key := []byte(hex.EncodeToString(sum[:]))
 	inner := "<root><out_refund_no><![CDATA[R1]]></out_refund_no><refund_status><![CDATA[SUCCESS]]></refund_status><refund_fee>100</refund_fee></root>"
@@ -68,6 +70,7 @@ func TestParseRefundV2(t *testing.T) {
 		"not XML inside": encryptECB(t, []byte("plain text"), key),
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			body := encode(t, map[string]string{"return_code": "SUCCESS", "req_info": reqInfo})
 			_, err := ParseRefundV2(body, secret)
 			assert.Error(t, err)
@@ -76,6 +79,7 @@ func TestParseRefundV2(t *testing.T) {
 }
 
 func TestParseV2(t *testing.T) {
+	t.Parallel()
 	msg := map[string]string{"return_code": "SUCCESS", "result_code": "SUCCESS", "out_trade_no": "T1", "total_fee": "100"}
 	msg["sign"] = apiv2.Sign(msg, secret, apiv2.MD5)
 	fields, err := ParseV2(encode(t, msg), secret)
@@ -95,6 +99,7 @@ func TestParseV2(t *testing.T) {
 }
 
 func TestReplyV2(t *testing.T) {
+	t.Parallel()
 	assert.Equal(t, "<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>", string(ReplyV2(nil)))
 	assert.Equal(t, "<xml><return_code><![CDATA[FAIL]]></return_code><return_msg><![CDATA[bad ]]]]><![CDATA[> sign]]></return_msg></xml>",
 		string(ReplyV2(errors.New("bad ]]> sign"))))

@@ -35,8 +35,8 @@ func parser(srv *wechatpaytest.Server) *notify.Parser {
 }
 
 func TestParse(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	p := parser(srv)
 	ctx := context.Background()
 
@@ -104,6 +104,7 @@ func TestParse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			n, err := tt.parser.Parse(ctx, tt.header, tt.body)
 			assert.Nil(t, n)
 			assert.ErrorIs(t, err, tt.want)
@@ -128,8 +129,8 @@ func TestParse(t *testing.T) {
 }
 
 func TestHandler(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	seen := map[string]int{}
 	var failNext bool
 	h := parser(srv).Handler(func(ctx context.Context, n *notify.Notification) error {
@@ -179,8 +180,7 @@ func TestHandler(t *testing.T) {
 
 // FuzzParse: no input panics, and nothing unsigned gets through.
 func FuzzParse(f *testing.F) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := newServer(f)
 	p := parser(srv)
 	h, body, err := srv.Notification("TRANSACTION.SUCCESS", transaction, wechatpaytest.NoFault)
 	if err != nil {

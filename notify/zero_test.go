@@ -51,18 +51,24 @@ var zeroWalk = zerotest.Walk{
 // TestZeroValues calls every exported method on the zero value and the nil
 // pointer of every exported type, and every function with zero arguments:
 // none panics or blocks, and each works or says what to use instead.
-func TestZeroValues(t *testing.T) { zeroWalk.Run(t) }
+func TestZeroValues(t *testing.T) {
+	t.Parallel()
+	zeroWalk.Run(t)
+}
 
 // TestZeroValuesCovered fails when an exported type or function is added
 // without its case in zeroWalk.
-func TestZeroValuesCovered(t *testing.T) { zerotest.Covered(t, ".", zeroWalk) }
+func TestZeroValuesCovered(t *testing.T) {
+	t.Parallel()
+	zerotest.Covered(t, ".", zeroWalk)
+}
 
 // TestZeroHandlers: handlers built from zero or nil parts answer a real
 // notification with 500 FAIL (WeChat Pay delivers it again later) and log
 // why, instead of crashing; a working one still answers 204.
 func TestZeroHandlers(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	header, body, err := srv.Notification("TRANSACTION.SUCCESS", map[string]string{"out_trade_no": "zero"}, wechatpaytest.NoFault)
 	if err != nil {
 		t.Fatal(err)

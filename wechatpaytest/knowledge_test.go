@@ -30,6 +30,7 @@ import (
 // check the same bytes, so that a test against it proves the wire and not
 // the client's agreement with itself. Its tests may use them.
 func TestOwnCodeImportsNoClientProtocol(t *testing.T) {
+	t.Parallel()
 	forbidden := []string{
 		"github.com/wechatpay-chain/wechatpay/apiv2",
 		"github.com/wechatpay-chain/wechatpay/catalog",
@@ -57,6 +58,7 @@ func TestOwnCodeImportsNoClientProtocol(t *testing.T) {
 // WeChat Pay's documentation, MD5 and HMAC-SHA256, and leaves out sign and
 // empty values.
 func TestSignV2OfficialVectors(t *testing.T) {
+	t.Parallel()
 	params := map[string]string{"appid": "wxd930ea5d5a258f4f", "mch_id": "10000100", "device_info": "1000",
 		"body": "test", "nonce_str": "ibuaiVcKdpRxkhJA"}
 	const key = "192006250b4c09247ec02edce69f6a2d"
@@ -80,6 +82,7 @@ func TestSignV2OfficialVectors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			assert.Equal(t, tt.want, signV2(tt.params, key, tt.signType))
 		})
 	}
@@ -92,6 +95,7 @@ func TestSignV2OfficialVectors(t *testing.T) {
 // document), giving the same fields as the client's reader where both
 // accept.
 func TestReadXMLV2(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		body   string
@@ -121,6 +125,7 @@ func TestReadXMLV2(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			got, err := readXMLV2([]byte(tt.body))
 			if tt.reason != "" {
 				require.Error(t, err)
@@ -140,6 +145,7 @@ func TestReadXMLV2(t *testing.T) {
 // back exactly, whatever the value holds; a field XML cannot carry is an
 // error naming it.
 func TestWriteXMLV2ReadByClient(t *testing.T) {
+	t.Parallel()
 	fields := map[string]string{
 		"return_code": "SUCCESS", "empty": "", "markup": `<a href="x">&amp;</a>`, "cdata_end": "x]]>y]]>",
 		"crlf": "l1\r\nl2\rl3\n", "cr_in_markup": "<\r>", "unicode": "商品 😀", "tab": "a\tb",
@@ -161,6 +167,7 @@ func TestWriteXMLV2ReadByClient(t *testing.T) {
 		{"an empty name", "", "1", `""`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			_, err := writeXMLV2(map[string]string{tt.key: tt.value})
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.reason)
@@ -173,6 +180,7 @@ func TestWriteXMLV2ReadByClient(t *testing.T) {
 // opts:security, "v2/" stripped; every other APIv2 row is served without
 // the merchant certificate.
 func TestMutualTLSTableMatchesCatalog(t *testing.T) {
+	t.Parallel()
 	var listed []string
 	security := 0
 	for _, e := range catalog.All() {
@@ -285,6 +293,7 @@ func clientLiterals(t *testing.T, dir, name string) []string {
 // There the client may refuse an answer the server left unsigned, but
 // never skips the check of one the server signs.
 func TestUnsignedMatchesClient(t *testing.T) {
+	t.Parallel()
 	const id = "ChsyMDAw%2BMTEw%3D%3D" // an escaped media id, one segment
 	v3 := map[string]bool{}
 	v2 := map[string]bool{}
@@ -374,6 +383,7 @@ func TestUnsignedMatchesClient(t *testing.T) {
 // TestUnsignedPathsCleaned: the list is written as the catalog writes
 // paths, once each, so that the comparison above means what it says.
 func TestUnsignedPathsCleaned(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for _, p := range unsignedPaths {
 		assert.False(t, seen[p], "%s listed twice", p)

@@ -50,8 +50,8 @@ func send(t *testing.T, srv *wechatpaytest.Server, method, path, body string, si
 }
 
 func TestServerChecksRequests(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	srv.Handle("/", func(w http.ResponseWriter, r *http.Request) { wechatpaytest.JSON(w, 200, map[string]bool{"ok": true}) })
 	key := middleware.FromCryptoSigner(srv.MerchantKey)
 	good := &middleware.Signer{MchID: srv.MchID, Serial: srv.MerchantSerial, Key: key}
@@ -72,7 +72,7 @@ func TestServerChecksRequests(t *testing.T) {
 			Now: func() time.Time { return time.Now().Add(-6 * time.Minute) }}, nil, 401, "SIGN_ERROR", "away from the server clock"},
 		{"wrong key", &middleware.Signer{MchID: srv.MchID, Serial: srv.MerchantSerial, Key: middleware.FromCryptoSigner(srv.PlatformKey)}, nil,
 			401, "SIGN_ERROR", "sign not match"},
-		{"tampered path", good, func(r *http.Request) *http.Request { r.URL.Path = "/v3/other"; return r }, 401, "SIGN_ERROR", "sign not match"},
+		{"tampered path", good, func(r *http.Request) *http.Request { r.URL.Path = basePath + "v3/other"; return r }, 401, "SIGN_ERROR", "sign not match"},
 		{"tampered body", good, func(r *http.Request) *http.Request {
 			r.Body = io.NopCloser(strings.NewReader(`{"total":2}`))
 			return r
@@ -124,13 +124,12 @@ func verifyResponse(t *testing.T, resp *http.Response, body []byte, pub *rsa.Pub
 }
 
 func TestServerSignsResponses(t *testing.T) {
+	t.Parallel()
 	signer := func(srv *wechatpaytest.Server) *middleware.Signer {
 		return &middleware.Signer{MchID: srv.MchID, Serial: srv.MerchantSerial, Key: middleware.FromCryptoSigner(srv.MerchantKey)}
 	}
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
-	platform := wechatpaytest.NewServer(wechatpaytest.WithIdentity(wechatpaytest.PlatformCertificate))
-	defer platform.Close()
+	srv := newServer(t)
+	platform := newServer(t, wechatpaytest.WithIdentity(wechatpaytest.PlatformCertificate))
 
 	tests := []struct {
 		name   string
@@ -146,6 +145,7 @@ func TestServerSignsResponses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			resp, body := send(t, tt.srv, "GET", "v3/pay/transactions/id/42?mchid="+tt.srv.MchID, "", signer(tt.srv), func(r *http.Request) *http.Request {
 				if tt.serial != "" {
 					r.Header.Set("Wechatpay-Serial", tt.serial)
@@ -162,6 +162,8 @@ func TestServerSignsResponses(t *testing.T) {
 }
 
 func TestServerBasePathAndHandlers(t *testing.T) {
+	t.Parallel()
+	// Its own server: the test is about the /hk/ base path itself.
 	srv := wechatpaytest.NewServer(wechatpaytest.WithBasePath("hk"))
 	defer srv.Close()
 	assert.True(t, strings.HasSuffix(srv.URL, "/hk/"), srv.URL)
@@ -196,8 +198,8 @@ func TestServerBasePathAndHandlers(t *testing.T) {
 // TestServerChecksAPIv2Query: for an APIv2 GET the server checks the sign
 // over every query parameter, and refuses a parameter given twice.
 func TestServerChecksAPIv2Query(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	signed := map[string]string{"mch_id": srv.MchID, "nonce_str": "n1"}
 	sign := apiv2.Sign(signed, srv.Secret, apiv2.MD5)
 	tests := []struct {
@@ -225,6 +227,7 @@ func TestServerChecksAPIv2Query(t *testing.T) {
 // does not is refused at the handshake), and the merchant certificate
 // asked for on secapi paths, which Config's Builder presents there.
 func TestNewTLSServer(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		start func(...wechatpaytest.Option) *wechatpaytest.Server
@@ -237,6 +240,7 @@ func TestNewTLSServer(t *testing.T) {
 	ctx := context.Background()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			srv := tt.start(wechatpaytest.WithBasePath("hk"))
 			defer srv.Close()
 			assert.True(t, strings.HasPrefix(srv.URL, "https://127.0.0.1:"), srv.URL)
@@ -274,6 +278,7 @@ func TestNewTLSServer(t *testing.T) {
 		})
 	}
 	t.Run("NewServer's Client speaks plain HTTP", func(t *testing.T) {
+		// NewServer itself, the constructor this test compares.
 		srv := wechatpaytest.NewServer()
 		defer srv.Close()
 		assert.True(t, strings.HasPrefix(srv.URL, "http://127.0.0.1:"), srv.URL)
@@ -289,8 +294,8 @@ func TestNewTLSServer(t *testing.T) {
 // whatever the values hold, MD5 and HMAC-SHA256, and read back exactly
 // the parameters sent; its answers verify with the client's apiv2.Verify.
 func TestServerReadsWhatTheClientWrites(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	values := map[string]string{
 		"plain": "T1", "markup": `<a href="x">&amp;</a>`, "cdata_end": "x]]>y", "crlf": "l1\r\nl2\rl3",
 		"unicode": "商品 😀", "spaces": "  padded\t ",
@@ -326,8 +331,8 @@ func TestServerReadsWhatTheClientWrites(t *testing.T) {
 // first status, a sniffed Content-Type when none is set; then it is
 // signed.
 func TestServerHandlerAnswersAsNetHTTP(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	signer := &middleware.Signer{MchID: srv.MchID, Serial: srv.MerchantSerial, Key: middleware.FromCryptoSigner(srv.MerchantKey)}
 	srv.Handle("GET /v3/late-header", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Before", "set before WriteHeader")

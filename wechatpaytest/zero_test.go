@@ -44,16 +44,23 @@ var zeroWalk = zerotest.Walk{
 // pointer of every exported type, and every function with zero arguments
 // (Error and JSON with status 0 answer 200, as net/http does): none panics
 // or blocks, and each works or says what to use instead.
-func TestZeroValues(t *testing.T) { zeroWalk.Run(t) }
+func TestZeroValues(t *testing.T) {
+	t.Parallel()
+	zeroWalk.Run(t)
+}
 
 // TestZeroValuesCovered fails when an exported type or function is added
 // without its case in zeroWalk.
-func TestZeroValuesCovered(t *testing.T) { zerotest.Covered(t, ".", zeroWalk) }
+func TestZeroValuesCovered(t *testing.T) {
+	t.Parallel()
+	zerotest.Covered(t, ".", zeroWalk)
+}
 
 // TestZeroServerInUse: what a Server{} hands out cannot reach anything
 // (NewBuilder refuses its empty Config), what it is given is ignored, and
 // a status of 0 is 200.
 func TestZeroServerInUse(t *testing.T) {
+	t.Parallel()
 	var s wechatpaytest.Server
 	var nilServer *wechatpaytest.Server
 	err := zerotest.Call(t, func() error {
@@ -78,6 +85,7 @@ func TestZeroServerInUse(t *testing.T) {
 // TestZeroOptions: NewServer skips a nil Option and takes zero ones as
 // the defaults.
 func TestZeroOptions(t *testing.T) {
+	t.Parallel()
 	var srv *wechatpaytest.Server
 	if zerotest.Call(t, func() error {
 		srv = wechatpaytest.NewServer(nil, wechatpaytest.WithAddr(""), wechatpaytest.WithBasePath(""), wechatpaytest.WithIdentity(0))

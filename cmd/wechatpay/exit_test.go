@@ -47,8 +47,9 @@ func closedURL(t *testing.T) string {
 // line or credential 2, and nothing is sent before the credentials are
 // checked.
 func TestFailureExitCodes(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := wechatpaytest.NewServer(wechatpaytest.WithBasePath("/base/")) // WECHATPAY_BASE_URL with a path, as for /hk/
+	t.Cleanup(srv.Close)
 	unreachable := merchantEnv(t, srv, closedURL(t))
 	badKey := merchantEnv(t, srv, srv.URL)
 	badKey["WECHATPAY_APIV3_KEY"] = "0123456789abcdef0123456789abcde" // 31 characters
@@ -97,6 +98,7 @@ func TestFailureExitCodes(t *testing.T) {
 // TestBuiltBinaryExitCodes runs the exit codes through a built binary, as a
 // script sees them.
 func TestBuiltBinaryExitCodes(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the command")
 	}
@@ -108,8 +110,8 @@ func TestBuiltBinaryExitCodes(t *testing.T) {
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, string(out))
 
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	srv := wechatpaytest.NewServer(wechatpaytest.WithBasePath("/base/")) // WECHATPAY_BASE_URL with a path, as for /hk/
+	t.Cleanup(srv.Close)
 	badKey := merchantEnv(t, srv, srv.URL)
 	badKey["WECHATPAY_APIV3_KEY"] = "0123456789abcdef0123456789abcde"
 	tests := []struct {
@@ -124,6 +126,7 @@ func TestBuiltBinaryExitCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			cmd := exec.Command(bin, tt.args...)
 			for _, kv := range os.Environ() {
 				if !strings.HasPrefix(kv, "WECHATPAY_") {

@@ -50,6 +50,7 @@ func call(t *testing.T, env map[string]string, stdin string, args ...string) (co
 }
 
 func TestUsageAndExitCodes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		args []string
 		code int
@@ -69,6 +70,7 @@ func TestUsageAndExitCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
 			code, out, errOut := call(t, nil, "", tt.args...)
 			assert.Equal(t, tt.code, code)
 			assert.Contains(t, out+errOut, tt.out)
@@ -114,6 +116,7 @@ func sandbox(t *testing.T, args ...string) (map[string]string, func() string) {
 }
 
 func TestSandboxAndRequest(t *testing.T) {
+	t.Parallel()
 	env, stop := sandbox(t)
 	defer stop()
 	require.Contains(t, env, "WECHATPAY_PRIVATE_KEY")
@@ -197,6 +200,7 @@ func TestSandboxAndRequest(t *testing.T) {
 }
 
 func TestSandboxSendsNotifications(t *testing.T) {
+	t.Parallel()
 	got := make(chan *notify.Notification, 4)
 	var parser *notify.Parser
 	merchant := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -19,6 +19,7 @@ func (withWait) Wait() (int, error) { return 0, errors.New("wait failed: sentine
 
 // TestOutcome: the results a walk reads errors from.
 func TestOutcome(t *testing.T) {
+	t.Parallel()
 	var nilChan chan struct{}
 	var nilErr error
 	failing := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "no: sentinel-51bd02", http.StatusTeapot) })
@@ -57,6 +58,7 @@ func TestOutcome(t *testing.T) {
 
 // TestDeclared reads this package's own exported names.
 func TestDeclared(t *testing.T) {
+	t.Parallel()
 	types, funcs := Declared(t, ".")
 	if want := []string{"Walk"}; !slices.Equal(types, want) {
 		t.Errorf("types %v, want %v", types, want)
@@ -68,6 +70,7 @@ func TestDeclared(t *testing.T) {
 
 // TestCallReturns: Call gives fn's error back.
 func TestCallReturns(t *testing.T) {
+	t.Parallel()
 	want := errors.New("sentinel-2d6f40")
 	if err := Call(t, func() error { return want }); err != want {
 		t.Errorf("Call returned %v", err)
