@@ -235,8 +235,8 @@ func BenchmarkMerchantKey(b *testing.B) {
 // goroutines (plus a small margin for connections dialled while another
 // was being returned).
 func TestConcurrentLoadReusesConnections(t *testing.T) {
-	srv := wechatpaytest.NewTLSServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t, wechatpaytest.WithTLS())
 	b := newBuilder(t, srv, nil)
 	defer b.CloseIdleConnections()
 	const workers = 64

@@ -18,8 +18,8 @@ import (
 // interface handles the errors of both APIs, with the code a caller acts
 // on and WeChat's explanation of it.
 func TestErrorCodeAndMessage(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	srv.Handle("POST /v3/refund/domestic/refunds", func(w http.ResponseWriter, _ *http.Request) {
 		wechatpaytest.Error(w, 403, "NOT_ENOUGH", "基本账户余额不足")
 	})

@@ -22,8 +22,8 @@ import (
 // middleware.WithStack (for Stack.Transport or HTTPClient) does not replace
 // the Builder's own steps: its requests stay signed, by its merchant.
 func TestContextStackNeverSignsForTheBuilder(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	srv.Handle("GET /v3/x", echo)
 	b := newBuilder(t, srv, nil)
 	other := newBuilder(t, srv, func(c *wechatpay.Config) { c.MchID = "1900000999" })
@@ -42,8 +42,8 @@ func TestContextStackNeverSignsForTheBuilder(t *testing.T) {
 // TestStreamOnlyVerifierChecksHeldAnswers: a verifier put in with only a
 // Stream func still checks answers held in memory (JSON, uploads).
 func TestStreamOnlyVerifierChecksHeldAnswers(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	srv.Handle("GET /v3/x", echo)
 	var calls atomic.Int32
 	b := newBuilder(t, srv, func(c *wechatpay.Config) {
@@ -71,16 +71,12 @@ func TestStreamOnlyVerifierChecksHeldAnswers(t *testing.T) {
 // signer that could not connect) sends nothing and does not move requests
 // to the backup host.
 func TestStepErrorIsNotAnUnreachableHost(t *testing.T) {
-	primary := wechatpaytest.NewServer()
-	defer primary.Close()
-	backup := wechatpaytest.NewServer()
-	defer backup.Close()
-	host := func(s *wechatpaytest.Server) string {
-		return strings.TrimSuffix(strings.TrimPrefix(s.URL, "http://"), "/")
-	}
+	t.Parallel()
+	primary := newServer(t)
+	backup := newServer(t)
 	for name, f := range map[string]wechatpay.Failover{
-		"AllowResend":                     {Primary: host(primary), Backup: host(backup), AllowResend: true},
-		"dial error from a remote signer": {Primary: host(primary), Backup: host(backup)},
+		"AllowResend":                     {Primary: hostOf(t, primary.URL), Backup: hostOf(t, backup.URL), AllowResend: true},
+		"dial error from a remote signer": {Primary: hostOf(t, primary.URL), Backup: hostOf(t, backup.URL)},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var calls atomic.Int32
@@ -113,8 +109,8 @@ func TestStepErrorIsNotAnUnreachableHost(t *testing.T) {
 // TestHTTPClientRefusesABodyItCannotSign: a body without GetBody cannot be
 // read to sign it without consuming it: refused, nothing sent.
 func TestHTTPClientRefusesABodyItCannotSign(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	b := newBuilder(t, srv, nil)
 	req, err := http.NewRequest(http.MethodPost, srv.URL+"v3/y", io.MultiReader(strings.NewReader(`{"a":1}`)))
 	require.NoError(t, err)
@@ -127,8 +123,8 @@ func TestHTTPClientRefusesABodyItCannotSign(t *testing.T) {
 
 // TestSinkSendsTheBody: a download with a body (a POST) sends and signs it.
 func TestSinkSendsTheBody(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	srv.Handle("POST /v3/billdownload/file", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		_, _ = w.Write(body)
@@ -144,6 +140,7 @@ func TestSinkSendsTheBody(t *testing.T) {
 // TestV2ErrorWithoutReturnCode: an answer with a result_code but no
 // return_code is read by its result_code.
 func TestV2ErrorWithoutReturnCode(t *testing.T) {
+	t.Parallel()
 	e := &wechatpay.V2Error{Method: "POST", Path: "v2/pay/micropay", ResultCode: "FAIL", ErrCode: "USERPAYING", ErrCodeDes: "需要用户输入支付密码"}
 	assert.Equal(t, "USERPAYING", e.ErrorCode())
 	assert.Equal(t, "需要用户输入支付密码", e.ErrorMessage())

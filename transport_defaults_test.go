@@ -18,6 +18,7 @@ import (
 // for a busy service, drops them before WeChat Pay's servers do (8 s),
 // speaks HTTP/2 when offered and resumes TLS sessions.
 func TestNewTransport(t *testing.T) {
+	t.Parallel()
 	tr := wechatpay.NewTransport()
 	assert.Equal(t, wechatpay.DefaultMaxConnsPerHost, tr.MaxIdleConnsPerHost)
 	assert.Equal(t, wechatpay.DefaultMaxConnsPerHost, tr.MaxConnsPerHost, "a burst waits rather than opening connections it will not keep")
@@ -38,8 +39,8 @@ func TestNewTransport(t *testing.T) {
 
 // TestMaxConnsPerHost: the setting is for the default transport only.
 func TestMaxConnsPerHost(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	for _, tc := range []struct {
 		name string
 		edit func(*wechatpay.Config)
@@ -72,8 +73,8 @@ func TestMaxConnsPerHost(t *testing.T) {
 // resumed by the mutual-TLS one: a resumed session carries the first
 // handshake's client certificate, that is none.
 func TestMutualTLSKeepsItsOwnSessions(t *testing.T) {
-	srv := wechatpaytest.NewTLSServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t, wechatpaytest.WithTLS())
 	tr := wechatpay.NewTransport()
 	tr.TLSClientConfig.RootCAs = srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
 	b := newBuilder(t, srv, func(c *wechatpay.Config) { c.HTTPClient = &http.Client{Transport: tr} })
@@ -105,8 +106,8 @@ func bareKey(key *rsa.PrivateKey) *rsa.PrivateKey {
 // values is precomputed once in NewBuilder, on a copy, not on each
 // signature; requests are signed with it as before.
 func TestMerchantKeyPrecomputed(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	key := bareKey(srv.MerchantKey)
 	b := newBuilder(t, srv, func(c *wechatpay.Config) { c.PrivateKey = key })
 	got := wechatpay.MerchantKey(b)

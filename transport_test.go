@@ -30,8 +30,8 @@ import (
 // in memory and for downloads streamed to a Sink alike, whatever the step
 // is named; the built-in verifier does not run beside it.
 func TestReplacedVerifierSeesEveryAnswer(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	file := bytes.Repeat([]byte("fund flow line, streamed to the sink\n"), 4000)
 	srv.Handle("GET /v3/merchant/fund/statements/file", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(file) })
 	srv.Handle("GET /v3/x", echo)
@@ -95,7 +95,7 @@ func TestReplacedVerifierSeesEveryAnswer(t *testing.T) {
 			assert.Equal(t, file, out.Bytes())
 
 			require.Len(t, s.paths, 2)
-			assert.Equal(t, []string{"/v3/x", "/v3/merchant/fund/statements/file"}, s.paths)
+			assert.Equal(t, []string{underBase("/v3/x"), underBase("/v3/merchant/fund/statements/file")}, s.paths)
 			assert.Equal(t, resp.Body(), s.bodies[0])
 			assert.Equal(t, file, s.bodies[1], "the replaced verifier saw the download's bytes")
 		})
@@ -106,8 +106,8 @@ func TestReplacedVerifierSeesEveryAnswer(t *testing.T) {
 // download held in memory, up to Config.MaxResponseBytes; past it, the
 // error names the step and what to give it.
 func TestStepWithoutStreamHasALimit(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	file := bytes.Repeat([]byte("0123456789"), 1000)
 	srv.Handle("GET /v3/billdownload/file", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(file) })
 	b := newBuilder(t, srv, func(c *wechatpay.Config) {
@@ -128,8 +128,8 @@ func TestStepWithoutStreamHasALimit(t *testing.T) {
 // wrapped, and the wrapper runs for every attempt: a retry, and the backup
 // host after the primary refused the connection.
 func TestWrappedSignerSeesEveryAttempt(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	var mu sync.Mutex
 	calls := 0
 	srv.Handle("POST /v3/x", func(w http.ResponseWriter, r *http.Request) {
@@ -144,7 +144,7 @@ func TestWrappedSignerSeesEveryAttempt(t *testing.T) {
 		echo(w, r)
 	})
 	var signed []string // host and nonce of each signature, in order
-	f := wechatpay.Failover{Primary: refusedAddr(t), Backup: strings.TrimPrefix(strings.TrimSuffix(srv.URL, "/"), "http://")}
+	f := wechatpay.Failover{Primary: refusedAddr(t), Backup: hostOf(t, srv.URL)}
 	b := failoverBuilder(t, srv, f, func(c *wechatpay.Config) {
 		c.Retry = &wechatpay.Retry{Retries: 2, Wait: time.Millisecond, MaxWait: time.Millisecond}
 		c.Middleware = func(s *middleware.Stack) error {
@@ -184,8 +184,8 @@ func TestWrappedSignerSeesEveryAttempt(t *testing.T) {
 // TestHTTPClientSigns: Builder.HTTPClient signs what goes through it, for
 // requests the Builder does not make, and is a copy.
 func TestHTTPClientSigns(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	srv.Handle("POST /v3/y", echo)
 	b := newBuilder(t, srv, nil)
 	hc := b.HTTPClient()
@@ -214,6 +214,7 @@ func TestHTTPClientSigns(t *testing.T) {
 // TestNoRestyInTheAPI: no exported declaration of the root package names
 // resty, so that changing the HTTP library underneath breaks no user.
 func TestNoRestyInTheAPI(t *testing.T) {
+	t.Parallel()
 	fset := token.NewFileSet()
 	names, err := filepath.Glob("*.go")
 	require.NoError(t, err)

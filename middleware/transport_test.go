@@ -44,8 +44,8 @@ func (c *closeTracker) Close() error { c.closed = true; return nil }
 // was, runs the stack a request's context carries instead of its own, and
 // sends nothing when a step fails.
 func TestStackTransport(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	srv.Handle("POST /v3/t", func(w http.ResponseWriter, _ *http.Request) {
 		wechatpaytest.JSON(w, 200, map[string]string{"ok": "yes"})
 	})
@@ -115,6 +115,7 @@ func TestStackTransport(t *testing.T) {
 // TestRemoveAndReplaceReturnTheStep: the step taken out comes back, so that
 // a new step can wrap it.
 func TestRemoveAndReplaceReturnTheStep(t *testing.T) {
+	t.Parallel()
 	var log []string
 	s, err := middleware.NewStack(recordingStep("first-step-name", &log), recordingStep("second-step-name", &log))
 	require.NoError(t, err)
@@ -136,6 +137,7 @@ func TestRemoveAndReplaceReturnTheStep(t *testing.T) {
 // TestHandleStream: Stream funcs see every byte and report at the end; a
 // Response-only step gets the whole body at the end, up to the limit.
 func TestHandleStream(t *testing.T) {
+	t.Parallel()
 	body := bytes.Repeat([]byte("streamed-body-bytes "), 100)
 	resp := &http.Response{StatusCode: 200, Header: http.Header{}}
 	var streamed bytes.Buffer
@@ -204,8 +206,8 @@ func TestHandleStream(t *testing.T) {
 // as Verify checks a held one, an overseas statement included, and lets
 // unsigned downloads and error statuses through.
 func TestVerifierStreams(t *testing.T) {
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	t.Parallel()
+	srv := newServer(t)
 	v := &middleware.Verifier{Keys: middleware.StaticKeys{srv.PublicKeyID: &srv.PublicKeyKey.PublicKey}}
 	const body = `{"streamed":"answer"}`
 	stream := func(resp *http.Response, b string) error {
