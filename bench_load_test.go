@@ -119,29 +119,8 @@ func cheapBaselinePost(ctx context.Context, client *http.Client, base string, fa
 	}
 	req.Header.Set("Authorization", `WECHATPAY2-SHA256-RSA2048 mchid="`+fake.MchID+`",serial_no="`+fake.MerchantSerial+
 		`",timestamp="`+ts+`",nonce_str="593BEC0C930BF1AFEB40B4A08C8FB242",signature="`+base64.StdEncoding.EncodeToString(sig)+`"`)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "baseline")
-	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Wechatpay-Serial", fake.PublicKeyID)
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	rb, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("status %d: %s", resp.StatusCode, rb)
-	}
-	h := resp.Header
-	rs, err := base64.StdEncoding.DecodeString(h.Get("Wechatpay-Signature"))
-	if err != nil {
-		return err
-	}
-	rd := sha256.Sum256([]byte(h.Get("Wechatpay-Timestamp") + "\n" + h.Get("Wechatpay-Nonce") + "\n" + string(rb) + "\n"))
-	return rsa.VerifyPKCS1v15(&fake.PublicKeyKey.PublicKey, crypto.SHA256, rd[:], rs)
+	return baselineExchange(client, req, &fake.PublicKeyKey.PublicKey)
 }
 
 // BenchmarkParallelTLS sends signed POSTs from 32 goroutines through one

@@ -371,19 +371,7 @@ func TestCallerHeaders(t *testing.T) {
 func TestRetriesAreSignedAfresh(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t)
-	var mu sync.Mutex
-	calls := 0
-	srv.Handle("POST /v3/x", func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		calls++
-		n := calls
-		mu.Unlock()
-		if n == 1 {
-			wechatpaytest.Error(w, 500, "SYSTEM_ERROR", "try again")
-			return
-		}
-		echo(w, r)
-	})
+	srv.Handle("POST /v3/x", failFirstThenEcho())
 	b := newBuilder(t, srv, func(c *wechatpay.Config) {
 		c.Retry = &wechatpay.Retry{Retries: 2, Wait: time.Millisecond, MaxWait: time.Millisecond}
 	})

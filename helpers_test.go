@@ -1,7 +1,9 @@
 package wechatpay_test
 
 import (
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -42,3 +44,16 @@ func newBuilder(t testing.TB, srv *wechatpaytest.Server, edit func(*wechatpay.Co
 // underBase returns uri, a request target relative to the base path as in
 // Server.Handle patterns ("/v3/x"), as a newServer server receives it.
 func underBase(uri string) string { return basePath + strings.TrimPrefix(uri, "/") }
+
+// failFirstThenEcho is a handler that answers its first request 500
+// SYSTEM_ERROR (which Config.Retry repeats) and echoes every later one.
+func failFirstThenEcho() http.HandlerFunc {
+	var calls atomic.Int32
+	return func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			wechatpaytest.Error(w, 500, "SYSTEM_ERROR", "try again")
+			return
+		}
+		echo(w, r)
+	}
+}

@@ -130,19 +130,7 @@ func TestStepWithoutStreamHasALimit(t *testing.T) {
 func TestWrappedSignerSeesEveryAttempt(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t)
-	var mu sync.Mutex
-	calls := 0
-	srv.Handle("POST /v3/x", func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		calls++
-		n := calls
-		mu.Unlock()
-		if n == 1 {
-			wechatpaytest.Error(w, 500, "SYSTEM_ERROR", "try again")
-			return
-		}
-		echo(w, r)
-	})
+	srv.Handle("POST /v3/x", failFirstThenEcho())
 	var signed []string // host and nonce of each signature, in order
 	f := wechatpay.Failover{Primary: refusedAddr(t), Backup: hostOf(t, srv.URL)}
 	b := failoverBuilder(t, srv, f, func(c *wechatpay.Config) {
