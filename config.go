@@ -219,6 +219,11 @@ func (cfg *Config) checkKeySizes() error {
 		if err := rsakey.Check(rsakey.Merchant, &cfg.PrivateKey.PublicKey); err != nil {
 			return fmt.Errorf("wechatpay: Config.PrivateKey: %w", err)
 		}
+		// A key whose numbers do not agree would fail every request; say so
+		// once, here. crypto/rsa's errors name no key material.
+		if err := cfg.PrivateKey.Validate(); err != nil {
+			return fmt.Errorf("wechatpay: Config.PrivateKey is not a usable RSA private key (%v): expected the merchant API private key apiclient_key.pem (see LoadPrivateKey)", err)
+		}
 	}
 	// middleware.FromCryptoSigner's keys, like any crypto.Signer, tell
 	// their public key; other SigningKeys cannot be checked here.

@@ -55,6 +55,9 @@ func (cfg Config) fields() redact.Fields {
 	if cfg.MaxResponseBytes != 0 {
 		f.Add("MaxResponseBytes", strconv.FormatInt(cfg.MaxResponseBytes, 10))
 	}
+	if cfg.MaxConnsPerHost != 0 {
+		f.Add("MaxConnsPerHost", strconv.Itoa(cfg.MaxConnsPerHost))
+	}
 	f.Secret("TLSCertificate", cfg.TLSCertificate != nil)
 	return f
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"strings"
 	"sync/atomic"
 
 	"github.com/go-resty/resty/v2"
@@ -103,10 +104,9 @@ func (b *Builder) sendStream(ctx context.Context, r *request) (*Response, error)
 		body = r.upload.body
 		ctx = middleware.WithSignedBody(ctx, r.upload.meta)
 	case r.body != nil:
+		// The signer reads it through GetBody, as any step does: a step
+		// before it may have put another body in.
 		body = bytes.NewReader(r.body)
-		// The signer takes the bytes from here rather than copy them again
-		// through GetBody.
-		ctx = middleware.WithSignedBody(ctx, r.body)
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, r.url, body)
 	if err != nil {
@@ -132,14 +132,20 @@ func (b *Builder) sendStream(ctx context.Context, r *request) (*Response, error)
 		}
 		in = file
 	}
-	if resp.Header.Get("Content-Encoding") == "gzip" && !resp.Uncompressed {
+	if strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") && !resp.Uncompressed && resp.ContentLength != 0 {
 		// The transport was told not to undo it (DisableCompression): the
-		// answer is verified, and limited, as WeChat Pay signed it.
-		zr, err := gzip.NewReader(in)
-		if err != nil {
-			return nil, r.fail(fmt.Errorf("the answer says Content-Encoding gzip but is not gzip: %w", err))
+		// answer is verified, and limited, as WeChat Pay signed it. An
+		// empty body (a 204) has nothing to undo.
+		br := bufio.NewReader(in)
+		if _, err := br.Peek(1); err == nil {
+			zr, err := gzip.NewReader(br)
+			if err != nil {
+				return nil, r.fail(fmt.Errorf("the answer says Content-Encoding gzip but is not gzip: %w", err))
+			}
+			in = zr
+		} else {
+			in = br
 		}
-		in = zr
 	}
 	data, err := r.limit.read(resp, in)
 	if err != nil {
@@ -306,10 +312,10 @@ func (l answerLimit) refused(resp *resty.Response, err error) error {
 // Content-Encoding it asked for), up to l, for the requests that bypass
 // resty; a longer body is a *ResponseTooLargeError.
 func (l answerLimit) read(resp *http.Response, body io.Reader) ([]byte, error) {
-	// Sized from Content-Length when it is given and allowed: most answers
-	// are read in one allocation.
+	// Sized from Content-Length when it is given and allowed, up to 64 KiB
+	// (the header may lie): most answers are read in one allocation.
 	size := int64(512)
-	if cl := resp.ContentLength; cl >= 0 && (l.n <= 0 || cl <= l.n) {
+	if cl := resp.ContentLength; cl >= 0 && cl < maxPresize && (l.n <= 0 || cl <= l.n) {
 		size = cl + 1 // room to see the end
 	}
 	data := make([]byte, 0, size)
@@ -330,6 +336,10 @@ func (l answerLimit) read(resp *http.Response, body io.Reader) ([]byte, error) {
 		}
 	}
 }
+
+// maxPresize is the most answerLimit.read allocates on the word of a
+// Content-Length header; a longer answer grows the buffer as it arrives.
+const maxPresize = 64 << 10
 
 // success reports whether an HTTP status is 2xx.
 func success(status int) bool { return status >= 200 && status <= 299 }

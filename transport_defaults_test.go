@@ -2,6 +2,7 @@ package wechatpay_test
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/tls"
 	"net/http"
@@ -117,4 +118,26 @@ func TestMerchantKeyPrecomputed(t *testing.T) {
 	assert.True(t, got.Equal(srv.MerchantKey))
 	_, err := b.V3().Pay().Transactions().Native().Post(context.Background(), wechatpay.Options{JSON: benchOrder})
 	require.NoError(t, err, "the fake server accepts what the precomputed key signs")
+}
+
+// TestUnusableMerchantKeyRefused: a key whose numbers do not agree is
+// refused by NewBuilder, naming the field, rather than failing every
+// request.
+func TestUnusableMerchantKeyRefused(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	for name, key := range map[string]*rsa.PrivateKey{
+		"another key's private exponent": {PublicKey: srv.MerchantKey.PublicKey, D: other.D, Primes: srv.MerchantKey.Primes},
+		"another key's primes":           {PublicKey: srv.MerchantKey.PublicKey, D: srv.MerchantKey.D, Primes: other.Primes},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := srv.Config()
+			cfg.PrivateKey = key
+			_, err := wechatpay.NewBuilder(cfg)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "wechatpay: Config.PrivateKey is not a usable RSA private key")
+		})
+	}
 }
