@@ -109,13 +109,6 @@ func (s *Signer) Sign(req *http.Request) error {
 	case s.Key == nil:
 		return errors.New("middleware: Signer.Key is nil: expected the merchant API private key (see FromCryptoSigner)")
 	}
-	body, ok := req.Context().Value(signedBodyKey{}).([]byte)
-	if !ok {
-		var err error
-		if body, err = requestBody(req); err != nil {
-			return fmt.Errorf("middleware: reading the request body to sign it: %w", err)
-		}
-	}
 	now := time.Now
 	if s.Now != nil {
 		now = s.Now
@@ -125,7 +118,13 @@ func (s *Signer) Sign(req *http.Request) error {
 	if err != nil {
 		return err
 	}
-	msg := message(body, req.Method, req.URL.RequestURI(), timestamp, nonce)
+	lines := [...]string{req.Method, req.URL.RequestURI(), timestamp, nonce}
+	var msg []byte
+	if body, ok := req.Context().Value(signedBodyKey{}).([]byte); ok {
+		msg = message(body, lines[:]...)
+	} else if msg, err = requestMessage(req, lines[:]); err != nil {
+		return fmt.Errorf("middleware: reading the request body to sign it: %w", err)
+	}
 	sig, err := s.Key.Sign(req.Context(), msg)
 	if err != nil {
 		return fmt.Errorf("middleware: signing %s %s: %w", req.Method, req.URL.Path, err)
@@ -171,11 +170,13 @@ func message(body []byte, lines ...string) []byte {
 	return append(msg, '\n')
 }
 
-// requestBody returns the bytes req will send, without consuming req.Body:
-// through GetBody, which a body that cannot be read twice does not have.
-func requestBody(req *http.Request) ([]byte, error) {
+// requestMessage returns the message to sign: lines, then the bytes req
+// will send, read through GetBody (req.Body is left unread) straight into
+// the message when their length is known. A body without GetBody cannot
+// be read twice, and is an error.
+func requestMessage(req *http.Request, lines []string) ([]byte, error) {
 	if req.Body == nil || req.Body == http.NoBody {
-		return nil, nil
+		return message(nil, lines...), nil
 	}
 	if req.GetBody == nil {
 		// Signed over nothing, it would be sent with its real body.
@@ -186,14 +187,28 @@ func requestBody(req *http.Request) ([]byte, error) {
 		return nil, err
 	}
 	defer r.Close()
-	if req.ContentLength > 0 {
-		body := make([]byte, req.ContentLength)
-		if _, err := io.ReadFull(r, body); err != nil {
+	if req.ContentLength <= 0 || req.ContentLength > 1<<30 {
+		body, err := io.ReadAll(r)
+		if err != nil {
 			return nil, err
 		}
-		return body, nil
+		return message(body, lines...), nil
 	}
-	return io.ReadAll(r)
+	size := len(lines) + int(req.ContentLength) + 1
+	for _, l := range lines {
+		size += len(l)
+	}
+	msg := make([]byte, 0, size)
+	for _, l := range lines {
+		msg = append(msg, l...)
+		msg = append(msg, '\n')
+	}
+	n := len(msg)
+	msg = msg[:n+int(req.ContentLength)]
+	if _, err := io.ReadFull(r, msg[n:]); err != nil {
+		return nil, err
+	}
+	return append(msg, '\n'), nil
 }
 
 const nonceAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

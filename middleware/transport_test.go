@@ -260,3 +260,38 @@ func mustURL(t *testing.T, s string) *url.URL {
 	require.NoError(t, err)
 	return u
 }
+
+// TestTransportSignsEveryBodyShape: the bytes signed are the bytes sent,
+// whether the body's length is known, unknown (chunked) or zero.
+func TestTransportSignsEveryBodyShape(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	srv.Handle("POST /v3/shape", func(w http.ResponseWriter, _ *http.Request) {
+		wechatpaytest.JSON(w, 200, map[string]string{"ok": "yes"})
+	})
+	client := &http.Client{Transport: signingStack(t, srv).Transport(nil)}
+	defer client.CloseIdleConnections()
+	const body = `{"shape":"of-the-body-signed"}`
+	for _, tc := range []struct {
+		name   string
+		length int64
+		body   string
+	}{
+		{"known length", int64(len(body)), body},
+		{"unknown length", -1, body},
+		{"empty", 0, ""},
+	} {
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"v3/shape", strings.NewReader(tc.body))
+		require.NoError(t, err)
+		req.ContentLength = tc.length
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		require.NoError(t, err, tc.name)
+		resp.Body.Close()
+		assert.Equal(t, 200, resp.StatusCode, tc.name)
+		reqs := srv.Requests()
+		last := reqs[len(reqs)-1]
+		assert.Empty(t, last.Rejected, tc.name)
+		assert.Equal(t, tc.body, string(last.Body), tc.name)
+	}
+}
