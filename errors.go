@@ -45,6 +45,10 @@ type APIError struct {
 	RequestID  string          // the Request-ID header, which WeChat Pay support asks for
 	Header     http.Header     // the response headers, unverified: only 2xx answers are verified
 	Body       []byte          // the body as received, also when it is not WeChat's error JSON
+	// Hint is what the library knows that may explain the answer: that it
+	// did not come from WeChat Pay, or that the catalog documents another
+	// path or method. Error includes it.
+	Hint string
 }
 
 func newAPIError(method, path string, status int, header http.Header, body []byte) *APIError {
@@ -155,6 +159,10 @@ func (e *APIError) Error() string {
 	if hint := hints[e.Code]; hint != "" {
 		b.WriteString(". ")
 		b.WriteString(hint)
+	}
+	if e.Hint != "" {
+		b.WriteString(". ")
+		b.WriteString(e.Hint)
 	}
 	return b.String()
 }

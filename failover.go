@@ -53,12 +53,18 @@ type failover struct {
 	now   func() time.Time
 }
 
+// The hosts Failover uses by default.
+const (
+	failoverPrimary = "api.mch.weixin.qq.com"
+	failoverBackup  = "api2.mch.weixin.qq.com"
+)
+
 func newFailover(f Failover) *failover {
 	if f.Primary == "" {
-		f.Primary = "api.mch.weixin.qq.com"
+		f.Primary = failoverPrimary
 	}
 	if f.Backup == "" {
-		f.Backup = "api2.mch.weixin.qq.com"
+		f.Backup = failoverBackup
 	}
 	if f.Stay <= 0 {
 		f.Stay = 3 * time.Minute

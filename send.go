@@ -10,12 +10,15 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 
 	"github.com/go-resty/resty/v2"
 
 	"github.com/wechatpay-chain/wechatpay/apiv2"
+	"github.com/wechatpay-chain/wechatpay/catalog"
 	"github.com/wechatpay-chain/wechatpay/middleware"
 )
 
@@ -46,6 +49,70 @@ type request struct {
 // URL that net/http put in it.
 func (r *request) fail(err error) error {
 	return fmt.Errorf("wechatpay: %s %s: %w", r.method, r.path, withoutQuery(err))
+}
+
+// failSending is fail for an error of the exchange itself: one that came
+// before the request reached a server says which host and what to check.
+func (b *Builder) failSending(r *request, err error) error {
+	var stepErr *middleware.StepError
+	var fe *FailoverError
+	if errors.As(err, &stepErr) || errors.As(err, &fe) || !unreached(err) {
+		return r.fail(err)
+	}
+	host := r.url
+	if u, perr := url.Parse(r.url); perr == nil {
+		host = u.Host
+	}
+	err = withoutQuery(err) // before its text is copied into the hint's
+	hint := "check the network, DNS, any proxy, and the base URL (Config.BaseURL, Options.BaseURL)"
+	if b.failover == nil && host == failoverPrimary {
+		hint += "; Config.Failover would send requests to the backup host " + failoverBackup + " while " + host + " cannot be reached"
+	}
+	return r.fail(fmt.Errorf("%w (could not reach %s: %s)", err, host, hint))
+}
+
+// answerHint says what the library knows of an answer other than 2xx: that
+// it did not come from WeChat Pay, or, for a 404 or 405, what the catalog
+// documents at that path.
+func answerHint(r *request, e *APIError) string {
+	var hints []string
+	if e.RequestID == "" && e.Code == "" && !r.v2 {
+		hints = append(hints, "this answer did not come from WeChat Pay (no Request-ID, and no WeChat Pay error code in the body): check the base URL (Config.BaseURL, Options.BaseURL) and any proxy or gateway in between")
+	}
+	if e.StatusCode == http.StatusNotFound || e.StatusCode == http.StatusMethodNotAllowed {
+		if hint := catalogHint(r.method, r.path); hint != "" {
+			hints = append(hints, hint)
+		}
+	}
+	return strings.Join(hints, "; ")
+}
+
+// catalogHint says what the catalog documents when method and path are not
+// one of its operations: the nearest documented path, or the methods the
+// path is documented with; "" when it is documented.
+func catalogHint(method, path string) string {
+	eps := catalog.Match(path)
+	if len(eps) == 0 {
+		near := catalog.Nearest(path, 1)
+		if len(near) == 0 {
+			return "not a documented endpoint"
+		}
+		var methods []string
+		for _, e := range catalog.Get(near[0]) {
+			methods = append(methods, e.Method)
+		}
+		return fmt.Sprintf("not a documented endpoint; did you mean %s %s?", strings.Join(methods, "/"), near[0])
+	}
+	var methods []string
+	for _, e := range eps {
+		if e.Method == method {
+			return ""
+		}
+		if !slices.Contains(methods, e.Method) {
+			methods = append(methods, e.Method)
+		}
+	}
+	return fmt.Sprintf("%s is documented as %s, not %s", eps[0].Path, strings.Join(methods, "/"), method)
 }
 
 // setHeaders fills h, a new request's headers: the caller's, then Accept
@@ -87,7 +154,7 @@ func (b *Builder) send(ctx context.Context, r *request) (*Response, error) {
 	}
 	resp, err := req.Execute(r.method, r.url)
 	if err != nil {
-		return nil, r.fail(r.limit.refused(resp, err))
+		return nil, b.failSending(r, r.limit.refused(resp, err))
 	}
 	return b.answer(r, resp.RawResponse, resp.Body())
 }
@@ -118,7 +185,7 @@ func (b *Builder) sendStream(ctx context.Context, r *request) (*Response, error)
 	}
 	resp, err := b.clientFor(r).GetClient().Do(req)
 	if err != nil {
-		return nil, r.fail(err)
+		return nil, b.failSending(r, err)
 	}
 	defer resp.Body.Close()
 	var in io.Reader = resp.Body
@@ -164,7 +231,9 @@ func (b *Builder) answer(r *request, resp *http.Response, body []byte) (*Respons
 		return nil, r.fail(err)
 	}
 	if !success(resp.StatusCode) {
-		return nil, newAPIError(r.method, r.path, resp.StatusCode, resp.Header, body)
+		e := newAPIError(r.method, r.path, resp.StatusCode, resp.Header, body)
+		e.Hint = answerHint(r, e)
+		return nil, e
 	}
 	if r.v2 {
 		return b.v2Response(r, resp, body)
