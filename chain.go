@@ -17,6 +17,18 @@ import (
 // every method returns a new Chain, so a shared prefix can be branched from
 // any number of times, from any goroutine.
 //
+// Its own methods, before the generated segment methods (V3, Pay,
+// Transactions, Native, ...; one per documented path segment, listed
+// alphabetically with them):
+//
+//   - the verbs, which send: Get, Post, Put, Patch, Delete, and GetAsync,
+//     PostAsync, PutAsync, PatchAsync, DeleteAsync, which return a *Future;
+//   - Seg (a segment named by wechatpay-php's rules) and Value (a literal
+//     value such as an order number, escaped as one segment);
+//   - URL (where a request would go), Path (the template), Err (the first
+//     error met while building) and Endpoints (what the catalog documents
+//     at this path).
+//
 // The path is a template of literal segments, already-escaped values and
 // {name} placeholders. An invalid segment does not stop the chain: the first
 // such error is returned by the verb that would have sent the request.
