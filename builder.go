@@ -28,10 +28,11 @@ const Version = "0.1.0"
 type Builder struct {
 	mchID   string
 	baseURL string // absolute, ends in "/"
-	// explicitBase is set when Config.BaseURL chose the host: it then wins
-	// over the hosts the catalog gives.
-	explicitBase bool
-	client       *resty.Client
+	// gatewayBase is set when Config.BaseURL names a host that is not
+	// WeChat Pay's: it then wins over the hosts the catalog gives (a
+	// WeChat Pay host there replaces the default host only).
+	gatewayBase bool
+	client      *resty.Client
 	// tlsClient presents the merchant certificate (mutual TLS); nil without
 	// Config.TLSCertificate. It has its own transport: nothing shared
 	// changes per request.
@@ -72,7 +73,7 @@ func NewBuilder(cfg Config) (*Builder, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Builder{mchID: cfg.MchID, baseURL: base, explicitBase: cfg.BaseURL != "", secret: cfg.Secret,
+	b := &Builder{mchID: cfg.MchID, baseURL: base, gatewayBase: cfg.replacesCatalogHosts(), secret: cfg.Secret,
 		v3: cfg.hasAPIv3(), stack: &middleware.Stack{}, timeout: cfg.Timeout, logger: cfg.Logger}
 	b.setLimits(&cfg)
 	if err := b.buildStacks(&cfg); err != nil {

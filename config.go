@@ -60,10 +60,16 @@ type Config struct {
 	// key id in Certs if there is one, else the current certificate of Keys,
 	// else the greatest platform certificate serial in Certs.
 	WechatpaySerial string
-	// BaseURL sends every request to this host, e.g.
-	// "https://apihk.mch.weixin.qq.com/" or "https://api.mch.weixin.qq.com/hk/";
-	// its path is kept and signed. Empty sends each documented endpoint to
-	// the host the catalog gives it, and anything else to DefaultBaseURL.
+	// BaseURL replaces DefaultBaseURL, e.g. "https://api2.mch.weixin.qq.com/"
+	// or "https://api.mch.weixin.qq.com/hk/"; its path is kept and signed.
+	// A WeChat Pay host (a name under weixin.qq.com or wechatpay.cn)
+	// replaces the default host only: an endpoint the catalog documents on
+	// another host (v3/global/ on apihk, ...) still goes there, so writing
+	// the default host in changes nothing. Any other host (a proxy, a
+	// gateway, a test server) takes every request. Empty sends each
+	// documented endpoint to the host the catalog gives it, and anything
+	// else to DefaultBaseURL. Options.BaseURL and a full-URL chain choose a
+	// request's host whatever BaseURL is; Chain.URL shows the choice.
 	BaseURL string
 	// HTTPClient is the client requests go through; nil means a client over
 	// NewTransport(), made for WeChat Pay: connections per host reused and
@@ -383,6 +389,36 @@ func (cfg *Config) baseURL() (string, error) {
 		return "", fmt.Errorf("wechatpay: Config.BaseURL: %w", err)
 	}
 	return base, nil
+}
+
+// replacesCatalogHosts reports whether Config.BaseURL, checked, takes
+// every request: it names a host that is not WeChat Pay's (a proxy, a
+// gateway, a test server), which the catalog's hosts know nothing of. A
+// WeChat Pay host takes the default host's place only, so that writing
+// the default in, or the backup api2, cannot turn the catalog's hosts off.
+func (cfg *Config) replacesCatalogHosts() bool {
+	return cfg.BaseURL != "" && !weChatPayHost(cfg.BaseURL)
+}
+
+// weChatPayDomains are WeChat Pay's own domains: api.mch.weixin.qq.com and
+// api2, apihk, apius, fraud.mch, payapp.weixin.qq.com; api.wechatpay.cn
+// and api2.wechatpay.cn.
+var weChatPayDomains = []string{"weixin.qq.com", "wechatpay.cn"}
+
+// weChatPayHost reports whether base's host is one of weChatPayDomains or
+// under one, in any case, with or without a port or a final ".".
+func weChatPayHost(base string) bool {
+	u, err := url.Parse(base)
+	if err != nil {
+		return false
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	for _, domain := range weChatPayDomains {
+		if host == domain || strings.HasSuffix(host, "."+domain) {
+			return true
+		}
+	}
+	return false
 }
 
 // normalizeBaseURL checks that base is an absolute http(s) URL and gives it

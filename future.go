@@ -33,7 +33,7 @@ func goFuture(fn func() (*Response, error)) *Future {
 
 // errNoFuture is the result of a Future that no ...Async verb made: there
 // is no request whose end it could wait for.
-var errNoFuture = errors.New("wechatpay: this Future was not made by an ...Async verb (GetAsync, PostAsync, ...) or Then: it has no request to wait for")
+var errNoFuture = errors.New("wechatpay: this Future was not made by an ...Async verb (GetAsync, PostAsync, ...) or Then/Otherwise: it has no request to wait for")
 
 // closed is the Done channel of a Future that no ...Async verb made: its
 // (error) result is ready at once.
@@ -70,6 +70,27 @@ func (f *Future) Then(fn func(*Response) (*Response, error)) *Future {
 			return nil, err
 		}
 		return fn(resp)
+	})
+}
+
+// Otherwise returns a future for fn applied to this future's error, the
+// counterpart of wechatpay-php's ->otherwise(): fn runs only on failure (in
+// its own goroutine, so it may send requests with the blocking verbs), and
+// a success skips fn and passes through. What fn returns is the new result:
+// a response recovers from the failure, an error (the one given, or one
+// wrapping it) passes it on, and nil, nil handles it, as PHP's otherwise
+// that returns nothing: Wait then returns no response and no error. An
+// *APIError in err (errors.As) is PHP's RequestException with its response.
+func (f *Future) Otherwise(fn func(error) (*Response, error)) *Future {
+	if fn == nil {
+		return goFuture(func() (*Response, error) { return nil, errors.New("wechatpay: Otherwise(nil): expected a function") })
+	}
+	return goFuture(func() (*Response, error) {
+		resp, err := f.Wait()
+		if err == nil {
+			return resp, nil
+		}
+		return fn(err)
 	})
 }
 

@@ -3,6 +3,7 @@ package wechatpay_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -141,5 +142,113 @@ func TestFutures(t *testing.T) {
 		defer cancel()
 		_, err := b.Chain("v3/slow").Post(dctx)
 		assert.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+	})
+}
+
+// TestFutureOtherwise: Otherwise is wechatpay-php's ->otherwise(): fn runs
+// only on failure, with the error; what it returns is the new result, so it
+// handles the failure (nil, nil), recovers from it (a response) or passes
+// it on (an error). A success passes through untouched.
+func TestFutureOtherwise(t *testing.T) {
+	// Not parallel: goleak would see other tests' goroutines.
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	srv := wechatpaytest.NewServer(wechatpaytest.WithBasePath(basePath))
+	defer srv.Close()
+	srv.Handle("GET /v3/found", echo)
+	b := newBuilder(t, srv, nil)
+	defer b.CloseIdleConnections()
+	ctx := context.Background()
+	errOwn := errors.New("wechatpay-test: the order failed sentinel")
+
+	tests := []struct {
+		name       string
+		future     func() *wechatpay.Future
+		fn         func(t *testing.T, err error) (*wechatpay.Response, error)
+		called     bool   // fn ran
+		uri        string // the result's "uri", "" for no response
+		err        string // the result's error, "" for none
+		errIs      error
+		sawAPIMiss bool // fn saw the fake's 404 as an *APIError
+	}{
+		{"a success passes through", func() *wechatpay.Future { return b.Chain("v3/found").GetAsync(ctx) },
+			func(t *testing.T, err error) (*wechatpay.Response, error) { return nil, err },
+			false, underBase("/v3/found"), "", nil, false},
+		{"a failure handled: nil, nil", func() *wechatpay.Future { return b.Chain("v3/missing").GetAsync(ctx) },
+			func(t *testing.T, err error) (*wechatpay.Response, error) { return nil, nil },
+			true, "", "", nil, true},
+		{"a failure recovered with another request", func() *wechatpay.Future { return b.Chain("v3/missing").GetAsync(ctx) },
+			func(t *testing.T, err error) (*wechatpay.Response, error) { return b.Chain("v3/found").Get(ctx) },
+			true, underBase("/v3/found"), "", nil, true},
+		{"a failure passed on, wrapped", func() *wechatpay.Future { return b.Chain("v3/missing").GetAsync(ctx) },
+			func(t *testing.T, err error) (*wechatpay.Response, error) {
+				return nil, fmt.Errorf("%w: %w", errOwn, err)
+			},
+			true, "", "wechatpay-test: the order failed sentinel: wechatpay: GET v3/missing", errOwn, true},
+		{"an error before sending reaches fn", func() *wechatpay.Future { return b.Chain("v3/x/{missing}").GetAsync(ctx) },
+			func(t *testing.T, err error) (*wechatpay.Response, error) {
+				assert.ErrorContains(t, err, "placeholder {missing} has no value")
+				return nil, errOwn
+			},
+			true, "", errOwn.Error(), errOwn, false},
+		{"a failure of Then reaches Otherwise", func() *wechatpay.Future {
+			return b.Chain("v3/found").GetAsync(ctx).Then(func(*wechatpay.Response) (*wechatpay.Response, error) { return nil, errOwn })
+		},
+			func(t *testing.T, err error) (*wechatpay.Response, error) {
+				assert.ErrorIs(t, err, errOwn)
+				return b.Chain("v3/found").Get(ctx)
+			},
+			true, underBase("/v3/found"), "", nil, false},
+		{"a panicking fn becomes an error", func() *wechatpay.Future { return b.Chain("v3/missing").GetAsync(ctx) },
+			func(t *testing.T, err error) (*wechatpay.Response, error) { panic("boom") },
+			true, "", "wechatpay: a future's function panicked: boom", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			called, sawAPIMiss := false, false
+			resp, err := tt.future().Otherwise(func(err error) (*wechatpay.Response, error) {
+				called = true
+				var apiErr *wechatpay.APIError
+				sawAPIMiss = errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound
+				return tt.fn(t, err)
+			}).Wait()
+			assert.Equal(t, tt.called, called, "fn ran")
+			assert.Equal(t, tt.sawAPIMiss, sawAPIMiss, "fn saw the 404 as an *APIError")
+			if tt.err == "" {
+				require.NoError(t, err)
+			} else {
+				require.Error(t, err)
+				assert.True(t, strings.HasPrefix(err.Error(), tt.err), "%q starts with %q", err, tt.err)
+			}
+			if tt.errIs != nil {
+				assert.ErrorIs(t, err, tt.errIs)
+			}
+			if tt.uri == "" {
+				assert.Nil(t, resp)
+			} else {
+				require.NotNil(t, resp)
+				assert.Equal(t, tt.uri, resp.Get("uri").String())
+			}
+		})
+	}
+
+	t.Run("Then, Otherwise, Wait in PHP's order", func(t *testing.T) {
+		var seen []string
+		resp, err := b.Chain("v3/missing").GetAsync(ctx).
+			Then(func(r *wechatpay.Response) (*wechatpay.Response, error) {
+				seen = append(seen, "then")
+				return r, nil
+			}).
+			Otherwise(func(err error) (*wechatpay.Response, error) {
+				seen = append(seen, "otherwise")
+				return nil, nil
+			}).Wait()
+		assert.NoError(t, err)
+		assert.Nil(t, resp)
+		assert.Equal(t, []string{"otherwise"}, seen)
+	})
+
+	t.Run("Otherwise(nil)", func(t *testing.T) {
+		_, err := b.Chain("v3/found").GetAsync(ctx).Otherwise(nil).Wait()
+		assert.EqualError(t, err, "wechatpay: Otherwise(nil): expected a function")
 	})
 }

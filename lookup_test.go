@@ -14,7 +14,9 @@ import (
 )
 
 // TestHostsFromCatalog: documented endpoints go to the catalog's host
-// unless the caller chose one: Options.BaseURL, then Config.BaseURL.
+// unless the caller chose one: Options.BaseURL, then a Config.BaseURL that
+// is not WeChat Pay's (TestBaseURLRule has the whole rule). The fake's
+// Config reaches it whatever the host, and records the host it was sent to.
 func TestHostsFromCatalog(t *testing.T) {
 	t.Parallel()
 	// At the root, not newServer's base path: the request targets are the
@@ -23,17 +25,14 @@ func TestHostsFromCatalog(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	srv.Handle("/", func(w http.ResponseWriter, r *http.Request) {
-		wechatpaytest.JSON(w, http.StatusOK, map[string]string{"uri": r.RequestURI, "host": r.Header.Get("X-Intended-Host")})
+		wechatpaytest.JSON(w, http.StatusOK, map[string]string{"uri": r.RequestURI, "host": "https://" + r.Host})
 	})
-	server, _ := url.Parse(srv.URL)
 	through := func(base string) *wechatpay.Builder {
-		return newBuilder(t, srv, func(c *wechatpay.Config) {
-			c.BaseURL = base
-			c.HTTPClient = &http.Client{Transport: hostRecorder{server: server}}
-		})
+		return newBuilder(t, srv, func(c *wechatpay.Config) { c.BaseURL = base })
 	}
 	catalogHosts := through("")
-	explicit := through("https://api2.mch.weixin.qq.com/")
+	backup := through("https://api2.mch.weixin.qq.com/")
+	gateway := through("https://wxpay-gateway.example.com/")
 	ctx := context.Background()
 	tests := []struct {
 		name      string
@@ -59,9 +58,15 @@ func TestHostsFromCatalog(t *testing.T) {
 			return catalogHosts.V3().Global().Transactions().Native().Post(ctx, wechatpay.Options{
 				JSON: map[string]int{}, BaseURL: "https://apius.mch.weixin.qq.com/"})
 		}, "https://apius.mch.weixin.qq.com", "/v3/global/transactions/native"},
-		{"explicit Config.BaseURL over the catalog", func() (*wechatpay.Response, error) {
-			return explicit.V3().Global().Transactions().Native().Post(ctx, wechatpay.Options{JSON: map[string]int{}})
-		}, "https://api2.mch.weixin.qq.com", "/v3/global/transactions/native"},
+		{"a WeChat Pay host in Config.BaseURL keeps the catalog's hosts", func() (*wechatpay.Response, error) {
+			return backup.V3().Global().Transactions().Native().Post(ctx, wechatpay.Options{JSON: map[string]int{}})
+		}, "https://apihk.mch.weixin.qq.com", "/v3/global/transactions/native"},
+		{"a WeChat Pay host in Config.BaseURL replaces the default host", func() (*wechatpay.Response, error) {
+			return backup.V3().Pay().Transactions().Native().Post(ctx, wechatpay.Options{JSON: map[string]int{}})
+		}, "https://api2.mch.weixin.qq.com", "/v3/pay/transactions/native"},
+		{"a gateway in Config.BaseURL over the catalog", func() (*wechatpay.Response, error) {
+			return gateway.V3().Global().Transactions().Native().Post(ctx, wechatpay.Options{JSON: map[string]int{}})
+		}, "https://wxpay-gateway.example.com", "/v3/global/transactions/native"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -444,9 +444,9 @@ func redactURL(raw string) string {
 }
 
 // url joins the base URL, the filled path and the query. The host is the
-// request's Options.BaseURL, else the chain's own (a full URL), else an
-// explicit Config.BaseURL, else the catalog's host for the path, else
-// DefaultBaseURL.
+// request's Options.BaseURL, else the chain's own (a full URL), else a
+// Config.BaseURL that is not WeChat Pay's (a gateway), else the catalog's
+// host for the path, else Config.BaseURL, else DefaultBaseURL.
 func (c *Chain) url(o Options) (string, error) {
 	base := c.b.baseURL
 	switch {
@@ -457,7 +457,7 @@ func (c *Chain) url(o Options) (string, error) {
 		}
 	case c.base != "":
 		base = c.base
-	case !c.b.explicitBase:
+	case !c.b.gatewayBase:
 		if host := catalog.BaseURI(c.path); host != "" {
 			base = host
 		}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
@@ -33,7 +35,7 @@ func TestRepositoryHygiene(t *testing.T) {
 		t.Skip("not a git checkout: nothing tracked to check")
 	}
 	// What go build, go test and the tools write must be ignored.
-	written := []string{"wechatpay", "cmd/wechatpay/wechatpay", "_examples/quickstart/quickstart", "_examples/certificates/certificates",
+	written := []string{"wechatpay", "cmd/wechatpay/wechatpay", "_examples/quickstart/quickstart", "_examples/certificates/certificates", "_examples/papay/papay", "papay",
 		"wechatpay.test", "cpu.prof", "coverage.out", "tradebill-2026-11-27.csv", "bill-20261127.csv",
 		"wechatpay_5157F09EFDC096DE15EBE81A47057A7232F1B8E1.pem", "apiclient_key.pem", "apiclient_cert.p12",
 		".tradebill-2026-11-27.csv.2718281828.part"} // DownloadBill's temporary file, left if the process is killed
@@ -59,4 +61,26 @@ func TestRepositoryHygiene(t *testing.T) {
 		f.Close()
 		assert.False(t, bytes.Equal(head[:n], []byte("\x7fELF")), "%s is a tracked executable: untrack it and list it in .gitignore", path)
 	}
+}
+
+// TestCIRunsEveryExample: .ci/run runs every example under _examples (each
+// checks its own results and exits non-zero when one is wrong), so that an
+// example cannot rot unseen.
+func TestCIRunsEveryExample(t *testing.T) {
+	t.Parallel()
+	script, err := os.ReadFile(".ci/run")
+	require.NoError(t, err)
+	m := regexp.MustCompile(`(?m)^for example in ([^;]+); do\n\s*go run "\./_examples/\$example"`).FindSubmatch(script)
+	require.NotNil(t, m, ".ci/run has no loop that runs the examples")
+	run := strings.Fields(string(m[1]))
+	sort.Strings(run)
+	entries, err := os.ReadDir("_examples")
+	require.NoError(t, err)
+	var examples []string
+	for _, e := range entries {
+		if e.IsDir() {
+			examples = append(examples, e.Name())
+		}
+	}
+	assert.Equal(t, examples, run, ".ci/run's list of examples to run")
 }

@@ -76,10 +76,13 @@ var zeroWalk = zerotest.Walk{
 		// Then(nil) is the walk's argument; Then(fn) is in TestZeroValuesInUse.
 		"Future.Then/zero": {Err: "Then(nil): expected a function"},
 		"Future.Then/nil":  {Err: "Then(nil): expected a function"},
-		"Future.Wait/zero": {Err: noFuture},
-		"Future.Wait/nil":  {Err: noFuture},
-		"Future.Done/zero": {Check: closedChannel},
-		"Future.Done/nil":  {Check: closedChannel},
+		// Likewise Otherwise(nil); Otherwise(fn) is in TestZeroValuesInUse.
+		"Future.Otherwise/zero": {Err: "Otherwise(nil): expected a function"},
+		"Future.Otherwise/nil":  {Err: "Otherwise(nil): expected a function"},
+		"Future.Wait/zero":      {Err: noFuture},
+		"Future.Wait/nil":       {Err: noFuture},
+		"Future.Done/zero":      {Check: closedChannel},
+		"Future.Done/nil":       {Check: closedChannel},
 
 		"APIError.Error/nil":      says("nil *APIError"),
 		"V2Error.Error/nil":       says("nil *V2Error"),
@@ -153,6 +156,7 @@ func TestZeroValuesInUse(t *testing.T) {
 	var nilFuture *wechatpay.Future
 	bill := wechatpay.Bill{DownloadURL: srv.URL + "v3/billdownload/file?token=zero", HashType: "SHA1", HashValue: "0000000000000000000000000000000000000000"}
 	ok := func(*wechatpay.Response) (*wechatpay.Response, error) { return nil, nil }
+	passOn := func(err error) (*wechatpay.Response, error) { return nil, err }
 	wait := func(_ *wechatpay.Response, err error) error { return err }
 
 	for _, tc := range []struct {
@@ -173,6 +177,8 @@ func TestZeroValuesInUse(t *testing.T) {
 		}, notBuilt},
 		{"Future{} Then", func() error { return wait((&wechatpay.Future{}).Then(ok).Wait()) }, noFuture},
 		{"nil Future Then", func() error { return wait(nilFuture.Then(ok).Wait()) }, noFuture},
+		{"Future{} Otherwise", func() error { return wait((&wechatpay.Future{}).Otherwise(passOn).Wait()) }, noFuture},
+		{"nil Future Otherwise", func() error { return wait(nilFuture.Otherwise(passOn).Wait()) }, noFuture},
 		{"WaitAll of a Future{}", func() error { _, err := wechatpay.WaitAll(&wechatpay.Future{}); return err }, "future 0: " + noFuture},
 		{"zero Options", func() error { return wait(b.Chain("v3/zero").Get(ctx, wechatpay.Options{})) }, ""},
 		{"zero Retry and Failover", func() error { return wait(b.Chain("v3/zero").Post(ctx)) }, ""},

@@ -5,8 +5,14 @@
 //	defer srv.Close()
 //	b, _ := wechatpay.NewBuilder(srv.Config())
 //
+// A Builder made from Config never reaches the network: its HTTP client
+// dials the fake whatever host a request names (api.mch, api2, apihk, an
+// Options.BaseURL, a full-URL chain), and each recorded Request has the
+// Host it was sent to.
+//
 // NewTLSServer starts one over HTTPS, with the mutual TLS that WeChat Pay
-// asks for on secapi and the other certificate endpoints.
+// asks for on secapi and the other certificate endpoints, and a verified
+// certificate for every host name.
 //
 // Like WeChat Pay, it checks the signature, serial, timestamp and nonce of
 // every request (answering 401 SIGN_ERROR otherwise), the sign of every

@@ -53,6 +53,15 @@ type Keys struct {
 	// issues more.
 	PlatformCA    *x509.Certificate
 	platformCAKey crypto.Signer
+	// ServerCA issues the certificates a server in TLS mode (WithTLS)
+	// presents: one for whatever host name a client asks for
+	// (api.mch.weixin.qq.com, apihk.mch.weixin.qq.com, a gateway's), and
+	// for 127.0.0.1, ::1 and localhost. A client that trusts it (Config's
+	// HTTPClient does) verifies the server as it would verify WeChat Pay,
+	// host name included.
+	ServerCA    *x509.Certificate
+	serverCAKey crypto.Signer
+	serverKey   crypto.Signer // the key of every server certificate
 
 	// stranger signs responses under a serial no client is configured with.
 	stranger       *rsa.PrivateKey
@@ -71,6 +80,8 @@ func sharedKeys() *Keys {
 		caKey, ca := newCA(pkix.Name{CommonName: "wechatpaytest CA", Organization: []string{"wechatpaytest"}})
 		k.CA = ca
 		k.platformCAKey, k.PlatformCA = newCA(tenpayRootCA)
+		k.serverCAKey, k.ServerCA = newCA(pkix.Name{CommonName: "wechatpaytest server CA", Organization: []string{"wechatpaytest"}})
+		k.serverKey = newECKey()
 		k.MerchantKey, k.MerchantCert = newIdentity("1900000001", ca, caKey)
 		k.PlatformKey, k.PlatformCert = newPlatform(k.PlatformCA, k.platformCAKey)
 		k.PublicKeyKey, _ = newIdentity("", nil, nil)
@@ -92,12 +103,19 @@ var tenpayRootCA = pkix.Name{Country: []string{"CN"}, Organization: []string{"Te
 var platformSubject = pkix.Name{Country: []string{"CN"}, Province: []string{"GuangDong"}, Locality: []string{"ShenZhen"},
 	Organization: []string{"Tenpay.com"}, OrganizationalUnit: []string{"Tenpay.com CA Center"}, CommonName: "Tenpay.com sign"}
 
-// newCA makes a test CA named name; ECDSA keeps its generation fast.
-func newCA(name pkix.Name) (*ecdsa.PrivateKey, *x509.Certificate) {
+// newECKey generates a P-256 key: fast, for the CAs and the server
+// certificates.
+func newECKey() *ecdsa.PrivateKey {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		panic(fmt.Sprintf("wechatpaytest: generating the CA key: %v", err))
+		panic(fmt.Sprintf("wechatpaytest: generating an ECDSA key: %v", err))
 	}
+	return key
+}
+
+// newCA makes a test CA named name; ECDSA keeps its generation fast.
+func newCA(name pkix.Name) (*ecdsa.PrivateKey, *x509.Certificate) {
+	key := newECKey()
 	tmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
 		Subject:               name,

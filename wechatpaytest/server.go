@@ -73,7 +73,11 @@ const (
 
 // Request is a request the server received, as it arrived.
 type Request struct {
-	Method     string      // GET, POST, ...
+	Method string // GET, POST, ...
+	// Host is the host the client addressed (its Host header), as chosen
+	// by the Builder: "apihk.mch.weixin.qq.com" for a v3/global/ endpoint,
+	// "api.mch.weixin.qq.com" by default, "127.0.0.1:port" for URL.
+	Host       string
 	RequestURI string      // escaped path and query exactly as sent
 	Header     http.Header // as received, Authorization included
 	Body       []byte      // as received, byte for byte
@@ -120,6 +124,9 @@ type Server struct {
 	answerSize int64 // of HugeAnswer, HugeError and GzipBomb; 0 means DefaultAnswerSize
 	nonces     map[string]time.Time
 	conns      int // connections opened by clients
+	// dialed holds, by client address, the IP address a connection from
+	// Config's HTTPClient was dialed for (see dialedFor).
+	dialed map[string]string
 }
 
 // Option configures a Server.
@@ -139,9 +146,11 @@ func WithBasePath(path string) Option {
 // WithTLS serves over HTTPS and accepts client certificates issued by
 // Keys.CA; APIv2 endpoints that need mutual TLS (every secapi/ path and the
 // others WeChat Pay documents, such as red packets and deposit payments)
-// then refuse requests without one. Config carries an HTTPClient that
-// trusts the server and the merchant's TLSCertificate; Client trusts the
-// server. NewTLSServer(opts...) is NewServer with WithTLS.
+// then refuse requests without one. The server presents a certificate
+// from Keys.ServerCA for whatever host name a client asks for
+// (api.mch.weixin.qq.com, apihk.mch.weixin.qq.com, ...). Config carries an
+// HTTPClient that trusts it and the merchant's TLSCertificate; Client
+// trusts the server at URL. NewTLSServer(opts...) is NewServer with WithTLS.
 func WithTLS() Option { return func(s *Server) { s.tls = true } }
 
 // WithAddr listens on addr ("127.0.0.1:8080") instead of a free loopback
@@ -170,11 +179,14 @@ func NewServer(opts ...Option) *Server {
 	s.platforms = []platform{{key: s.PlatformKey, cert: s.PlatformCert, serial: s.PlatformSerial}}
 	s.defaults = s.defaultHandlers()
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
-	s.srv.Config.ConnState = func(_ net.Conn, state http.ConnState) {
-		if state == http.StateNew {
+	s.srv.Config.ConnState = func(c net.Conn, state http.ConnState) {
+		switch state {
+		case http.StateNew:
 			s.mu.Lock()
 			s.conns++
 			s.mu.Unlock()
+		case http.StateClosed, http.StateHijacked:
+			s.forget(c.RemoteAddr())
 		}
 	}
 	// Clients that hang up during a TLS handshake are not news in tests.
@@ -188,9 +200,7 @@ func NewServer(opts ...Option) *Server {
 		s.srv.Listener = l
 	}
 	if s.tls {
-		pool := x509.NewCertPool()
-		pool.AddCert(s.CA)
-		s.srv.TLS = &tls.Config{ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: pool}
+		s.srv.TLS = s.tlsConfig()
 		s.srv.StartTLS()
 	} else {
 		s.srv.Start()
@@ -201,8 +211,9 @@ func NewServer(opts ...Option) *Server {
 
 // NewTLSServer starts a fake WeChat Pay over HTTPS on a loopback port, as
 // httptest.NewTLSServer does for NewServer: it is NewServer(opts...) with
-// WithTLS, so every Option works as there. Its certificate is httptest's;
-// Config and Client trust it, and mutual-TLS endpoints ask for the merchant
+// WithTLS, so every Option works as there. Its certificates are issued by
+// Keys.ServerCA, one for whatever host name a client asks for; Config and
+// Client trust it, and mutual-TLS endpoints ask for the merchant
 // certificate, which a Builder from Config presents there. Close it when
 // done.
 func NewTLSServer(opts ...Option) *Server {
@@ -227,10 +238,29 @@ func (s *Server) Close() {
 
 // Config returns a ready wechatpay.Config for a client of this server: the
 // merchant's APIv3 credentials, both WeChat Pay verification keys (platform
-// certificate and public key), the APIv2 secret and BaseURL; in TLS mode
-// also an HTTPClient over wechatpay.NewTransport (the Builder's default
-// transport) that trusts the server, and the merchant's TLSCertificate. For a Server that NewServer did not start it is empty,
-// which NewBuilder refuses.
+// certificate and public key), the APIv2 secret, and an HTTPClient that
+// keeps every request on this server. For a Server that NewServer did not
+// start it is empty, which NewBuilder refuses.
+//
+// The HTTPClient's transport is wechatpay.NewTransport() (the Builder's
+// default) without a proxy, that dials this server whatever host a request
+// names: the default host, api2, apihk and the catalog's other hosts, an
+// Options.BaseURL, a full-URL chain. Host names are never resolved; only a
+// loopback IP address (another fake server, a closed port for a failover
+// test) is dialed as it is, so nothing leaves the machine. In TLS mode it
+// trusts Keys.ServerCA, from which the server presents a certificate for
+// whatever name is asked, verified as WeChat Pay's would be; without TLS an
+// https URL reaches the server as plain HTTP. Each recorded Request has the
+// Host it was sent to. Replace the HTTPClient and that guard goes with it:
+// wrap its Transport instead.
+//
+// At the root (no WithBasePath) Config sets no BaseURL, so each request goes
+// to the host the Builder picks (v3/global/ endpoints to apihk) and
+// Request.Host shows it. Under a base path it sets BaseURL to URL, the only
+// way the Builder sends every request under it; that base is not a WeChat
+// Pay host, so it replaces the catalog's hosts (see the wechatpay README's
+// "Base URL"). In TLS mode Config also carries the merchant's
+// TLSCertificate, which the Builder presents on mutual-TLS endpoints.
 func (s *Server) Config() wechatpay.Config {
 	if !s.running() {
 		return wechatpay.Config{}
@@ -243,22 +273,22 @@ func (s *Server) Config() wechatpay.Config {
 			s.PlatformSerial: &s.PlatformKey.PublicKey,
 			s.PublicKeyID:    &s.PublicKeyKey.PublicKey,
 		},
-		Secret:  s.Secret,
-		BaseURL: s.URL,
+		Secret:     s.Secret,
+		HTTPClient: &http.Client{Transport: s.routedTransport()},
+	}
+	if s.basePath != "/" {
+		cfg.BaseURL = s.URL
 	}
 	if s.tls {
-		// The transport a Builder has by default, trusting this server.
-		t := wechatpay.NewTransport()
-		t.TLSClientConfig.RootCAs = s.srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
-		cfg.HTTPClient = &http.Client{Transport: t}
 		cfg.TLSCertificate = &tls.Certificate{Certificate: [][]byte{s.MerchantCert.Raw}, PrivateKey: s.MerchantKey, Leaf: s.MerchantCert}
 	}
 	return cfg
 }
 
-// Client returns an HTTP client for raw requests to this server, as
+// Client returns an HTTP client for raw requests to this server at URL, as
 // httptest.Server.Client does: over TLS it trusts the server's
-// certificate. It presents no client certificate (a Builder from Config
+// certificate for the loopback address. Unlike Config's HTTPClient it
+// dials the hosts URLs name: requests to other hosts go where they say. It presents no client certificate (a Builder from Config
 // does, on mutual-TLS endpoints) and signs nothing. Close closes its idle
 // connections. It is nil for a Server that NewServer did not start.
 func (s *Server) Client() *http.Client {
@@ -446,7 +476,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 // received is the record of r as it arrived.
 func received(r *http.Request, body []byte) Request {
-	entry := Request{Method: r.Method, RequestURI: r.RequestURI, Header: r.Header.Clone(), Body: body, ContentLength: r.ContentLength}
+	entry := Request{Method: r.Method, Host: r.Host, RequestURI: r.RequestURI, Header: r.Header.Clone(), Body: body, ContentLength: r.ContentLength}
 	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
 		entry.ClientCertificate = r.TLS.VerifiedChains[0][0]
 	}
