@@ -78,8 +78,8 @@ func ExampleChain_Value() {
 	defer srv.Close()
 	b, _ := wechatpay.NewBuilder(srv.Config())
 	u, _ := b.V3().Pay().Transactions().OutTradeNo().Value("N123/45").URL(wechatpay.Options{Query: map[string][]string{"mchid": {srv.MchID}}})
-	fmt.Println(strings.TrimPrefix(u, srv.URL))
-	// Output: v3/pay/transactions/out-trade-no/N123%2F45?mchid=1900000001
+	fmt.Println(u) // the fake's Config routes every WeChat Pay host to it
+	// Output: https://api.mch.weixin.qq.com/v3/pay/transactions/out-trade-no/N123%2F45?mchid=1900000001
 }
 
 // An answer other than 2xx is an *APIError with WeChat Pay's code and
