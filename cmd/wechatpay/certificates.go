@@ -14,20 +14,15 @@ import (
 
 // certificatesCommand does what wechatpay-php's CertificateDownloader does.
 func certificatesCommand(ctx context.Context, e env, args []string) int {
-	fs := flagSet(e, "certificates", "certificates [flags]")
+	f := newFlags(e, "certificates", "certificates [flags]")
 	var c credentials
-	c.register(fs)
-	output := fs.String("output", ".", "folder to write wechatpay_<serial>.pem into")
-	path := fs.String("path", certificates.DefaultPath, "download path (Hong Kong merchants: v3/global/certificates)")
-	var positional []string
-	if code := parse(fs, args, &positional); code >= 0 {
+	c.register(f.FlagSet)
+	output := f.String("output", ".", "folder to write wechatpay_<serial>.pem into")
+	path := f.String("path", certificates.DefaultPath, "download path (Hong Kong merchants: v3/global/certificates)")
+	if _, code := f.parse(args); code >= 0 {
 		return code
 	}
 	c.fromEnv(e.getenv)
-	if len(positional) > 0 {
-		fmt.Fprintf(e.stderr, "wechatpay certificates: unexpected argument %q\n", positional[0])
-		return exitUsage
-	}
 	cfg, err := c.signing()
 	if err == nil && cfg.PrivateKey == nil {
 		err = fmt.Errorf("the merchant API private key is missing: set -private-key or $WECHATPAY_PRIVATE_KEY")

@@ -10,10 +10,10 @@ import (
 
 // endpointsCommand prints the catalog entries that match every word.
 func endpointsCommand(_ context.Context, e env, args []string) int {
-	fs := flagSet(e, "endpoints", "endpoints [-docs] [WORD...]")
-	docs := fs.Bool("docs", false, "print each endpoint's documentation link too")
-	var positional []string
-	if code := parse(fs, args, &positional); code >= 0 {
+	f := newFlags(e, "endpoints", "endpoints [flags] [WORD...]")
+	docs := f.Bool("docs", false, "print each endpoint's documentation link too")
+	positional, code := f.parse(args, "WORD...")
+	if code >= 0 {
 		return code
 	}
 	found := catalog.Search(strings.Join(positional, " "))

@@ -175,7 +175,7 @@ func TestSandboxAndRequest(t *testing.T) {
 		for args, want := range map[string]string{
 			"request POST v3/x -data {":   "-data is not valid JSON",
 			"request FETCH v3/x":          `method "FETCH"`,
-			"request GET v3/x -path oops": `-path "oops": expected KEY=VALUE`,
+			"request GET v3/x -path oops": `invalid value "oops" for flag -path: expected KEY=VALUE`,
 		} {
 			code, _, errOut := call(t, env, "", strings.Fields(args)...)
 			assert.Equal(t, exitUsage, code, args)

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -21,30 +22,29 @@ import (
 
 // requestCommand sends one request and prints the verified answer.
 func requestCommand(ctx context.Context, e env, args []string) int {
-	fs := flagSet(e, "request", "request [flags] METHOD PATH\n\nPATH is written as in the documentation: v3/pay/transactions/native,\nv3/pay/transactions/out-trade-no/{out_trade_no} with -path out_trade_no=..., or v2/pay/micropay.")
+	f := newFlags(e, "request", "request [flags] METHOD PATH\n\nPATH is written as in the documentation: v3/pay/transactions/native,\nv3/pay/transactions/out-trade-no/{out_trade_no} with -path out_trade_no=..., or v2/pay/micropay.")
 	var c credentials
-	c.register(fs)
-	data := fs.String("data", "", "JSON body: the JSON itself, @FILE, or - for standard input")
+	c.register(f.FlagSet)
+	data := f.String("data", "", "JSON body: the JSON itself, @FILE, or - for standard input")
 	var query, path, header, xml listFlag
-	fs.Var(&query, "query", "query parameter KEY=VALUE (repeatable)")
-	fs.Var(&path, "path", "placeholder value KEY=VALUE (repeatable)")
-	fs.Var(&header, "header", "request header KEY=VALUE (repeatable)")
-	fs.Var(&xml, "xml", "APIv2 parameter KEY=VALUE (repeatable)")
-	verbose := fs.Bool("verbose", false, "print the signed request and the answer's status and headers to standard error (no secrets)")
-	var positional []string
-	if code := parse(fs, args, &positional); code >= 0 {
+	f.Var(&query, "query", "query parameter KEY=VALUE (repeatable)")
+	f.Var(&path, "path", "placeholder value KEY=VALUE (repeatable)")
+	f.Var(&header, "header", "request header KEY=VALUE (repeatable)")
+	f.Var(&xml, "xml", "APIv2 parameter KEY=VALUE (repeatable)")
+	verbose := f.Bool("verbose", false, "print the signed request and the answer's status and headers to standard error (no secrets)")
+	positional, code := f.parse(args, "METHOD", "PATH")
+	if code >= 0 {
 		return code
+	}
+	method, target := strings.ToUpper(positional[0]), positional[1]
+	if !slices.Contains(methods, method) {
+		return f.mistake("method %q: expected GET, POST, PUT, PATCH or DELETE", positional[0])
 	}
 	c.fromEnv(e.getenv)
 	fail := func(code int, err error) int {
 		fmt.Fprintln(e.stderr, "wechatpay request:", err)
 		return code
 	}
-	if len(positional) != 2 {
-		fs.Usage()
-		return exitUsage
-	}
-	method, target := strings.ToUpper(positional[0]), positional[1]
 	opts, err := requestOptions(e, *data, query, path, header, xml)
 	if err != nil {
 		return fail(exitUsage, err)
@@ -58,9 +58,6 @@ func requestCommand(ctx context.Context, e env, args []string) int {
 	b, download, err := requestBuilder(c, v2)
 	if err != nil {
 		return fail(exitUsage, err)
-	}
-	if requestVerb(b.Chain(target), method) == nil {
-		return fail(exitUsage, fmt.Errorf("method %q: expected GET, POST, PUT, PATCH or DELETE", positional[0]))
 	}
 	// A path or -path mistake is usage too: find it before anything is
 	// sent, the start-up certificate download included.
@@ -95,33 +92,19 @@ func requestCommand(ctx context.Context, e env, args []string) int {
 
 // requestOptions turns the flags into Options.
 func requestOptions(e env, data string, query, path, header, xml listFlag) (wechatpay.Options, error) {
-	var o wechatpay.Options
-	var err error
-	if o.Path, err = pairs(path, "path"); err != nil {
-		return o, err
-	}
+	o := wechatpay.Options{Path: pairs(path), Headers: http.Header{}, Query: url.Values{}}
 	if len(xml) > 0 {
-		if o.XML, err = pairs(xml, "xml"); err != nil {
-			return o, err
-		}
+		o.XML = pairs(xml)
 	}
-	hs, err := pairs(header, "header")
-	if err != nil {
-		return o, err
-	}
-	o.Headers = http.Header{}
-	for k, v := range hs {
+	for k, v := range pairs(header) {
 		o.Headers.Set(k, v)
 	}
-	o.Query = url.Values{}
 	for _, q := range query {
-		k, v, ok := strings.Cut(q, "=")
-		if !ok || k == "" {
-			return o, fmt.Errorf("-query %q: expected KEY=VALUE", q)
-		}
+		k, v, _ := strings.Cut(q, "=")
 		o.Query.Add(k, v)
 	}
 	var body []byte
+	var err error
 	switch {
 	case data == "":
 	case data == "-":
@@ -142,6 +125,9 @@ func requestOptions(e env, data string, query, path, header, xml listFlag) (wech
 	}
 	return o, nil
 }
+
+// methods are the HTTP methods a Chain has a verb for.
+var methods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
 
 // requestVerb returns chain's method for an HTTP method, or nil.
 func requestVerb(chain *wechatpay.Chain, method string) func(context.Context, ...wechatpay.Options) (*wechatpay.Response, error) {

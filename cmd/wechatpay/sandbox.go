@@ -16,19 +16,14 @@ import (
 // in any language: it prints its URL and credentials, and can send signed,
 // encrypted notifications to a notify URL.
 func sandboxCommand(ctx context.Context, e env, args []string) int {
-	fs := flagSet(e, "sandbox", "sandbox [flags]")
-	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
-	dir := fs.String("dir", "", "folder for the sandbox's keys and certificates (default: a temporary folder, removed on exit)")
-	notifyURL := fs.String("notify", "", "send a signed, encrypted notification to this URL once started")
-	every := fs.Duration("notify-every", 0, "with -notify, send one again at this interval")
-	event := fs.String("event", "TRANSACTION.SUCCESS", "with -notify, the event type")
-	var positional []string
-	if code := parse(fs, args, &positional); code >= 0 {
+	f := newFlags(e, "sandbox", "sandbox [flags]")
+	addr := f.String("addr", "127.0.0.1:0", "address to listen on")
+	dir := f.String("dir", "", "folder for the sandbox's keys and certificates (default: a temporary folder, removed on exit)")
+	notifyURL := f.String("notify", "", "send a signed, encrypted notification to this URL once started")
+	every := f.Duration("notify-every", 0, "with -notify, send one again at this interval")
+	event := f.String("event", "TRANSACTION.SUCCESS", "with -notify, the event type")
+	if _, code := f.parse(args); code >= 0 {
 		return code
-	}
-	if len(positional) > 0 {
-		fmt.Fprintf(e.stderr, "wechatpay sandbox: unexpected argument %q\n", positional[0])
-		return exitUsage
 	}
 	fail := func(err error) int {
 		fmt.Fprintln(e.stderr, "wechatpay sandbox:", err)
