@@ -23,6 +23,13 @@ func certificatesCommand(ctx context.Context, e env, args []string) int {
 		return code
 	}
 	c.fromEnv(e.getenv)
+	fail := func(code int, err error) int {
+		fmt.Fprintln(e.stderr, "wechatpay certificates:", speakCLI(err.Error()))
+		return code
+	}
+	if err := c.missing(opCertificates); err != nil {
+		return fail(exitUsage, err)
+	}
 	cfg, err := c.signing()
 	if err == nil && cfg.PrivateKey == nil {
 		err = fmt.Errorf("the merchant API private key is missing: set -private-key or $WECHATPAY_PRIVATE_KEY")
@@ -31,24 +38,20 @@ func certificatesCommand(ctx context.Context, e env, args []string) int {
 		err = c.checkAPIv3Key()
 	}
 	if err != nil {
-		fmt.Fprintln(e.stderr, "wechatpay certificates:", err)
-		return exitUsage
+		return fail(exitUsage, err)
 	}
 	// The download verifies itself with the certificates it carries.
 	cfg.Keys = middleware.StaticKeys{}
 	b, err := wechatpay.NewBuilder(cfg)
 	if err != nil {
-		fmt.Fprintln(e.stderr, "wechatpay certificates:", err)
-		return exitUsage
+		return fail(exitUsage, err)
 	}
 	certs, err := certificates.Download(ctx, b, c.apiv3Key, *path)
 	if err != nil {
-		fmt.Fprintln(e.stderr, "wechatpay certificates:", err)
-		return exitFailed
+		return fail(exitFailed, err)
 	}
 	if err := os.MkdirAll(*output, 0o755); err != nil {
-		fmt.Fprintln(e.stderr, "wechatpay certificates:", err)
-		return exitFailed
+		return fail(exitFailed, err)
 	}
 	for _, cert := range certs {
 		file := filepath.Join(*output, "wechatpay_"+cert.Serial+".pem")

@@ -42,7 +42,7 @@ func requestCommand(ctx context.Context, e env, args []string) int {
 	}
 	c.fromEnv(e.getenv)
 	fail := func(code int, err error) int {
-		fmt.Fprintln(e.stderr, "wechatpay request:", err)
+		fmt.Fprintln(e.stderr, "wechatpay request:", speakCLI(err.Error()))
 		return code
 	}
 	opts, err := requestOptions(e, *data, query, path, header, xml)
@@ -55,6 +55,13 @@ func requestCommand(ctx context.Context, e env, args []string) int {
 	// The library routes "V2/" to APIv2 as it does "v2/" (wechatpay-php
 	// ignores the case); so does the choice of credentials here.
 	v2 := strings.HasPrefix(strings.ToLower(strings.TrimPrefix(target, "/")), "v2/")
+	op := opV3
+	if v2 {
+		op = opV2
+	}
+	if err := c.missing(op); err != nil {
+		return fail(exitUsage, err)
+	}
 	b, download, err := requestBuilder(c, v2)
 	if err != nil {
 		return fail(exitUsage, err)
