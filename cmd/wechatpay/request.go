@@ -32,6 +32,7 @@ func requestCommand(ctx context.Context, e env, args []string) int {
 	f.Var(&header, "header", "request header KEY=VALUE (repeatable)")
 	f.Var(&xml, "xml", "APIv2 parameter KEY=VALUE (repeatable)")
 	verbose := f.Bool("verbose", false, "print the signed request and the answer's status and headers to standard error (no secrets)")
+	asJSON := f.Bool("json", false, "print the answer, an error answer included, as JSON: method, url, status, request_id, body (an APIv2 answer's fields as an object), error")
 	positional, code := f.parse(args, "METHOD", "PATH")
 	if code >= 0 {
 		return code
@@ -68,7 +69,8 @@ func requestCommand(ctx context.Context, e env, args []string) int {
 	}
 	// A path or -path mistake is usage too: find it before anything is
 	// sent, the start-up certificate download included.
-	if _, err := b.Chain(target).URL(opts); err != nil {
+	to, err := b.Chain(target).URL(opts)
+	if err != nil {
 		return fail(exitUsage, err)
 	}
 	if download != nil {
@@ -82,8 +84,17 @@ func requestCommand(ctx context.Context, e env, args []string) int {
 	}
 	verb := requestVerb(b.Chain(target), method)
 	resp, err := verb(ctx, opts)
+	if *asJSON {
+		if a, ok := newAnswerJSON(method, to, resp, err); ok {
+			out, _ := json.MarshalIndent(a, "", "  ")
+			fmt.Fprintf(e.stdout, "%s\n", out)
+		}
+	}
 	if err != nil {
 		return fail(exitFailed, err)
+	}
+	if *asJSON {
+		return exitOK
 	}
 	out := resp.Body()
 	if resp.XML() != nil {
@@ -95,6 +106,58 @@ func requestCommand(ctx context.Context, e env, args []string) int {
 	}
 	_, _ = e.stdout.Write(out)
 	return exitOK
+}
+
+// answerJSON is request's -json output, for a script to read one JSON
+// document whether WeChat Pay said yes or no.
+type answerJSON struct {
+	Method    string          `json:"method"`
+	URL       string          `json:"url"`              // without a download token
+	Status    int             `json:"status,omitempty"` // the HTTP status; absent for an APIv2 business failure
+	RequestID string          `json:"request_id"`       // the Request-ID header, which WeChat Pay support asks for
+	Body      json.RawMessage `json:"body"`             // the JSON answer, an APIv2 answer's fields, other text as a string, or null
+	Error     string          `json:"error,omitempty"`  // what went wrong, as on standard error
+}
+
+// newAnswerJSON describes the answer to a request to target: resp, or the
+// error answer in err. ok is false when there was no answer (the network,
+// a verification failure): there is nothing to print but the error.
+func newAnswerJSON(method, target string, resp *wechatpay.Response, err error) (a answerJSON, ok bool) {
+	a = answerJSON{Method: method, URL: target, Body: json.RawMessage("null")}
+	if u, perr := url.Parse(target); perr == nil {
+		a.URL = withoutToken(u)
+	}
+	body := func(b []byte) {
+		switch {
+		case len(bytes.TrimSpace(b)) == 0:
+		case json.Valid(b):
+			a.Body = b
+		default:
+			a.Body, _ = json.Marshal(string(b))
+		}
+	}
+	var apiErr *wechatpay.APIError
+	var v2Err *wechatpay.V2Error
+	switch {
+	case err == nil:
+		a.Status, a.RequestID = resp.StatusCode(), resp.RequestID()
+		if resp.XML() != nil {
+			body([]byte(resp.JSON().Raw))
+		} else {
+			body(resp.Body())
+		}
+		return a, true
+	case errors.As(err, &apiErr):
+		a.Status, a.RequestID = apiErr.StatusCode, apiErr.RequestID
+		body(apiErr.Body)
+	case errors.As(err, &v2Err):
+		fields, _ := json.Marshal(v2Err.Fields)
+		body(fields)
+	default:
+		return a, false
+	}
+	a.Error = speakCLI(err.Error())
+	return a, true
 }
 
 // requestOptions turns the flags into Options.
