@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -240,4 +242,20 @@ func TestRequestJSON(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReadmeShowsEndpointsOutput: the README's example of endpoints -v is
+// what the command prints.
+func TestReadmeShowsEndpointsOutput(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	require.NoError(t, err)
+	const intro = "`wechatpay endpoints -v jsapi-pre-entrust-sign` prints:\n\n```text\n"
+	_, block, ok := strings.Cut(string(readme), intro)
+	require.True(t, ok, "README.md has no %q", intro)
+	block, _, ok = strings.Cut(block, "```\n")
+	require.True(t, ok)
+	code, out, errOut := runBinary(t, nil, "", "endpoints", "-v", "jsapi-pre-entrust-sign")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Equal(t, out, block)
 }
