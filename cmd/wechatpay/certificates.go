@@ -14,19 +14,21 @@ import (
 
 // certificatesCommand does what wechatpay-php's CertificateDownloader does.
 func certificatesCommand(ctx context.Context, e env, args []string) int {
-	fs := flagSet(e, "certificates", "certificates [flags]")
+	f := newFlags(e, "certificates", "certificates [flags]")
 	var c credentials
-	c.register(fs)
-	output := fs.String("output", ".", "folder to write wechatpay_<serial>.pem into")
-	path := fs.String("path", certificates.DefaultPath, "download path (Hong Kong merchants: v3/global/certificates)")
-	var positional []string
-	if code := parse(fs, args, &positional); code >= 0 {
+	c.register(f.FlagSet)
+	output := f.String("output", ".", "folder to write wechatpay_<serial>.pem into")
+	path := f.String("path", certificates.DefaultPath, "download path (Hong Kong merchants: v3/global/certificates)")
+	if _, code := f.parse(args); code >= 0 {
 		return code
 	}
 	c.fromEnv(e.getenv)
-	if len(positional) > 0 {
-		fmt.Fprintf(e.stderr, "wechatpay certificates: unexpected argument %q\n", positional[0])
-		return exitUsage
+	fail := func(code int, err error) int {
+		fmt.Fprintln(e.stderr, "wechatpay certificates:", speakCLI(err.Error()))
+		return code
+	}
+	if err := c.missing(opCertificates); err != nil {
+		return fail(exitUsage, err)
 	}
 	cfg, err := c.signing()
 	if err == nil && cfg.PrivateKey == nil {
@@ -36,24 +38,20 @@ func certificatesCommand(ctx context.Context, e env, args []string) int {
 		err = c.checkAPIv3Key()
 	}
 	if err != nil {
-		fmt.Fprintln(e.stderr, "wechatpay certificates:", err)
-		return exitUsage
+		return fail(exitUsage, err)
 	}
 	// The download verifies itself with the certificates it carries.
 	cfg.Keys = middleware.StaticKeys{}
 	b, err := wechatpay.NewBuilder(cfg)
 	if err != nil {
-		fmt.Fprintln(e.stderr, "wechatpay certificates:", err)
-		return exitUsage
+		return fail(exitUsage, err)
 	}
 	certs, err := certificates.Download(ctx, b, c.apiv3Key, *path)
 	if err != nil {
-		fmt.Fprintln(e.stderr, "wechatpay certificates:", err)
-		return exitFailed
+		return fail(exitFailed, err)
 	}
 	if err := os.MkdirAll(*output, 0o755); err != nil {
-		fmt.Fprintln(e.stderr, "wechatpay certificates:", err)
-		return exitFailed
+		return fail(exitFailed, err)
 	}
 	for _, cert := range certs {
 		file := filepath.Join(*output, "wechatpay_"+cert.Serial+".pem")

@@ -3,13 +3,7 @@ package main
 import (
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -99,17 +93,6 @@ func TestFailureExitCodes(t *testing.T) {
 // script sees them.
 func TestBuiltBinaryExitCodes(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("builds the command")
-	}
-	bin := filepath.Join(t.TempDir(), "wechatpay")
-	if runtime.GOOS == "windows" {
-		bin += ".exe"
-	}
-	build := exec.Command("go", "build", "-o", bin, ".")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, string(out))
-
 	srv := wechatpaytest.NewServer(wechatpaytest.WithBasePath("/base/")) // WECHATPAY_BASE_URL with a path, as for /hk/
 	t.Cleanup(srv.Close)
 	badKey := merchantEnv(t, srv, srv.URL)
@@ -127,24 +110,8 @@ func TestBuiltBinaryExitCodes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			cmd := exec.Command(bin, tt.args...)
-			for _, kv := range os.Environ() {
-				if !strings.HasPrefix(kv, "WECHATPAY_") {
-					cmd.Env = append(cmd.Env, kv)
-				}
-			}
-			for k, v := range tt.env {
-				cmd.Env = append(cmd.Env, k+"="+v)
-			}
-			out, err := cmd.CombinedOutput()
-			code := 0
-			var exit *exec.ExitError
-			if errors.As(err, &exit) {
-				code = exit.ExitCode()
-			} else {
-				require.NoError(t, err)
-			}
-			assert.Equal(t, tt.code, code, string(out))
+			code, out, errOut := runBinary(t, tt.env, "", tt.args...)
+			assert.Equal(t, tt.code, code, out+errOut)
 		})
 	}
 }

@@ -65,7 +65,7 @@ func TestUsageAndExitCodes(t *testing.T) {
 		{[]string{"endpoints", "jsapi", "预签约"}, exitOK, "POST v3/global/papay/contracts/jsapi-pre-entrust-sign  JSAPI预签约"},
 		{[]string{"endpoints", "-docs", "jsapi-pre-entrust-sign"}, exitOK, "https://pay.weixin.qq.com/doc/global/v3/zh/4013015447"},
 		{[]string{"endpoints", "no-such-endpoint"}, exitNothing, `nothing matches "no-such-endpoint"`},
-		{[]string{"certificates"}, exitUsage, "the merchant API private key is missing"},
+		{[]string{"certificates"}, exitUsage, "  -private-key / $WECHATPAY_PRIVATE_KEY: merchant API private key"},
 		{[]string{"sandbox", "extra"}, exitUsage, `unexpected argument "extra"`},
 	}
 	for _, tt := range tests {
@@ -175,7 +175,7 @@ func TestSandboxAndRequest(t *testing.T) {
 		for args, want := range map[string]string{
 			"request POST v3/x -data {":   "-data is not valid JSON",
 			"request FETCH v3/x":          `method "FETCH"`,
-			"request GET v3/x -path oops": `-path "oops": expected KEY=VALUE`,
+			"request GET v3/x -path oops": `invalid value "oops" for flag -path: expected KEY=VALUE`,
 		} {
 			code, _, errOut := call(t, env, "", strings.Fields(args)...)
 			assert.Equal(t, exitUsage, code, args)
@@ -183,7 +183,7 @@ func TestSandboxAndRequest(t *testing.T) {
 		}
 		code, _, errOut := call(t, map[string]string{"WECHATPAY_MCHID": "1900000001"}, "", "request", "GET", "v3/x")
 		assert.Equal(t, exitUsage, code)
-		assert.Contains(t, errOut, "the merchant API private key is missing")
+		assert.Contains(t, errOut, "  -private-key / $WECHATPAY_PRIVATE_KEY: merchant API private key")
 	})
 	t.Run("certificates writes the PEM files", func(t *testing.T) {
 		dir := t.TempDir()

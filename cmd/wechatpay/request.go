@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -21,30 +22,30 @@ import (
 
 // requestCommand sends one request and prints the verified answer.
 func requestCommand(ctx context.Context, e env, args []string) int {
-	fs := flagSet(e, "request", "request [flags] METHOD PATH\n\nPATH is written as in the documentation: v3/pay/transactions/native,\nv3/pay/transactions/out-trade-no/{out_trade_no} with -path out_trade_no=..., or v2/pay/micropay.")
+	f := newFlags(e, "request", "request [flags] METHOD PATH\n\nPATH is written as in the documentation: v3/pay/transactions/native,\nv3/pay/transactions/out-trade-no/{out_trade_no} with -path out_trade_no=..., or v2/pay/micropay.")
 	var c credentials
-	c.register(fs)
-	data := fs.String("data", "", "JSON body: the JSON itself, @FILE, or - for standard input")
+	c.register(f.FlagSet)
+	data := f.String("data", "", "JSON body: the JSON itself, @FILE, or - for standard input")
 	var query, path, header, xml listFlag
-	fs.Var(&query, "query", "query parameter KEY=VALUE (repeatable)")
-	fs.Var(&path, "path", "placeholder value KEY=VALUE (repeatable)")
-	fs.Var(&header, "header", "request header KEY=VALUE (repeatable)")
-	fs.Var(&xml, "xml", "APIv2 parameter KEY=VALUE (repeatable)")
-	verbose := fs.Bool("verbose", false, "print the signed request and the answer's status and headers to standard error (no secrets)")
-	var positional []string
-	if code := parse(fs, args, &positional); code >= 0 {
+	f.Var(&query, "query", "query parameter KEY=VALUE (repeatable)")
+	f.Var(&path, "path", "placeholder value KEY=VALUE (repeatable)")
+	f.Var(&header, "header", "request header KEY=VALUE (repeatable)")
+	f.Var(&xml, "xml", "APIv2 parameter KEY=VALUE (repeatable)")
+	verbose := f.Bool("verbose", false, "print the signed request and the answer's status and headers to standard error (no secrets)")
+	asJSON := f.Bool("json", false, "print the answer, an error answer included, as JSON: method, url, status, request_id, body (an APIv2 answer's fields as an object), error")
+	positional, code := f.parse(args, "METHOD", "PATH")
+	if code >= 0 {
 		return code
+	}
+	method, target := strings.ToUpper(positional[0]), positional[1]
+	if !slices.Contains(methods, method) {
+		return f.mistake("method %q: expected GET, POST, PUT, PATCH or DELETE", positional[0])
 	}
 	c.fromEnv(e.getenv)
 	fail := func(code int, err error) int {
-		fmt.Fprintln(e.stderr, "wechatpay request:", err)
+		fmt.Fprintln(e.stderr, "wechatpay request:", speakCLI(err.Error()))
 		return code
 	}
-	if len(positional) != 2 {
-		fs.Usage()
-		return exitUsage
-	}
-	method, target := strings.ToUpper(positional[0]), positional[1]
 	opts, err := requestOptions(e, *data, query, path, header, xml)
 	if err != nil {
 		return fail(exitUsage, err)
@@ -55,16 +56,21 @@ func requestCommand(ctx context.Context, e env, args []string) int {
 	// The library routes "V2/" to APIv2 as it does "v2/" (wechatpay-php
 	// ignores the case); so does the choice of credentials here.
 	v2 := strings.HasPrefix(strings.ToLower(strings.TrimPrefix(target, "/")), "v2/")
+	op := opV3
+	if v2 {
+		op = opV2
+	}
+	if err := c.missing(op); err != nil {
+		return fail(exitUsage, err)
+	}
 	b, download, err := requestBuilder(c, v2)
 	if err != nil {
 		return fail(exitUsage, err)
 	}
-	if requestVerb(b.Chain(target), method) == nil {
-		return fail(exitUsage, fmt.Errorf("method %q: expected GET, POST, PUT, PATCH or DELETE", positional[0]))
-	}
 	// A path or -path mistake is usage too: find it before anything is
 	// sent, the start-up certificate download included.
-	if _, err := b.Chain(target).URL(opts); err != nil {
+	to, err := b.Chain(target).URL(opts)
+	if err != nil {
 		return fail(exitUsage, err)
 	}
 	if download != nil {
@@ -78,8 +84,17 @@ func requestCommand(ctx context.Context, e env, args []string) int {
 	}
 	verb := requestVerb(b.Chain(target), method)
 	resp, err := verb(ctx, opts)
+	if *asJSON {
+		if a, ok := newAnswerJSON(method, to, resp, err); ok {
+			out, _ := json.MarshalIndent(a, "", "  ")
+			fmt.Fprintf(e.stdout, "%s\n", out)
+		}
+	}
 	if err != nil {
 		return fail(exitFailed, err)
+	}
+	if *asJSON {
+		return exitOK
 	}
 	out := resp.Body()
 	if resp.XML() != nil {
@@ -93,35 +108,73 @@ func requestCommand(ctx context.Context, e env, args []string) int {
 	return exitOK
 }
 
+// answerJSON is request's -json output, for a script to read one JSON
+// document whether WeChat Pay said yes or no.
+type answerJSON struct {
+	Method    string          `json:"method"`
+	URL       string          `json:"url"`              // without a download token
+	Status    int             `json:"status,omitempty"` // the HTTP status; absent for an APIv2 business failure
+	RequestID string          `json:"request_id"`       // the Request-ID header, which WeChat Pay support asks for
+	Body      json.RawMessage `json:"body"`             // the JSON answer, an APIv2 answer's fields, other text as a string, or null
+	Error     string          `json:"error,omitempty"`  // what went wrong, as on standard error
+}
+
+// newAnswerJSON describes the answer to a request to target: resp, or the
+// error answer in err. ok is false when there was no answer (the network,
+// a verification failure): there is nothing to print but the error.
+func newAnswerJSON(method, target string, resp *wechatpay.Response, err error) (a answerJSON, ok bool) {
+	a = answerJSON{Method: method, URL: target, Body: json.RawMessage("null")}
+	if u, perr := url.Parse(target); perr == nil {
+		a.URL = withoutToken(u)
+	}
+	body := func(b []byte) {
+		switch {
+		case len(bytes.TrimSpace(b)) == 0:
+		case json.Valid(b):
+			a.Body = b
+		default:
+			a.Body, _ = json.Marshal(string(b))
+		}
+	}
+	var apiErr *wechatpay.APIError
+	var v2Err *wechatpay.V2Error
+	switch {
+	case err == nil:
+		a.Status, a.RequestID = resp.StatusCode(), resp.RequestID()
+		if resp.XML() != nil {
+			body([]byte(resp.JSON().Raw))
+		} else {
+			body(resp.Body())
+		}
+		return a, true
+	case errors.As(err, &apiErr):
+		a.Status, a.RequestID = apiErr.StatusCode, apiErr.RequestID
+		body(apiErr.Body)
+	case errors.As(err, &v2Err):
+		fields, _ := json.Marshal(v2Err.Fields)
+		body(fields)
+	default:
+		return a, false
+	}
+	a.Error = speakCLI(err.Error())
+	return a, true
+}
+
 // requestOptions turns the flags into Options.
 func requestOptions(e env, data string, query, path, header, xml listFlag) (wechatpay.Options, error) {
-	var o wechatpay.Options
-	var err error
-	if o.Path, err = pairs(path, "path"); err != nil {
-		return o, err
-	}
+	o := wechatpay.Options{Path: pairs(path), Headers: http.Header{}, Query: url.Values{}}
 	if len(xml) > 0 {
-		if o.XML, err = pairs(xml, "xml"); err != nil {
-			return o, err
-		}
+		o.XML = pairs(xml)
 	}
-	hs, err := pairs(header, "header")
-	if err != nil {
-		return o, err
-	}
-	o.Headers = http.Header{}
-	for k, v := range hs {
+	for k, v := range pairs(header) {
 		o.Headers.Set(k, v)
 	}
-	o.Query = url.Values{}
 	for _, q := range query {
-		k, v, ok := strings.Cut(q, "=")
-		if !ok || k == "" {
-			return o, fmt.Errorf("-query %q: expected KEY=VALUE", q)
-		}
+		k, v, _ := strings.Cut(q, "=")
 		o.Query.Add(k, v)
 	}
 	var body []byte
+	var err error
 	switch {
 	case data == "":
 	case data == "-":
@@ -142,6 +195,9 @@ func requestOptions(e env, data string, query, path, header, xml listFlag) (wech
 	}
 	return o, nil
 }
+
+// methods are the HTTP methods a Chain has a verb for.
+var methods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
 
 // requestVerb returns chain's method for an HTTP method, or nil.
 func requestVerb(chain *wechatpay.Chain, method string) func(context.Context, ...wechatpay.Options) (*wechatpay.Response, error) {

@@ -3,36 +3,53 @@ package main
 import (
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
 )
 
 // sandboxCommand runs the fake WeChat Pay until interrupted, for developers
-// in any language: it prints its URL and credentials, and can send signed,
-// encrypted notifications to a notify URL.
+// in any language: it prints its URL and credentials (or writes them to a
+// file), serves answers given on the command line, logs every request it
+// receives, and can send signed, encrypted notifications to a notify URL.
 func sandboxCommand(ctx context.Context, e env, args []string) int {
-	fs := flagSet(e, "sandbox", "sandbox [flags]")
-	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
-	dir := fs.String("dir", "", "folder for the sandbox's keys and certificates (default: a temporary folder, removed on exit)")
-	notifyURL := fs.String("notify", "", "send a signed, encrypted notification to this URL once started")
-	every := fs.Duration("notify-every", 0, "with -notify, send one again at this interval")
-	event := fs.String("event", "TRANSACTION.SUCCESS", "with -notify, the event type")
-	var positional []string
-	if code := parse(fs, args, &positional); code >= 0 {
+	f := newFlags(e, "sandbox", "sandbox [flags]\n\nEvery request it receives is logged on standard output: method, path, status,\nand why it refused one (a bad signature, a missing header).")
+	addr := f.String("addr", "127.0.0.1:0", "address to listen on")
+	dir := f.String("dir", "", "folder for the sandbox's keys and certificates (default: a temporary folder, removed on exit)")
+	envFile := f.String("env", "", "write the credentials to this file, one KEY=VALUE a line (the WECHATPAY_ variables request reads), instead of printing them")
+	var handles handleFlag
+	f.Var(&handles, "handle", "answer 'METHOD PATH' with the JSON in FILE, signed: 'METHOD PATH=@FILE' or 'METHOD PATH=JSON'; PATH may hold {placeholders} (repeatable)")
+	notifyURL := f.String("notify", "", "send a signed, encrypted notification to this URL once started")
+	every := f.Duration("notify-every", 0, "with -notify, send one again at this interval")
+	event := f.String("event", "TRANSACTION.SUCCESS", "with -notify, the event type")
+	if _, code := f.parse(args); code >= 0 {
 		return code
-	}
-	if len(positional) > 0 {
-		fmt.Fprintf(e.stderr, "wechatpay sandbox: unexpected argument %q\n", positional[0])
-		return exitUsage
 	}
 	fail := func(err error) int {
 		fmt.Fprintln(e.stderr, "wechatpay sandbox:", err)
 		return exitFailed
+	}
+	for i := range handles {
+		if err := handles[i].load(); err != nil {
+			fmt.Fprintln(e.stderr, "wechatpay sandbox:", err)
+			return exitUsage
+		}
 	}
 	if *dir == "" {
 		tmp, err := os.MkdirTemp("", "wechatpay-sandbox-")
@@ -42,29 +59,52 @@ func sandboxCommand(ctx context.Context, e env, args []string) int {
 		defer os.RemoveAll(tmp)
 		*dir = tmp
 	}
-	srv, err := startSandbox(*addr)
+	srv := wechatpaytest.NewServer()
+	defer srv.Close()
+	for _, h := range handles {
+		body := h.body
+		srv.Handle(h.pattern, func(w http.ResponseWriter, _ *http.Request) {
+			wechatpaytest.JSON(w, http.StatusOK, json.RawMessage(body))
+		})
+	}
+	front, err := listenFront(*addr, srv, e.stdout)
 	if err != nil {
 		return fail(err)
 	}
-	defer srv.Close()
+	defer front.stop()
 	files, err := writeSandboxFiles(srv, *dir)
 	if err != nil {
 		return fail(err)
 	}
-
-	fmt.Fprintf(e.stdout, "WeChat Pay sandbox listening at %s\n\n", srv.URL)
-	fmt.Fprintf(e.stdout, "Its test credentials (valid for this sandbox only):\n")
-	for _, kv := range [][2]string{
-		{"WECHATPAY_BASE_URL", srv.URL}, {"WECHATPAY_MCHID", srv.MchID}, {"WECHATPAY_SERIAL", srv.MerchantSerial},
-		{"WECHATPAY_PRIVATE_KEY", files["key"]}, {"WECHATPAY_CERT", files["cert"]},
-		{"WECHATPAY_PUBLIC_KEY_ID", srv.PublicKeyID}, {"WECHATPAY_PUBLIC_KEY", files["pub"]},
-		{"WECHATPAY_PLATFORM_CERT", files["platform"]},
-		{"WECHATPAY_APIV3_KEY", srv.APIv3Key}, {"WECHATPAY_SECRET", srv.Secret},
-	} {
-		fmt.Fprintf(e.stdout, "export %s=%s\n", kv[0], kv[1])
+	creds := credentials{
+		mchID: srv.MchID, serial: srv.MerchantSerial, cert: files["cert"], privateKey: files["key"],
+		publicKey: files["pub"], publicKeyID: srv.PublicKeyID, platformCert: files["platform"],
+		apiv3Key: srv.APIv3Key, secret: srv.Secret, baseURL: front.url,
 	}
-	fmt.Fprintf(e.stdout, "\nTry: wechatpay request POST v3/pay/transactions/native -data '{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"%s\",\"description\":\"test\",\"out_trade_no\":\"T1\",\"notify_url\":\"https://example.com/notify\",\"amount\":{\"total\":1}}'\n", srv.MchID)
-	fmt.Fprintln(e.stdout, "Stop with Ctrl-C.")
+
+	var banner strings.Builder
+	fmt.Fprintf(&banner, "WeChat Pay sandbox listening at %s\n\n", front.url)
+	if *envFile != "" {
+		if err := writeEnvFile(*envFile, &creds); err != nil {
+			return fail(fmt.Errorf("-env: %w", err))
+		}
+		fmt.Fprintf(&banner, "Its test credentials (valid for this sandbox only) are in %s, one KEY=VALUE a line.\n\n", *envFile)
+	} else {
+		fmt.Fprintf(&banner, "Its test credentials (valid for this sandbox only):\n")
+		for _, cr := range credentialTable {
+			fmt.Fprintf(&banner, "export %s=%s\n", cr.env, *cr.field(&creds))
+		}
+		fmt.Fprintln(&banner)
+	}
+	for _, h := range handles {
+		fmt.Fprintf(&banner, "Answers %s with %s\n", h.pattern, strings.TrimPrefix(h.answer, "@"))
+	}
+	if len(handles) > 0 {
+		fmt.Fprintln(&banner)
+	}
+	fmt.Fprintf(&banner, "Try: wechatpay request POST v3/pay/transactions/native -data '{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"%s\",\"description\":\"test\",\"out_trade_no\":\"T1\",\"notify_url\":\"https://example.com/notify\",\"amount\":{\"total\":1}}'\n", srv.MchID)
+	fmt.Fprintln(&banner, "Stop with Ctrl-C.")
+	front.print(banner.String())
 
 	if *notifyURL != "" {
 		notify := func() {
@@ -78,7 +118,7 @@ func sandboxCommand(ctx context.Context, e env, args []string) int {
 				return
 			}
 			resp.Body.Close()
-			fmt.Fprintf(e.stdout, "notified %s (%s): %s\n", *notifyURL, *event, resp.Status)
+			front.print(fmt.Sprintf("notified %s (%s): %s\n", *notifyURL, *event, resp.Status))
 		}
 		notify()
 		if *every > 0 {
@@ -98,15 +138,219 @@ func sandboxCommand(ctx context.Context, e env, args []string) int {
 	return exitOK
 }
 
-// startSandbox turns the fake server's panic on a busy address into an
-// error.
-func startSandbox(addr string) (srv *wechatpaytest.Server, err error) {
+// handle is one -handle: a ServeMux pattern and the JSON that answers it.
+type handle struct {
+	flag    string // as given
+	pattern string // "POST /v3/global/papay/contracts/jsapi-pre-entrust-sign"
+	answer  string // "@FILE" or the JSON
+	body    []byte // the JSON, once load has read it
+}
+
+// handleFlag collects -handle values. Their form is checked while parsing
+// (a usage mistake); the answer files are read by load.
+type handleFlag []handle
+
+func (h *handleFlag) String() string { return "" }
+
+func (h *handleFlag) Set(v string) error {
+	target, answer, ok := strings.Cut(v, "=")
+	method, path, ok2 := strings.Cut(strings.TrimSpace(target), " ")
+	if !ok || !ok2 || answer == "" {
+		return errors.New("expected 'METHOD PATH=@FILE' or 'METHOD PATH=JSON'")
+	}
+	method, path = strings.ToUpper(method), "/"+strings.TrimPrefix(strings.TrimSpace(path), "/")
+	if !slices.Contains(methods, method) {
+		return fmt.Errorf("method %q: expected GET, POST, PUT, PATCH or DELETE", method)
+	}
+	// The fake server answers APIv2 (any path without a v3 segment) in
+	// XML, from its own handlers.
+	if !strings.Contains(path, "/v3/") {
+		return fmt.Errorf("%s is not an APIv3 path: -handle answers JSON, as APIv3 does", path)
+	}
+	pattern := method + " " + path
+	if err := checkPattern(pattern); err != nil {
+		return err
+	}
+	*h = append(*h, handle{flag: v, pattern: pattern, answer: answer})
+	return nil
+}
+
+// checkPattern turns ServeMux's panic on a bad pattern into an error.
+func checkPattern(pattern string) (err error) {
 	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("%v", p)
+		if recover() != nil {
+			err = fmt.Errorf("%s is not a path pattern: a placeholder is a whole segment, such as {out_trade_no}", pattern)
 		}
 	}()
-	return wechatpaytest.NewServer(wechatpaytest.WithAddr(addr)), nil
+	http.NewServeMux().Handle(pattern, http.NotFoundHandler())
+	return nil
+}
+
+// load reads the answer, once, before the sandbox starts: a missing file
+// or broken JSON is found now rather than at the first request.
+func (h *handle) load() error {
+	body := []byte(h.answer)
+	if file, ok := strings.CutPrefix(h.answer, "@"); ok {
+		var err error
+		if body, err = os.ReadFile(file); err != nil {
+			return fmt.Errorf("-handle %q: %w", h.flag, err)
+		}
+	}
+	if !json.Valid(body) {
+		return fmt.Errorf("-handle %q: the answer is not valid JSON", h.flag)
+	}
+	h.body = body
+	return nil
+}
+
+// writeEnvFile writes the credentials as KEY=VALUE lines, the variables
+// request reads, readable by the owner only (they hold the sandbox's keys).
+// It writes a temporary file and renames it, so that a script waiting for
+// the file never reads half of it.
+func writeEnvFile(file string, c *credentials) error {
+	var b strings.Builder
+	for _, cr := range credentialTable {
+		fmt.Fprintf(&b, "%s=%s\n", cr.env, *cr.field(c))
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename, there is nothing to remove
+	if _, err := tmp.WriteString(b.String()); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), file)
+}
+
+// front is the sandbox's listener: it passes every request to the fake
+// server and logs it.
+type front struct {
+	url  string
+	srv  *http.Server
+	mu   sync.Mutex // one line at a time on out
+	out  io.Writer
+	seq  atomic.Int64
+	done chan struct{}
+}
+
+// sandboxSeqHeader tags a request passed to the fake server, to find its
+// record (and the reason it was refused) among the server's Requests. No
+// signature covers request headers other than Authorization.
+const sandboxSeqHeader = "Wechatpay-Sandbox-Request"
+
+// listenFront listens on addr and passes requests to srv, logging one line
+// each on out.
+func listenFront(addr string, srv *wechatpaytest.Server, out io.Writer) (*front, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	target, err := url.Parse(srv.URL)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	f := &front{url: "http://" + ln.Addr().String() + "/", out: out, done: make(chan struct{})}
+	proxy := &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(target)
+			r.Out.Host = r.In.Host
+			r.Out.Header.Set(sandboxSeqHeader, r.In.Header.Get(sandboxSeqHeader))
+		},
+		// No proxy from the environment, and the answer passed on byte for
+		// byte as the fake server signed it.
+		Transport:     &http.Transport{Proxy: nil, DisableCompression: true},
+		FlushInterval: -1, // downloads stream as the fake writes them
+	}
+	f.srv = &http.Server{
+		ReadHeaderTimeout: 10 * time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			seq := strconv.FormatInt(f.seq.Add(1), 10)
+			r.Header.Set(sandboxSeqHeader, seq)
+			lw := &loggingWriter{ResponseWriter: w, log: func(status int) { f.logRequest(srv, r, seq, status) }}
+			proxy.ServeHTTP(lw, r)
+			lw.ensureLogged()
+		}),
+	}
+	go func() {
+		defer close(f.done)
+		_ = f.srv.Serve(ln)
+	}()
+	return f, nil
+}
+
+// logRequest prints a request's line: method, path, status, and why the
+// fake server refused it.
+func (f *front) logRequest(srv *wechatpaytest.Server, r *http.Request, seq string, status int) {
+	line := fmt.Sprintf("%s %s %d", r.Method, r.URL.EscapedPath(), status)
+	reqs := srv.Requests()
+	for i := len(reqs) - 1; i >= 0; i-- {
+		if reqs[i].Header.Get(sandboxSeqHeader) == seq {
+			if reqs[i].Rejected != "" {
+				line += " refused: " + reqs[i].Rejected
+			}
+			break
+		}
+	}
+	f.print(line + "\n")
+}
+
+// print writes s on the sandbox's output, whole.
+func (f *front) print(s string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fmt.Fprint(f.out, s)
+}
+
+// stop lets requests in progress finish, and their lines be logged.
+func (f *front) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = f.srv.Shutdown(ctx)
+	<-f.done
+}
+
+// loggingWriter logs a request when its answer's status is written: before
+// the client can read the answer, so that the lines of requests sent one
+// after another come in that order.
+type loggingWriter struct {
+	http.ResponseWriter
+	log    func(status int)
+	logged bool
+}
+
+func (w *loggingWriter) WriteHeader(status int) {
+	if !w.logged && status >= 200 {
+		w.logged = true
+		w.log(status)
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *loggingWriter) Write(b []byte) (int, error) {
+	w.ensureLogged()
+	return w.ResponseWriter.Write(b)
+}
+
+// ensureLogged logs an answer that never set its status: 200.
+func (w *loggingWriter) ensureLogged() {
+	if !w.logged {
+		w.logged = true
+		w.log(http.StatusOK)
+	}
+}
+
+// Flush passes streamed downloads on as they come.
+func (w *loggingWriter) Flush() {
+	w.ensureLogged()
+	if fl, ok := w.ResponseWriter.(http.Flusher); ok {
+		fl.Flush()
+	}
 }
 
 // writeSandboxFiles writes the merchant key and certificate, the WeChat Pay
