@@ -108,3 +108,34 @@ func ExampleAPIError() {
 	// 403 NOT_ENOUGH 基本账户余额不足
 	// true true
 }
+
+// Otherwise is wechatpay-php's ->otherwise(): it runs only when the request
+// failed, and what it returns is the result. Here a missing order is
+// handled, and any other failure passed on.
+func ExampleFuture_Otherwise() {
+	srv := wechatpaytest.NewServer()
+	defer srv.Close()
+	srv.Handle("GET /v3/refund/domestic/refunds/{out_refund_no}", func(w http.ResponseWriter, _ *http.Request) {
+		wechatpaytest.Error(w, http.StatusNotFound, "RESOURCE_NOT_EXISTS", "退款单不存在")
+	})
+	b, _ := wechatpay.NewBuilder(srv.Config())
+	resp, err := b.V3().Refund().Domestic().Refunds().Seg("_out_refund_no_").GetAsync(context.Background(),
+		wechatpay.Options{Path: map[string]string{"out_refund_no": "R-NOT-YET"}}).
+		Then(func(r *wechatpay.Response) (*wechatpay.Response, error) {
+			fmt.Println("refund state:", r.Get("status").String())
+			return r, nil
+		}).
+		Otherwise(func(err error) (*wechatpay.Response, error) {
+			var apiErr *wechatpay.APIError
+			if errors.As(err, &apiErr) && apiErr.Code == "RESOURCE_NOT_EXISTS" {
+				fmt.Println("no such refund yet")
+				return nil, nil // handled
+			}
+			return nil, err
+		}).
+		Wait()
+	fmt.Println(resp == nil, err)
+	// Output:
+	// no such refund yet
+	// true <nil>
+}
