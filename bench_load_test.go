@@ -173,8 +173,13 @@ func BenchmarkParallelTLS(b *testing.B) {
 		run(b, builderPost(builder))
 	})
 	b.Run("builder-stdlib-transport", func(b *testing.B) {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.TLSClientConfig.RootCAs = roots
+		// The fake's transport (which dials it and trusts it for every
+		// host), with http.DefaultTransport's pool: 2 idle connections per
+		// host, no limit, no TLS session cache.
+		std := http.DefaultTransport.(*http.Transport)
+		t := srv.Config().HTTPClient.Transport.(*http.Transport).Clone()
+		t.MaxIdleConns, t.MaxIdleConnsPerHost, t.MaxConnsPerHost = std.MaxIdleConns, std.MaxIdleConnsPerHost, std.MaxConnsPerHost
+		t.IdleConnTimeout, t.TLSClientConfig.ClientSessionCache = std.IdleConnTimeout, nil
 		builder := newBuilder(b, srv, func(c *wechatpay.Config) { c.HTTPClient = &http.Client{Transport: t} })
 		defer builder.CloseIdleConnections()
 		run(b, builderPost(builder))
