@@ -485,7 +485,7 @@ func TestAPIErrors(t *testing.T) {
 		{"not found", func() error {
 			_, err := newBuilder(t, srv, nil).Chain("v3/nowhere").Get(ctx)
 			return err
-		}, 404, "RESOURCE_NOT_EXISTS", "no handler for GET " + underBase("/v3/nowhere") + " on the fake server: register one with Server.Handle", "", "404 RESOURCE_NOT_EXISTS"},
+		}, 404, "RESOURCE_NOT_EXISTS", "not a documented endpoint; no handler for GET " + underBase("/v3/nowhere") + " on the fake server: register one with Server.Handle", "", "404 RESOURCE_NOT_EXISTS"},
 
 		{"HTML from a gateway", func() error {
 			_, err := newBuilder(t, srv, nil).Chain("v3/gateway").Get(ctx)

@@ -18,7 +18,8 @@
 // every request (answering 401 SIGN_ERROR otherwise), the sign of every
 // APIv2 request, and signs every response but the few WeChat Pay leaves
 // unsigned. Its checks and its tables (APIv2 sign and XML, mutual-TLS
-// endpoints, unsigned answers) are written independently of the client's
+// endpoints, unsigned answers, the documented operations its 404 names)
+// are written independently of the client's
 // packages (middleware, apiv2, catalog), so a test against it proves the
 // bytes on the wire; its tests compare the tables with the client's. It can
 // misbehave on demand (SetFault) and serve under a base path such as /hk/

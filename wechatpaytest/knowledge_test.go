@@ -394,3 +394,79 @@ func TestUnsignedPathsCleaned(t *testing.T) {
 		assert.Equal(t, p, u.Path, "%s: a path, without query or escapes", p)
 	}
 }
+
+// TestDocumentedTableMatchesCatalog: the server's table of documented
+// operations (endpoints_gen.go) is exactly the catalog's method and path
+// rows, in the catalog's order.
+func TestDocumentedTableMatchesCatalog(t *testing.T) {
+	t.Parallel()
+	var want []endpoint
+	for _, e := range catalog.All() {
+		want = append(want, endpoint{e.Method, e.Path})
+	}
+	require.Greater(t, len(want), 1000, "the catalog's rows were not found")
+	assert.Equal(t, want, documented, "run go generate ./... (go run ./internal/endpointgen)")
+}
+
+// TestUndocumentedHint: what the 404 says before it suggests Handle, for a
+// path relative to the base path as the server's router sees it; APIv2
+// paths come without "v2/" and are named as the catalog names them.
+func TestUndocumentedHint(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ method, path, want string }{
+		{"POST", "/v3/pay/transaction/native", "not a documented endpoint; did you mean POST v3/pay/transactions/native?"},
+		{"GET", "/v3/pay/transactions/native", "v3/pay/transactions/native is documented as POST, not GET"},
+		{"GET", "/v3/nowhere", "not a documented endpoint"},
+		{"GET", "/v3/pay/transactions/id/4200000001", ""},
+		{"PATCH", "/v3/pay/transactions/id/4200000001", "v3/pay/transactions/id/{transaction_id} is documented as GET, not PATCH"},
+		{"POST", "/pay/micropy", "not a documented endpoint; did you mean POST v2/pay/micropay?"},
+		{"POST", "/pay/orderquerry", "not a documented endpoint; did you mean POST v2/pay/orderquery?"},
+		{"GET", "/pay/micropay", "v2/pay/micropay is documented as POST, not GET"},
+		{"POST", "/pay/micropay", ""},
+		{"POST", "/secapi/mch/addInstitutionsub", ""},
+	} {
+		assert.Equal(t, tt.want, undocumented(tt.method, tt.path), "%s %s", tt.method, tt.path)
+	}
+	// Every documented operation, with values for its placeholders, is
+	// documented; with another method it names a path that matches it.
+	for _, e := range catalog.All() {
+		path := "/" + strings.TrimPrefix(fillPlaceholders(e.Path, "x1"), "v2/")
+		assert.Empty(t, undocumented(e.Method, path), "%s %s", e.Method, e.Path)
+		hint := undocumented("TRACE", path)
+		if !assert.True(t, strings.HasSuffix(hint, ", not TRACE"), "%s: %s", e.Path, hint) {
+			continue
+		}
+		named := strings.Fields(hint)[0]
+		assert.True(t, slices.ContainsFunc(catalog.Match(fillPlaceholders(e.Path, "x1")), func(m catalog.Endpoint) bool { return m.Path == named }),
+			"%s: the hint names %s, which does not match it", e.Path, named)
+	}
+}
+
+// TestUndocumentedHintAgreesWithCatalog: on a typo of every documented
+// path (a letter dropped; every 8th row, as each costs a pass over the
+// catalog), the server names the path the catalog's Nearest names, with
+// the methods its Get lists, as the client's hint does.
+func TestUndocumentedHintAgreesWithCatalog(t *testing.T) {
+	t.Parallel()
+	checked := 0
+	for i, e := range catalog.All() {
+		if i%8 != 0 {
+			continue
+		}
+		typo := e.Path[:len(e.Path)-2] + e.Path[len(e.Path)-1:]
+		if len(catalog.Match(typo)) > 0 {
+			continue
+		}
+		want := "not a documented endpoint"
+		if near := catalog.Nearest(typo, 1); len(near) > 0 {
+			var methods []string
+			for _, g := range catalog.Get(near[0]) {
+				methods = append(methods, g.Method)
+			}
+			want += "; did you mean " + strings.Join(methods, "/") + " " + near[0] + "?"
+		}
+		checked++
+		assert.Equal(t, want, undocumented("POST", "/"+strings.TrimPrefix(typo, "v2/")), typo)
+	}
+	require.Greater(t, checked, 80, "typos of the catalog's paths were not checked")
+}

@@ -305,6 +305,12 @@ func (s *Server) Client() *http.Client {
 // the built-in ones. Whatever h writes is signed before it is sent. An
 // invalid pattern panics, as in http.ServeMux.Handle; a Server that
 // NewServer did not start has nothing to serve with and ignores h.
+//
+// An APIv3 request that no handler serves is answered 404
+// RESOURCE_NOT_EXISTS; where WeChat Pay does not document its method and
+// path, the message first says so, as the client's errors do ("not a
+// documented endpoint; did you mean POST v3/pay/transactions/native?", or
+// "... is documented as POST, not GET").
 func (s *Server) Handle(pattern string, h http.HandlerFunc) {
 	if !s.running() {
 		return
@@ -496,13 +502,15 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 		m.ServeHTTP(w, r2)
 		return
 	}
+	rel := ""
 	if r2 := s.stripBase(r); r2 != nil {
 		if _, pattern := s.defaults.Handler(r2); pattern != "" {
 			s.defaults.ServeHTTP(w, r2)
 			return
 		}
+		rel = r2.URL.Path
 	}
-	notFound(w, r)
+	notFound(w, r, rel)
 }
 
 // userHandler returns the mux holding a Handle pattern for r and r with the
@@ -542,8 +550,17 @@ func (s *Server) stripBase(r *http.Request) *http.Request {
 	return r2
 }
 
-func notFound(w http.ResponseWriter, r *http.Request) {
-	Error(w, http.StatusNotFound, "RESOURCE_NOT_EXISTS", fmt.Sprintf("no handler for %s %s on the fake server: register one with Server.Handle", r.Method, r.URL.Path))
+// notFound answers 404 for r, whose path relative to the base path is rel
+// ("" when r is outside the base path): first what WeChat Pay documents when
+// it does not document r's method and path, then how to serve it.
+func notFound(w http.ResponseWriter, r *http.Request, rel string) {
+	msg := fmt.Sprintf("no handler for %s %s on the fake server: register one with Server.Handle", r.Method, r.URL.Path)
+	if rel != "" {
+		if hint := undocumented(r.Method, rel); hint != "" {
+			msg = hint + "; " + msg
+		}
+	}
+	Error(w, http.StatusNotFound, "RESOURCE_NOT_EXISTS", msg)
 }
 
 // rejection is a request the server refuses, as WeChat would.

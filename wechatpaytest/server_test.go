@@ -358,3 +358,43 @@ func TestServerHandlerAnswersAsNetHTTP(t *testing.T) {
 	assert.Equal(t, "plain words", string(body))
 	verifyResponse(t, resp, body, &srv.PublicKeyKey.PublicKey)
 }
+
+// TestNotFoundSaysWhatIsDocumented: the fake's 404 for a method and path
+// WeChat Pay does not document says first what it does document (the
+// nearest path, or the documented method), then suggests Server.Handle; a
+// documented endpoint without a handler gets only the suggestion.
+func TestNotFoundSaysWhatIsDocumented(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	signer := &middleware.Signer{MchID: srv.MchID, Serial: srv.MerchantSerial, Key: middleware.FromCryptoSigner(srv.MerchantKey)}
+	const handle = " on the fake server: register one with Server.Handle"
+	tests := []struct {
+		name, method, path, body, want string
+	}{
+		{"a typo in the path", "POST", "v3/pay/transaction/native", `{}`,
+			"not a documented endpoint; did you mean POST v3/pay/transactions/native?; no handler for POST " + basePath + "v3/pay/transaction/native" + handle},
+		{"a typo, a value in the path", "GET", "v3/refund/domestic/refund/R1", "",
+			"not a documented endpoint; did you mean POST v3/refund/domestic/refunds?; no handler for GET " + basePath + "v3/refund/domestic/refund/R1" + handle},
+		{"nothing near", "GET", "v3/nowhere", "",
+			"not a documented endpoint; no handler for GET " + basePath + "v3/nowhere" + handle},
+		{"the wrong method", "GET", "v3/pay/transactions/native", "",
+			"v3/pay/transactions/native is documented as POST, not GET; no handler for GET " + basePath + "v3/pay/transactions/native" + handle},
+		{"the wrong method, a value for a placeholder", "DELETE", "v3/pay/transactions/id/4200000001", "",
+			"v3/pay/transactions/id/{transaction_id} is documented as GET, not DELETE; no handler for DELETE " + basePath + "v3/pay/transactions/id/4200000001" + handle},
+		{"documented, no handler", "POST", "v3/pay/transactions/h5", `{}`,
+			"no handler for POST " + basePath + "v3/pay/transactions/h5" + handle},
+		{"documented with a value, no handler", "GET", "v3/refund/domestic/refunds/R1", "",
+			"no handler for GET " + basePath + "v3/refund/domestic/refunds/R1" + handle},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			resp, body := send(t, srv, tt.method, tt.path, tt.body, signer, nil)
+			require.Equal(t, http.StatusNotFound, resp.StatusCode, "%s", body)
+			var e struct{ Code, Message string }
+			require.NoError(t, json.Unmarshal(body, &e), "%s", body)
+			assert.Equal(t, "RESOURCE_NOT_EXISTS", e.Code)
+			assert.Equal(t, tt.want, e.Message)
+		})
+	}
+}

@@ -1,9 +1,12 @@
 package wechatpaytest
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
+
+//go:generate go run ../internal/endpointgen -o endpoints_gen.go
 
 // The server's own tables of WeChat Pay's rules. They are written here
 // rather than taken from the client's packages (catalog, apiv2,
@@ -143,4 +146,119 @@ func unsignedV2(path string) bool {
 		}
 	}
 	return false
+}
+
+// endpoint is one documented operation of the table documented
+// (endpoints_gen.go, generated from the catalog).
+type endpoint struct{ method, path string }
+
+// undocumented says what WeChat Pay documents when method and path (the
+// request's path relative to the base path, as the router sees it) are not
+// one of its operations, in the client's words: the nearest documented
+// path, or the methods the path is documented with; "" when documented.
+// APIv2 paths come without "v2/" and are named as the catalog names them,
+// with it. A segment {name} of a documented path matches any one segment;
+// where several documented paths match, those with the most literal
+// segments count, a path written exactly as documented first.
+func undocumented(method, path string) string {
+	key := strings.TrimPrefix(path, "/")
+	if !strings.HasPrefix(key, "v3/") {
+		key = "v2/" + key
+	}
+	var matched []endpoint
+	best := -1
+	exact := false
+	for _, e := range documented {
+		literals, ok := matchPath(e.path, key)
+		switch {
+		case !ok || exact && e.path != key:
+		case e.path == key && !exact:
+			exact, matched = true, []endpoint{e}
+		case exact || literals == best:
+			matched = append(matched, e)
+		case literals > best:
+			best, matched = literals, []endpoint{e}
+		}
+	}
+	if len(matched) == 0 {
+		near := nearestPath(key)
+		if near == "" {
+			return "not a documented endpoint"
+		}
+		var methods []string
+		for _, e := range documented {
+			if e.path == near && !slices.Contains(methods, e.method) {
+				methods = append(methods, e.method)
+			}
+		}
+		return fmt.Sprintf("not a documented endpoint; did you mean %s %s?", strings.Join(methods, "/"), near)
+	}
+	var methods []string
+	for _, e := range matched {
+		if e.method == method {
+			return ""
+		}
+		if !slices.Contains(methods, e.method) {
+			methods = append(methods, e.method)
+		}
+	}
+	return fmt.Sprintf("%s is documented as %s, not %s", matched[0].path, strings.Join(methods, "/"), method)
+}
+
+// matchPath reports whether path matches the documented template, and how
+// many of its segments are literal.
+func matchPath(template, path string) (literals int, ok bool) {
+	for {
+		t, tRest, tMore := strings.Cut(template, "/")
+		p, pRest, pMore := strings.Cut(path, "/")
+		switch {
+		case t == p:
+			literals++
+		case len(t) > 2 && t[0] == '{' && t[len(t)-1] == '}' && p != "":
+		default:
+			return 0, false
+		}
+		if !tMore || !pMore {
+			return literals, tMore == pMore
+		}
+		template, path = tRest, pRest
+	}
+}
+
+// nearestPath is the documented path nearest to path by edit distance,
+// the first in byte order among equals, or "" when none is near enough to
+// be a typo of it (the catalog's rule: at most a third of path's length,
+// plus 2).
+func nearestPath(path string) string {
+	near, best := "", len(path)/3+3
+	for _, e := range documented {
+		if e.path == near {
+			continue
+		}
+		if d := editDistance(path, e.path); d < best || d == best && near != "" && e.path < near {
+			near, best = e.path, d
+		}
+	}
+	return near
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
