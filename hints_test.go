@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -40,8 +41,10 @@ func TestErrorsUseTheCatalog(t *testing.T) {
 			var apiErr *wechatpay.APIError
 			require.ErrorAs(t, err, &apiErr)
 			assert.Equal(t, http.StatusNotFound, apiErr.StatusCode)
-			assert.Equal(t, tc.hint, apiErr.Hint)
-			assert.Contains(t, err.Error(), tc.hint)
+			// The fake's own 404 says it; the client does not say it again.
+			assert.Contains(t, apiErr.Message, tc.hint)
+			assert.Empty(t, apiErr.Hint)
+			assert.Equal(t, 1, strings.Count(err.Error(), tc.hint), "%v", err)
 		})
 	}
 	t.Run("a documented endpoint gets no hint", func(t *testing.T) {
@@ -52,6 +55,26 @@ func TestErrorsUseTheCatalog(t *testing.T) {
 			assert.Empty(t, apiErr.Hint)
 		}
 	})
+}
+
+// TestErrorsUseTheCatalogWhenTheServerDoesNot: WeChat Pay's own 404 does
+// not name the documented endpoint: the client's hint does.
+func TestErrorsUseTheCatalogWhenTheServerDoesNot(t *testing.T) {
+	t.Parallel()
+	fake := newServer(t)
+	notFound := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Request-ID", "08F0A5A3B50610B3A9D2D1D40118A9A12B0000")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`{"code":"NOT_FOUND","message":"无可用的平台证书"}`))
+	}))
+	defer notFound.Close()
+	b := newBuilder(t, fake, func(c *wechatpay.Config) { c.BaseURL = notFound.URL + "/" })
+	_, err := b.Chain("v3/pay/transaction/native").Post(context.Background(), wechatpay.Options{JSON: map[string]int{"n": 1}})
+	var apiErr *wechatpay.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, "not a documented endpoint; did you mean POST v3/pay/transactions/native?", apiErr.Hint)
+	assert.Contains(t, err.Error(), apiErr.Hint)
 }
 
 // TestAnswerNotFromWeChatPay: a proxy's or gateway's answer (no Request-ID,

@@ -80,7 +80,8 @@ func answerHint(r *request, e *APIError) string {
 		hints = append(hints, "this answer did not come from WeChat Pay (no Request-ID, and no WeChat Pay error code in the body): check the base URL (Config.BaseURL, Options.BaseURL) and any proxy or gateway in between")
 	}
 	if e.StatusCode == http.StatusNotFound || e.StatusCode == http.StatusMethodNotAllowed {
-		if hint := catalogHint(r.method, r.path); hint != "" {
+		// The fake server's own 404 already says it.
+		if hint := catalogHint(r.method, r.path); hint != "" && !strings.Contains(e.Message, hint) {
 			hints = append(hints, hint)
 		}
 	}
