@@ -21,6 +21,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -113,7 +114,7 @@ type Server struct {
 	defaults *http.ServeMux
 
 	mu         sync.Mutex
-	handlers   map[string]http.Handler
+	handlers   []route // in the order Handle registered them
 	handlersV2 map[string]HandlerV2
 	platforms  []platform // oldest first; RotatePlatformCertificate adds one
 	mux        *http.ServeMux
@@ -166,7 +167,6 @@ func NewServer(opts ...Option) *Server {
 	s := &Server{
 		Keys:       *sharedKeys(),
 		basePath:   "/",
-		handlers:   map[string]http.Handler{},
 		handlersV2: map[string]HandlerV2{},
 		mux:        http.NewServeMux(),
 		nonces:     map[string]time.Time{},
@@ -301,8 +301,9 @@ func (s *Server) Client() *http.Client {
 // Handle registers h for a Go ServeMux pattern relative to the base path,
 // such as "POST /v3/pay/transactions/native" or
 // "GET /v3/pay/transactions/id/{transaction_id}" (r.PathValue works). It
-// replaces an earlier handler for the same pattern and takes precedence over
-// the built-in ones. Whatever h writes is signed before it is sent. An
+// replaces an earlier handler for the same pattern, or for one that
+// conflicts with it (the same route under other placeholder names, or one
+// http.ServeMux cannot rank), and takes precedence over the built-in ones. Whatever h writes is signed before it is sent. An
 // invalid pattern panics, as in http.ServeMux.Handle; a Server that
 // NewServer did not start has nothing to serve with and ignores h.
 //
@@ -317,12 +318,56 @@ func (s *Server) Handle(pattern string, h http.HandlerFunc) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.handlers[pattern] = h
+	newest := route{key: routeKey(pattern), pattern: pattern, h: h}
 	mux := http.NewServeMux()
-	for p, h := range s.handlers {
-		mux.Handle(p, h)
+	mux.Handle(newest.pattern, newest.h) // an invalid pattern panics here, nothing changed
+	// Then the earlier ones, newest first: one that conflicts with a later
+	// pattern (the same route under other placeholder names, or one
+	// ServeMux cannot rank) is replaced by it instead of making ServeMux
+	// panic.
+	kept := []route{newest}
+	for i := len(s.handlers) - 1; i >= 0; i-- {
+		if r := s.handlers[i]; r.key != newest.key && registered(mux, r) {
+			kept = append(kept, r)
+		}
 	}
-	s.mux = mux
+	slices.Reverse(kept)
+	s.handlers, s.mux = kept, mux
+}
+
+// route is a pattern Handle registered.
+type route struct {
+	key, pattern string
+	h            http.Handler
+}
+
+// routeKey is pattern with its placeholders' names erased: two patterns
+// with the same key are the same route.
+func routeKey(pattern string) string {
+	var b strings.Builder
+	for i := 0; i < len(pattern); i++ {
+		if pattern[i] == '{' {
+			if j := strings.IndexByte(pattern[i:], '}'); j > 0 {
+				b.WriteString("{}")
+				i += j
+				continue
+			}
+		}
+		b.WriteByte(pattern[i])
+	}
+	return b.String()
+}
+
+// registered adds r to mux and reports whether ServeMux took it: it
+// refuses (panics on) a pattern that conflicts with one it holds.
+func registered(mux *http.ServeMux, r route) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	mux.Handle(r.pattern, r.h)
+	return true
 }
 
 // SetFault makes every later response misbehave in the given way.

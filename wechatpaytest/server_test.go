@@ -398,3 +398,26 @@ func TestNotFoundSaysWhatIsDocumented(t *testing.T) {
 		})
 	}
 }
+
+// TestHandleReplacesAConflictingPattern: a pattern that conflicts with an
+// earlier one replaces it instead of panicking; an invalid one panics and
+// changes nothing.
+func TestHandleReplacesAConflictingPattern(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	answer := func(s string) http.HandlerFunc {
+		return func(w http.ResponseWriter, _ *http.Request) { wechatpaytest.JSON(w, 200, map[string]string{"from": s}) }
+	}
+	srv.Handle("GET /v3/conflict/{x}", answer("first"))
+	srv.Handle("GET /v3/conflict/{y}", answer("renamed"))
+	srv.Handle("GET /v3/u/{a}/b", answer("unranked-a"))
+	srv.Handle("GET /v3/u/a/{b}", answer("unranked-b"))
+	assert.Panics(t, func() { srv.Handle("GET /v3/bad/{", answer("invalid")) })
+	b, err := wechatpay.NewBuilder(srv.Config())
+	require.NoError(t, err)
+	for path, want := range map[string]string{"v3/conflict/1": "renamed", "v3/u/a/b": "unranked-b", "v3/u/a/c": "unranked-b"} {
+		resp, err := b.Chain(path).Get(context.Background())
+		require.NoError(t, err, path)
+		assert.Equal(t, want, resp.Get("from").String(), path)
+	}
+}
