@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -97,7 +99,7 @@ type failoverTransport struct {
 }
 
 func (t failoverTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Host != t.Primary {
+	if !sameHost(req.URL, t.Primary) {
 		return t.base.RoundTrip(req)
 	}
 	if t.onBackup() {
@@ -201,6 +203,28 @@ func budgetTransport(rt http.RoundTripper) http.RoundTripper {
 		return dial(ctx, network, addr)
 	}
 	return t
+}
+
+// sameHost reports whether u is on host ("host" or "host:port") as a
+// server reads it: names in any case and with or without the trailing dot,
+// a missing port the scheme's default.
+func sameHost(u *url.URL, host string) bool {
+	name, port := host, ""
+	if h, p, err := net.SplitHostPort(host); err == nil {
+		name, port = h, p
+	}
+	defaultPort := "443"
+	if u.Scheme == "http" {
+		defaultPort = "80"
+	}
+	got, gotPort := u.Hostname(), u.Port()
+	if port == "" {
+		port = defaultPort
+	}
+	if gotPort == "" {
+		gotPort = defaultPort
+	}
+	return strings.EqualFold(strings.TrimSuffix(got, "."), strings.TrimSuffix(name, ".")) && gotPort == port
 }
 
 // unreached reports whether err certainly came before the request left:

@@ -38,3 +38,31 @@ func TestFailSendingNamesFailover(t *testing.T) {
 		}
 	}
 }
+
+// TestSameHost: Failover knows the primary however Config.BaseURL spells it.
+func TestSameHost(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string]bool{
+		"https://api.mch.weixin.qq.com/v3/x":          true,
+		"https://API.MCH.WEIXIN.QQ.COM/v3/x":          true,
+		"https://api.mch.weixin.qq.com:443/v3/x":      true,
+		"https://api.mch.weixin.qq.com./v3/x":         true,
+		"http://api.mch.weixin.qq.com:443/v3/x":       false,
+		"https://api.mch.weixin.qq.com:8443/v3/x":     false,
+		"http://api.mch.weixin.qq.com/v3/x":           true,
+		"https://api2.mch.weixin.qq.com/v3/x":         false,
+		"https://api.mch.weixin.qq.com.evil.example/": false,
+	} {
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sameHost(u, failoverPrimary); got != want {
+			t.Errorf("sameHost(%s) = %v, want %v", raw, got, want)
+		}
+	}
+	u, _ := url.Parse("http://127.0.0.1:8080/v3/x")
+	if !sameHost(u, "127.0.0.1:8080") || sameHost(u, "127.0.0.1:8081") {
+		t.Error("a host:port primary")
+	}
+}

@@ -59,14 +59,14 @@ func (b *Builder) failSending(r *request, err error) error {
 	if errors.As(err, &stepErr) || errors.As(err, &fe) || !unreached(err) {
 		return r.fail(err)
 	}
-	host := r.url
+	host, primary := r.url, false
 	if u, perr := url.Parse(r.url); perr == nil {
-		host = u.Host
+		host, primary = u.Host, sameHost(u, failoverPrimary)
 	}
 	err = withoutQuery(err) // before its text is copied into the hint's
 	hint := "check the network, DNS, any proxy, and the base URL (Config.BaseURL, Options.BaseURL)"
-	if b.failover == nil && host == failoverPrimary {
-		hint += "; Config.Failover would send requests to the backup host " + failoverBackup + " while " + host + " cannot be reached"
+	if b.failover == nil && primary {
+		hint += "; Config.Failover would send requests to the backup host " + failoverBackup + " while " + failoverPrimary + " cannot be reached"
 	}
 	return r.fail(fmt.Errorf("%w (could not reach %s: %s)", err, host, hint))
 }
