@@ -214,7 +214,10 @@ func (c *Chain) prepare(r *request, method string, o Options) error {
 	if o.XML != nil || o.Nonceless || o.Security {
 		return fmt.Errorf("wechatpay: %s %s: Options.XML, Nonceless and Security are for APIv2 (v2/) paths", method, c.path)
 	}
-	*r = request{method: method, path: c.path, header: o.Headers, limit: c.b.limit()}
+	// Errors name the path without its query: a query written into the
+	// path (a token) must not reach an error or a log.
+	path, _, _ := strings.Cut(c.path, "?")
+	*r = request{method: method, path: path, header: o.Headers, limit: c.b.limit()}
 	fail := r.fail
 	var err error
 	if r.url, err = c.url(o); err != nil {

@@ -109,3 +109,19 @@ func TestUnreachableHostSaysWhatToCheck(t *testing.T) {
 	assert.Contains(t, err.Error(), "(could not reach "+addr+": check the network, DNS, any proxy, and the base URL (Config.BaseURL, Options.BaseURL))")
 	assert.NotContains(t, err.Error(), "Config.Failover would send", "only for the primary WeChat Pay host")
 }
+
+// TestAQueryInThePathStaysOutOfErrors: a query written into a chain's
+// path (a download token) is sent, but no error names it.
+func TestAQueryInThePathStaysOutOfErrors(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	b := newBuilder(t, srv, nil)
+	_, err := b.Chain("v3/billdownload/nofile?token=TOKENINPATH5e8d1c").Get(context.Background())
+	var apiErr *wechatpay.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.NotContains(t, err.Error(), "TOKENINPATH5e8d1c")
+	assert.Equal(t, "v3/billdownload/nofile", apiErr.Path)
+	last, ok := srv.LastRequest()
+	require.True(t, ok)
+	assert.Contains(t, last.RequestURI, "token=TOKENINPATH5e8d1c", "the query is still sent")
+}
