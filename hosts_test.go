@@ -183,3 +183,18 @@ func TestREADMEBaseURLTable(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, shown, got)
 }
+
+// TestUndocumentedGlobalPathsGoToTheGlobalHost: every v3/global/ path is
+// served by apihk, the ones the catalog does not list yet included.
+func TestUndocumentedGlobalPathsGoToTheGlobalHost(t *testing.T) {
+	t.Parallel()
+	srv := wechatpaytest.NewServer()
+	defer srv.Close()
+	b := newBuilder(t, srv, nil)
+	u, err := b.Chain("v3/global/not-yet-catalogued/x").URL()
+	require.NoError(t, err)
+	assert.Equal(t, "https://apihk.mch.weixin.qq.com/v3/global/not-yet-catalogued/x", u)
+	u, err = b.Chain("v3/not-yet-catalogued/x").URL()
+	require.NoError(t, err)
+	assert.Equal(t, "https://api.mch.weixin.qq.com/v3/not-yet-catalogued/x", u)
+}

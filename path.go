@@ -447,6 +447,9 @@ func redactURL(raw string) string {
 // request's Options.BaseURL, else the chain's own (a full URL), else a
 // Config.BaseURL that is not WeChat Pay's (a gateway), else the catalog's
 // host for the path, else Config.BaseURL, else DefaultBaseURL.
+// globalBaseURL is the host of every v3/global/ endpoint.
+const globalBaseURL = "https://apihk.mch.weixin.qq.com/"
+
 func (c *Chain) url(o Options) (string, error) {
 	base := c.b.baseURL
 	switch {
@@ -460,6 +463,10 @@ func (c *Chain) url(o Options) (string, error) {
 	case !c.b.gatewayBase:
 		if host := catalog.BaseURI(c.path); host != "" {
 			base = host
+		} else if strings.HasPrefix(c.path, "v3/global/") {
+			// The global host serves every v3/global/ path, documented in
+			// the catalog or not yet.
+			base = globalBaseURL
 		}
 	}
 	path, err := fill(c.path, o.Path)
