@@ -252,7 +252,8 @@ func (s *Server) Close() {
 // whatever name is asked, verified as WeChat Pay's would be; without TLS an
 // https URL reaches the server as plain HTTP. Each recorded Request has the
 // Host it was sent to. Replace the HTTPClient and that guard goes with it:
-// wrap its Transport instead.
+// wrap its Transport instead, or, in TLS mode (mutual TLS needs an
+// *http.Transport), change the fields of a Clone of it.
 //
 // At the root (no WithBasePath) Config sets no BaseURL, so each request goes
 // to the host the Builder picks (v3/global/ endpoints to apihk) and
