@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -258,4 +259,25 @@ func TestReadmeShowsEndpointsOutput(t *testing.T) {
 	code, out, errOut := runBinary(t, nil, "", "endpoints", "-v", "jsapi-pre-entrust-sign")
 	require.Equal(t, exitOK, code, errOut)
 	assert.Equal(t, out, block)
+}
+
+// TestRequestJSONWithoutAnAnswer: with -json, a request that got no answer
+// (the host refused the connection) still prints one JSON document, with
+// the error.
+func TestRequestJSONWithoutAnAnswer(t *testing.T) {
+	t.Parallel()
+	srv := wechatpaytest.NewServer(wechatpaytest.WithBasePath("/base/"))
+	t.Cleanup(srv.Close)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	refused := "http://" + l.Addr().String() + "/"
+	require.NoError(t, l.Close())
+	code, out, errOut := runBinary(t, with(verifyingEnv(t, srv), "WECHATPAY_BASE_URL", refused), "", "request", "-json", "GET", "v3/certificates")
+	assert.Equal(t, exitFailed, code, errOut)
+	var got map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &got), out)
+	assert.Equal(t, "GET", got["method"])
+	assert.Nil(t, got["body"])
+	assert.NotContains(t, got, "status")
+	assert.Contains(t, got["error"], "connection refused")
 }

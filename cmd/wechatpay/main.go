@@ -92,7 +92,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch name := args[0]; name {
 	case "help", "-h", "-help", "--help":
 		switch {
-		case len(args) == 1:
+		case len(args) == 1, args[1] == "help" && len(args) == 2:
 			fmt.Fprint(stdout, usage)
 			return exitOK
 		case commands[args[1]] == nil:

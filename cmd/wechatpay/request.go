@@ -120,8 +120,8 @@ type answerJSON struct {
 }
 
 // newAnswerJSON describes the answer to a request to target: resp, or the
-// error answer in err. ok is false when there was no answer (the network,
-// a verification failure): there is nothing to print but the error.
+// error answer in err, or, when there was no answer to show (the network,
+// a verification failure), the error alone. ok is always true.
 func newAnswerJSON(method, target string, resp *wechatpay.Response, err error) (a answerJSON, ok bool) {
 	a = answerJSON{Method: method, URL: target, Body: json.RawMessage("null")}
 	if u, perr := url.Parse(target); perr == nil {
@@ -153,9 +153,9 @@ func newAnswerJSON(method, target string, resp *wechatpay.Response, err error) (
 	case errors.As(err, &v2Err):
 		fields, _ := json.Marshal(v2Err.Fields)
 		body(fields)
-	default:
-		return a, false
 	}
+	// A network error or a verification failure: no answer to show, the
+	// error still goes in the one document a script reads.
 	a.Error = speakCLI(err.Error())
 	return a, true
 }

@@ -19,7 +19,7 @@ var commandNames = []string{"certificates", "request", "endpoints", "sandbox", "
 // standard output with exit 0 and nothing on standard error.
 func TestHelpGoesToStdout(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"help"}, {"-h"}, {"-help"}, {"--help"}} {
+	for _, args := range [][]string{{"help"}, {"-h"}, {"-help"}, {"--help"}, {"help", "help"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			t.Parallel()
 			code, out, errOut := runBinary(t, nil, "", args...)
