@@ -129,6 +129,8 @@ var optionFlags = map[string]string{"Path": "-path", "Query": "-query", "XML": "
 // becomes -path out_trade_no=..., Config.Serial -serial /
 // $WECHATPAY_SERIAL. A field the command has no flag for stays as it is.
 func speakCLI(msg string) string {
+	// The command has no per-request base URL: only the Builder's.
+	msg = strings.ReplaceAll(msg, "(Config.BaseURL, Options.BaseURL)", "(Config.BaseURL)")
 	return libraryName.ReplaceAllStringFunc(msg, func(m string) string {
 		parts := libraryName.FindStringSubmatch(m)
 		kind, field, index := parts[1], parts[2], parts[3]

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/x509"
 	"encoding/pem"
+	"net"
 	"reflect"
 	"strings"
 	"testing"
@@ -101,6 +102,7 @@ func TestErrorsSpeakCLI(t *testing.T) {
 	srv := wechatpaytest.NewServer()
 	t.Cleanup(srv.Close)
 	full := verifyingEnv(t, srv)
+	closed := closedAddr(t)
 	tests := []struct {
 		name string
 		env  map[string]string
@@ -111,6 +113,8 @@ func TestErrorsSpeakCLI(t *testing.T) {
 		// change with every run.
 		suffix bool
 	}{
+		{"an unreachable base URL", with(full, "WECHATPAY_BASE_URL", "http://"+closed+"/"), []string{"request", "GET", "v3/certificates"}, exitFailed,
+			": connect: connection refused (could not reach " + closed + ": check the network, DNS, any proxy, and the base URL (-base-url / $WECHATPAY_BASE_URL))\n", true},
 		{"a placeholder without -path", full, []string{"request", "GET", "v3/pay/transactions/out-trade-no/{out_trade_no}"}, exitUsage,
 			"wechatpay request: wechatpay: v3/pay/transactions/out-trade-no/{out_trade_no}: placeholder {out_trade_no} has no value: set -path out_trade_no=...\n", false},
 		{"-path without a placeholder", full, []string{"request", "GET", "v3/pay/transactions/out-trade-no/T1", "-path", "out_trade_no=T1"}, exitUsage,
@@ -171,4 +175,14 @@ func TestCredentialTable(t *testing.T) {
 	} {
 		assert.Equal(t, want, speakCLI(in), in)
 	}
+}
+
+// closedAddr returns a loopback address nothing listens on.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
 }
