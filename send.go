@@ -19,6 +19,7 @@ import (
 
 	"github.com/wechatpay-chain/wechatpay/apiv2"
 	"github.com/wechatpay-chain/wechatpay/catalog"
+	"github.com/wechatpay-chain/wechatpay/internal/didyoumean"
 	"github.com/wechatpay-chain/wechatpay/middleware"
 )
 
@@ -96,13 +97,13 @@ func catalogHint(method, path string) string {
 	if len(eps) == 0 {
 		near := catalog.Nearest(path, 1)
 		if len(near) == 0 {
-			return "not a documented endpoint"
+			return didyoumean.NotDocumented("", nil)
 		}
 		var methods []string
 		for _, e := range catalog.Get(near[0]) {
 			methods = append(methods, e.Method)
 		}
-		return fmt.Sprintf("not a documented endpoint; did you mean %s %s?", strings.Join(methods, "/"), near[0])
+		return didyoumean.NotDocumented(near[0], methods)
 	}
 	var methods []string
 	for _, e := range eps {
@@ -113,7 +114,7 @@ func catalogHint(method, path string) string {
 			methods = append(methods, e.Method)
 		}
 	}
-	return fmt.Sprintf("%s is documented as %s, not %s", eps[0].Path, strings.Join(methods, "/"), method)
+	return didyoumean.WrongMethod(eps[0].Path, methods, method)
 }
 
 // setHeaders fills h, a new request's headers: the caller's, then Accept

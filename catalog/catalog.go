@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/wechatpay-chain/wechatpay/internal/didyoumean"
 )
 
 //go:embed endpoints.tsv
@@ -302,7 +304,7 @@ func Nearest(path string, n int) []string {
 	}
 	var cands []cand
 	for p := range load().byPath {
-		cands = append(cands, cand{p, distance(path, p)})
+		cands = append(cands, cand{p, didyoumean.Distance(path, p)})
 	}
 	sort.Slice(cands, func(i, j int) bool {
 		if cands[i].d != cands[j].d {
@@ -312,33 +314,12 @@ func Nearest(path string, n int) []string {
 	})
 	var out []string
 	for _, c := range cands {
-		if len(out) == n || c.d > len(path)/3+2 {
+		if len(out) == n || !didyoumean.Near(path, c.d) {
 			break
 		}
 		out = append(out, c.path)
 	}
 	return out
-}
-
-// distance is the Levenshtein distance between a and b, in bytes.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // NotDocumentedError explains a path the catalog does not have.

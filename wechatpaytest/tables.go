@@ -1,9 +1,10 @@
 package wechatpaytest
 
 import (
-	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/wechatpay-chain/wechatpay/internal/didyoumean"
 )
 
 //go:generate go run ../internal/endpointgen -o endpoints_gen.go
@@ -182,16 +183,13 @@ func undocumented(method, path string) string {
 	}
 	if len(matched) == 0 {
 		near := nearestPath(key)
-		if near == "" {
-			return "not a documented endpoint"
-		}
 		var methods []string
 		for _, e := range documented {
 			if e.path == near && !slices.Contains(methods, e.method) {
 				methods = append(methods, e.method)
 			}
 		}
-		return fmt.Sprintf("not a documented endpoint; did you mean %s %s?", strings.Join(methods, "/"), near)
+		return didyoumean.NotDocumented(near, methods)
 	}
 	var methods []string
 	for _, e := range matched {
@@ -202,7 +200,7 @@ func undocumented(method, path string) string {
 			methods = append(methods, e.method)
 		}
 	}
-	return fmt.Sprintf("%s is documented as %s, not %s", matched[0].path, strings.Join(methods, "/"), method)
+	return didyoumean.WrongMethod(matched[0].path, methods, method)
 }
 
 // matchPath reports whether path matches the documented template, and how
@@ -230,35 +228,18 @@ func matchPath(template, path string) (literals int, ok bool) {
 // be a typo of it (the catalog's rule: at most a third of path's length,
 // plus 2).
 func nearestPath(path string) string {
-	near, best := "", len(path)/3+3
+	near, best := "", 0
 	for _, e := range documented {
 		if e.path == near {
 			continue
 		}
-		if d := editDistance(path, e.path); d < best || d == best && near != "" && e.path < near {
+		d := didyoumean.Distance(path, e.path)
+		if !didyoumean.Near(path, d) {
+			continue
+		}
+		if near == "" || d < best || d == best && e.path < near {
 			near, best = e.path, d
 		}
 	}
 	return near
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
