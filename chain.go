@@ -300,11 +300,6 @@ func (c *Chain) failed(err error) *Chain {
 	return &Chain{b: c.b, base: c.base, path: c.path, query: c.query, masked: c.masked, err: err}
 }
 
-// fail wraps err with the request it belongs to.
-func (c *Chain) fail(method string, err error) (*Response, error) {
-	return nil, fmt.Errorf("wechatpay: %s %s: %w", method, c.path, withoutQuery(err))
-}
-
 // withoutQuery drops the query from the URL net/http puts in its errors:
 // a download_url's token must not reach an error message or a log.
 func withoutQuery(err error) error {

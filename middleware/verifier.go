@@ -184,12 +184,12 @@ func (v *Verifier) Step() Step {
 // Verify checks resp, whose raw body is body, unless its status is not 2xx
 // or it answers one of the unsigned downloads.
 func (v *Verifier) Verify(resp *http.Response, body []byte) error {
+	if resp == nil {
+		return errNilResponse
+	}
 	ctx, ok := v.applies(resp)
 	if !ok {
 		return nil
-	}
-	if resp == nil {
-		return errNilResponse
 	}
 	if err := v.Check(ctx, resp.Header, body); err != nil {
 		return asResponse(err, resp)
@@ -202,12 +202,12 @@ func (v *Verifier) Verify(resp *http.Response, body []byte) error {
 // An overseas statement (Wechatpay-Statement-Sha1) is checked as Check
 // does: the signature over {"sha1":...}, then the body's SHA-1.
 func (v *Verifier) VerifyResponseStream(resp *http.Response) (w io.Writer, done func() error, err error) {
+	if resp == nil {
+		return nil, nil, errNilResponse
+	}
 	ctx, ok := v.applies(resp)
 	if !ok {
 		return nil, nil, nil
-	}
-	if resp == nil {
-		return nil, nil, errNilResponse
 	}
 	if sha := resp.Header.Get("Wechatpay-Statement-Sha1"); sha != "" {
 		p, verr := v.prepare(ctx, resp.Header, nil)
@@ -240,9 +240,6 @@ func (v *Verifier) VerifyResponseStream(resp *http.Response) (w io.Writer, done 
 // applies reports whether resp is one the verifier checks (a 2xx answer
 // to a signed endpoint), with the request's context for the key lookup.
 func (v *Verifier) applies(resp *http.Response) (context.Context, bool) {
-	if resp == nil {
-		return context.Background(), true // fails: no headers to check
-	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, false
 	}
