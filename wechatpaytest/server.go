@@ -128,6 +128,8 @@ type Server struct {
 	// dialed holds, by client address, the IP address a connection from
 	// Config's HTTPClient was dialed for (see dialedFor).
 	dialed map[string]string
+	// sim holds the Options only a Simulator reads.
+	sim simSettings
 }
 
 // Option configures a Server.

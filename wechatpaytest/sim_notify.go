@@ -1,0 +1,158 @@
+package wechatpaytest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/wechatpay-chain/wechatpay/aesgcm"
+)
+
+// RetrySchedule is how long WeChat Pay waits after each failed delivery of
+// a notification before the next attempt: 15 retries over about 24 hours,
+// after the first attempt.
+var RetrySchedule = []time.Duration{
+	15 * time.Second, 15 * time.Second, 30 * time.Second, 3 * time.Minute,
+	10 * time.Minute, 20 * time.Minute, 30 * time.Minute, 30 * time.Minute,
+	30 * time.Minute, 60 * time.Minute, 3 * time.Hour, 3 * time.Hour,
+	3 * time.Hour, 6 * time.Hour, 6 * time.Hour,
+}
+
+// notifyTimeout is how long WeChat Pay waits for a receiver's answer.
+const notifyTimeout = 5 * time.Second
+
+// answerLimit is how much of a receiver's answer a Delivery keeps.
+const answerLimit = 4 << 10
+
+// notify makes a notification of eventType about resource (its plaintext
+// JSON) for url and schedules its first attempt now; the caller holds s.mu.
+// originalType is the resource's original_type and associated data
+// (transaction, refund, contract...). A notification without a URL is not
+// made: WeChat Pay sends none where no notify_url was given.
+func (s *Simulator) notify(url, eventType, originalType, summary string, resource any) *Notification {
+	if url == "" {
+		return nil
+	}
+	plain, err := json.Marshal(resource)
+	if err != nil {
+		panic(fmt.Sprintf("wechatpaytest: a simulated resource is not JSON: %v", err)) // our own values only
+	}
+	now := s.now()
+	n := &Notification{
+		ID: s.nextID("EV-", 21), EventType: eventType, URL: url, Summary: summary,
+		Created: now, Resource: plain,
+	}
+	n.body, err = encryptedBody(s.APIv3Key, n.ID, wxTime(now), eventType, originalType, summary, plain)
+	if err != nil {
+		panic(fmt.Sprintf("wechatpaytest: encrypting a notification: %v", err)) // a 32-byte key cannot fail
+	}
+	s.notes = append(s.notes, n)
+	n.Next = now
+	s.schedule(now, func() { s.attempt(n, false) })
+	return n
+}
+
+// encryptedBody is a notification's JSON body as WeChat Pay sends it: the
+// resource encrypted with the APIv3 key, its original type as associated
+// data.
+func encryptedBody(apiv3Key, id, created, eventType, originalType, summary string, plain []byte) ([]byte, error) {
+	nonce := randomHex(6)
+	ct, err := aesgcm.Encrypt(apiv3Key, nonce, originalType, plain)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(map[string]any{
+		"id": id, "create_time": created,
+		"resource_type": "encrypt-resource", "event_type": eventType, "summary": summary,
+		"resource": map[string]string{"original_type": originalType, "algorithm": aesgcm.Algorithm,
+			"ciphertext": ct, "associated_data": originalType, "nonce": nonce},
+	})
+}
+
+// attempt delivers n once, records the delivery and, for a scheduled
+// attempt that failed, schedules the next on RetrySchedule. It runs
+// without s.mu: the receiver may call the simulation back.
+func (s *Simulator) attempt(n *Notification, manual bool) {
+	s.mu.Lock()
+	if !manual && n.Delivered {
+		s.mu.Unlock()
+		return
+	}
+	number := len(n.Deliveries) + 1
+	body := n.body
+	s.mu.Unlock()
+
+	d := s.post(n.URL, body)
+	d.Attempt, d.Manual = number, manual
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d.At = s.now()
+	n.Deliveries = append(n.Deliveries, d)
+	if d.OK() {
+		n.Delivered, n.Next = true, time.Time{}
+		return
+	}
+	if manual {
+		return
+	}
+	scheduled := 0
+	for _, past := range n.Deliveries {
+		if !past.Manual {
+			scheduled++
+		}
+	}
+	if scheduled > len(RetrySchedule) {
+		n.Next = time.Time{}
+		return
+	}
+	n.Next = d.At.Add(RetrySchedule[scheduled-1])
+	s.schedule(n.Next, func() { s.attempt(n, false) })
+}
+
+// post sends a notification body to url, signed now (with the machine's
+// time, which the receiver checks), and returns what came back.
+func (s *Simulator) post(url string, body []byte) Delivery {
+	h := http.Header{"Content-Type": {"application/json"}, "User-Agent": {"Mozilla/4.0"}}
+	key, serial := s.signingKey("")
+	body = s.sign(h, body, body, key, serial, NoFault)
+	ctx, cancel := context.WithTimeout(context.Background(), notifyTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return Delivery{Err: "the notify_url is not a URL: " + err.Error()}
+	}
+	req.Header = h
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return Delivery{Err: err.Error()}
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, answerLimit))
+	return Delivery{Status: resp.StatusCode, Answer: string(answer)}
+}
+
+// Redeliver sends the notification with id again now, as the dashboard's
+// "send again" does, whether or not it was delivered, and returns the
+// delivery. WeChat Pay's own schedule goes on as it was.
+func (s *Simulator) Redeliver(id string) (Delivery, error) {
+	s.mu.Lock()
+	var n *Notification
+	for _, x := range s.notes {
+		if x.ID == id {
+			n = x
+		}
+	}
+	s.mu.Unlock()
+	if n == nil {
+		return Delivery{}, refuse(http.StatusNotFound, "RESOURCE_NOT_EXISTS", "no notification %q", id)
+	}
+	s.attempt(n, true)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return n.Deliveries[len(n.Deliveries)-1], nil
+}

