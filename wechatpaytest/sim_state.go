@@ -215,4 +215,3 @@ func (s *Simulator) Notifications() []Notification {
 	}
 	return out
 }
-
