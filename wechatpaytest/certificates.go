@@ -142,17 +142,7 @@ func (s *Server) Notification(eventType string, resource any, fault Fault) (http
 	if strings.HasPrefix(eventType, "REFUND.") {
 		originalType = "refund"
 	}
-	nonce := randomHex(6)
-	ct, err := aesgcm.Encrypt(s.APIv3Key, nonce, originalType, plain)
-	if err != nil {
-		return nil, nil, err
-	}
-	body, err := json.Marshal(map[string]any{
-		"id": "EV-" + randomHex(10), "create_time": time.Now().Format(time.RFC3339),
-		"resource_type": "encrypt-resource", "event_type": eventType, "summary": "wechatpaytest notification",
-		"resource": map[string]string{"original_type": originalType, "algorithm": aesgcm.Algorithm,
-			"ciphertext": ct, "associated_data": originalType, "nonce": nonce},
-	})
+	body, err := encryptedBody(s.APIv3Key, "EV-"+randomHex(10), wxTime(time.Now()), eventType, originalType, "wechatpaytest notification", plain)
 	if err != nil {
 		return nil, nil, err
 	}
