@@ -1,6 +1,7 @@
 package wechatpaytest
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -148,10 +149,18 @@ func NewSimulator(opts ...Option) *Simulator {
 	return sim
 }
 
+// errSimNotRunning is the answer of a Simulator that NewSimulator did not
+// start (a nil pointer, or a Simulator{} literal).
+var errSimNotRunning = errors.New("wechatpaytest: the Simulator is not running: create it with NewSimulator")
+
+// live reports whether NewSimulator started s; the methods of one it did
+// not start do nothing, report nothing or return errSimNotRunning.
+func (s *Simulator) live() bool { return s != nil && s.orders != nil && s.Server.running() }
+
 // Close stops the simulation (no more notifications are sent) and the
 // server. It is safe to call more than once.
 func (s *Simulator) Close() {
-	if s == nil {
+	if !s.live() {
 		return
 	}
 	s.mu.Lock()
@@ -167,6 +176,9 @@ func (s *Simulator) Close() {
 
 // Now is the simulation's time, in +08:00 as WeChat Pay writes it.
 func (s *Simulator) Now() time.Time {
+	if !s.live() {
+		return time.Time{}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.now()
@@ -179,9 +191,10 @@ func (s *Simulator) now() time.Time { return s.clock.now().In(cst) }
 // each at its own time, what falls due meanwhile: notification attempts,
 // refunds settling. It returns once they are done.
 func (s *Simulator) Advance(d time.Duration) {
-	if d < 0 {
-		d = 0
+	if !s.live() {
+		return
 	}
+	d = max(d, 0)
 	s.runMu.Lock()
 	defer s.runMu.Unlock()
 	s.mu.Lock()
@@ -279,7 +292,12 @@ type SimError struct {
 	Message string
 }
 
-func (e *SimError) Error() string { return e.Code + ": " + e.Message }
+func (e *SimError) Error() string {
+	if e == nil {
+		return "<nil>"
+	}
+	return e.Code + ": " + e.Message
+}
 
 // refuse returns a *SimError.
 func refuse(status int, code, format string, args ...any) *SimError {

@@ -140,6 +140,9 @@ func (s *Simulator) post(url string, body []byte) Delivery {
 // "send again" does, whether or not it was delivered, and returns the
 // delivery. WeChat Pay's own schedule goes on as it was.
 func (s *Simulator) Redeliver(id string) (Delivery, error) {
+	if !s.live() {
+		return Delivery{}, errSimNotRunning
+	}
 	s.mu.Lock()
 	var n *Notification
 	for _, x := range s.notes {

@@ -119,6 +119,9 @@ func (d Delivery) OK() bool { return d.Status >= 200 && d.Status < 300 }
 
 // Orders returns every order, oldest first.
 func (s *Simulator) Orders() []Order {
+	if !s.live() {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]Order, 0, len(s.orders))
@@ -137,6 +140,9 @@ func (s *Simulator) Orders() []Order {
 
 // Order returns the order placed with outTradeNo.
 func (s *Simulator) Order(outTradeNo string) (Order, bool) {
+	if !s.live() {
+		return Order{}, false
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o, ok := s.orders[outTradeNo]
@@ -149,6 +155,9 @@ func (s *Simulator) Order(outTradeNo string) (Order, bool) {
 
 // Refunds returns every refund, oldest first.
 func (s *Simulator) Refunds() []Refund {
+	if !s.live() {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]Refund, 0, len(s.refunds))
@@ -166,6 +175,9 @@ func (s *Simulator) Refunds() []Refund {
 
 // Refund returns the refund asked for with outRefundNo.
 func (s *Simulator) Refund(outRefundNo string) (Refund, bool) {
+	if !s.live() {
+		return Refund{}, false
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.refunds[outRefundNo]
@@ -177,6 +189,9 @@ func (s *Simulator) Refund(outRefundNo string) (Refund, bool) {
 
 // Contracts returns every contract, oldest first.
 func (s *Simulator) Contracts() []Contract {
+	if !s.live() {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]Contract, 0, len(s.contract))
@@ -194,6 +209,9 @@ func (s *Simulator) Contracts() []Contract {
 
 // Contract returns the contract pre-signed with outContractCode.
 func (s *Simulator) Contract(outContractCode string) (Contract, bool) {
+	if !s.live() {
+		return Contract{}, false
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, ok := s.byCode[outContractCode]
@@ -206,6 +224,9 @@ func (s *Simulator) Contract(outContractCode string) (Contract, bool) {
 // Notifications returns every notification with its deliveries, oldest
 // first.
 func (s *Simulator) Notifications() []Notification {
+	if !s.live() {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]Notification, len(s.notes))

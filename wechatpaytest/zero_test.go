@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wechatpay-chain/wechatpay"
 	"github.com/wechatpay-chain/wechatpay/internal/zerotest"
@@ -17,22 +18,29 @@ const notRunning = "wechatpaytest: the Server is not running: create it with New
 // Server{} or nil *Server is not running: what can fail says so, Close and
 // the setters do nothing, the getters report nothing, Config is empty.
 var zeroWalk = zerotest.Walk{
-	Values: []any{wechatpaytest.Server{}, wechatpaytest.Keys{}},
+	Values: []any{wechatpaytest.Server{}, wechatpaytest.Keys{}, wechatpaytest.Simulator{}, wechatpaytest.SimError{}, wechatpaytest.Delivery{}},
 	Funcs: map[string]any{
 		"Error": wechatpaytest.Error,
 		"JSON":  wechatpaytest.JSON,
 	},
 	Skip: map[string]string{
-		"NewServer":    "it starts a server: TestZeroOptions gives it nil and zero options",
-		"NewTLSServer": "it starts a server: NewServer with WithTLS, see TestNewTLSServer",
-		"WithAddr":     "an Option: see TestZeroOptions",
-		"WithBasePath": "an Option: see TestZeroOptions",
-		"WithIdentity": "an Option: see TestZeroOptions",
-		"WithTLS":      "an Option without arguments",
+		"NewServer":        "it starts a server: TestZeroOptions gives it nil and zero options",
+		"NewTLSServer":     "it starts a server: NewServer with WithTLS, see TestNewTLSServer",
+		"WithAddr":         "an Option: see TestZeroOptions",
+		"WithBasePath":     "an Option: see TestZeroOptions",
+		"WithIdentity":     "an Option: see TestZeroOptions",
+		"WithTLS":          "an Option without arguments",
+		"NewSimulator":     "it starts a simulation: TestSimulatorZeroOptions gives it nil and zero options",
+		"WithVirtualClock": "an Option: see TestSimulatorZeroOptions",
+		"WithNotifyClient": "an Option: see TestSimulatorZeroOptions",
 	},
 	Expect: map[string]zerotest.Expect{
 		"Server/zero": {Err: notRunning},
 		"Server/nil":  {Err: notRunning},
+		// A Simulator{} has no Server: what it promotes answers as a
+		// Server{} does, its own methods name the Simulator.
+		"Simulator/zero": {Err: "is not running: create it with New"},
+		"Simulator/nil":  {Err: "is not running: create it with New"},
 		// Keys{} have no CA: the error says to take them from NewServer.
 		"Server.IssuePlatformCertificate/zero": {Err: "Keys from NewServer"},
 		"Keys.IssuePlatformCertificate/zero":   {Err: "Keys from NewServer"},
@@ -104,5 +112,26 @@ func TestZeroOptions(t *testing.T) {
 	defer b.CloseIdleConnections()
 	if _, err := b.V3().Certificates().Get(t.Context()); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestSimulatorZeroOptions: NewSimulator skips a nil Option, takes a zero
+// virtual clock start and a nil notify client as the defaults.
+func TestSimulatorZeroOptions(t *testing.T) {
+	t.Parallel()
+	var sim *wechatpaytest.Simulator
+	if zerotest.Call(t, func() error {
+		sim = wechatpaytest.NewSimulator(nil, wechatpaytest.WithVirtualClock(time.Time{}), wechatpaytest.WithNotifyClient(nil))
+		return nil
+	}); sim == nil {
+		return
+	}
+	defer sim.Close()
+	if got := sim.Now(); !got.Equal(time.Time{}) {
+		t.Errorf("Now() = %s, want the zero time the clock was started at", got)
+	}
+	sim.Advance(time.Minute)
+	if got := sim.Now(); !got.Equal(time.Time{}.Add(time.Minute)) {
+		t.Errorf("Now() after Advance(1m) = %s, want a minute after the zero time", got)
 	}
 }
