@@ -81,10 +81,13 @@ func writeSimError(w http.ResponseWriter, err error) {
 func decodeBody(body []byte, v any) error {
 	if err := json.Unmarshal(body, v); err != nil {
 		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
+		switch {
+		case errors.As(err, &te) && te.Field != "":
 			return &badField{"body", "/" + strings.ReplaceAll(te.Field, ".", "/"), fmt.Sprintf("is a JSON %s, expected %s", te.Value, jsonKind(te.Type.Kind().String()))}
+		case te != nil:
+			return &badField{"body", "/", fmt.Sprintf("the body is a JSON %s, expected an object", te.Value)}
 		}
-		return &badField{"body", "/", "the body is not a JSON object: " + err.Error()}
+		return &badField{"body", "/", "the body is not JSON: " + strings.TrimPrefix(err.Error(), "json: ")}
 	}
 	return nil
 }

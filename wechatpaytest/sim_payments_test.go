@@ -126,6 +126,13 @@ func TestSimOrderValidation(t *testing.T) {
 			assert.NotEmpty(t, gjson.GetBytes(ae.Detail, "issue").String())
 		})
 	}
+	for raw, issue := range map[string]string{`[1]`: "the body is a JSON array, expected an object", `{"appid":`: "the body is not JSON: unexpected end of JSON input"} {
+		_, err := b.V3().Pay().Transactions().Native().Post(t.Context(), wechatpay.Options{Body: []byte(raw)})
+		ae := apiError(t, err)
+		assert.Equal(t, "PARAM_ERROR", ae.Code, raw)
+		assert.Equal(t, "/", gjson.GetBytes(ae.Detail, "field").String(), raw)
+		assert.Equal(t, issue, gjson.GetBytes(ae.Detail, "issue").String(), raw)
+	}
 	assert.Empty(t, sim.Orders(), "a refused order is not kept")
 
 	// Each endpoint takes the same order, valid, and answers as WeChat Pay.

@@ -304,3 +304,31 @@ func TestSimGlobalRefund(t *testing.T) {
 	assert.Equal(t, "REFUND.SUCCESS", got[1].EventType)
 	assert.EqualValues(t, 200, gjson.GetBytes(got[1].Plaintext, "amount.refund").Int())
 }
+
+// TestSimMachineClock: on the machine's clock (no WithVirtualClock), an
+// order expires and a refund settles once Advance moves the clock past
+// their time.
+func TestSimMachineClock(t *testing.T) {
+	t.Parallel()
+	sim := wechatpaytest.NewSimulator()
+	t.Cleanup(sim.Close)
+	b, err := wechatpay.NewBuilder(sim.Config())
+	require.NoError(t, err)
+	rc := newReceiver(t, sim, b, nil)
+	paidOrder(t, sim, b, "MACHINE01", rc.URL)
+	_, err = place(t, b, "v3/pay/transactions/native", orderBody(sim, "native", "MACHINE02", rc.URL))
+	require.NoError(t, err)
+	_, err = askRefund(t, b, refundBody("RF-MACHINE", "MACHINE01", 100, 100, rc.URL))
+	require.NoError(t, err)
+
+	sim.Advance(wechatpaytest.DefaultOrderLifetime)
+	r, _ := sim.Refund("RF-MACHINE")
+	assert.Equal(t, "SUCCESS", r.Status)
+	o, _ := sim.Order("MACHINE02")
+	assert.Equal(t, "CLOSED", o.State)
+	events := []string{}
+	for _, n := range rc.Got() {
+		events = append(events, n.EventType)
+	}
+	assert.Equal(t, []string{"TRANSACTION.SUCCESS", "REFUND.SUCCESS"}, events)
+}
