@@ -509,3 +509,18 @@ func TestSimConcurrentOrders(t *testing.T) {
 	}
 	assert.Equal(t, map[string]int{"TRANSACTION.SUCCESS": n, "REFUND.SUCCESS": n}, events)
 }
+
+// TestSimActionsNotStarted: the payer's and the refunds' actions on a
+// Simulator that NewSimulator did not make say so instead of panicking.
+func TestSimActionsNotStarted(t *testing.T) {
+	t.Parallel()
+	for name, s := range map[string]*wechatpaytest.Simulator{"nil": nil, "zero": {}} {
+		for action, do := range map[string]func(string) error{
+			"Pay": s.Pay, "Decline": s.Decline, "CompleteRefund": s.CompleteRefund, "FailRefund": s.FailRefund,
+		} {
+			err := do("ORDER0001")
+			require.Error(t, err, "%s %s", name, action)
+			assert.Equal(t, "wechatpaytest: the Simulator is not running: create it with NewSimulator", err.Error(), "%s %s", name, action)
+		}
+	}
+}

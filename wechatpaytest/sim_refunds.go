@@ -265,6 +265,9 @@ func (s *Simulator) settle(ref *Refund, status string) {
 // settleNow settles the PROCESSING refund asked for with outRefundNo as
 // status, and makes the first attempt to notify it.
 func (s *Simulator) settleNow(outRefundNo, status string) error {
+	if !s.started() {
+		return errSimNotStarted
+	}
 	s.mu.Lock()
 	ref, ok := s.refunds[outRefundNo]
 	switch {
