@@ -19,8 +19,13 @@ import (
 //	POST v3/global/transactions/{jsapi,native,app,mweb}  (Hong Kong host)
 //
 // are checked as WeChat Pay checks them and kept; they are queried by
-// transaction id and by out_trade_no, closed, and expire at time_expire
-// (two hours after they were placed unless given). A domestic order is
+// transaction id and by out_trade_no, closed (204; a paid order 400
+// ORDERPAID; closing a closed order again 204, as WeChat Pay takes a
+// repeated close for a success), and expire at time_expire (two hours
+// after they were placed unless given). The same order placed again
+// answers what it answered first; the same out_trade_no with other
+// content (or on another endpoint) is 400 INVALID_REQUEST, and once paid
+// or closed 400 ORDERPAID or ORDER_CLOSED. A domestic order is
 // seen only through the v3/pay/ paths and a global one only through the
 // v3/global/ paths, as they belong to different merchant accounts in
 // WeChat Pay; out_trade_no is one namespace for both, as Pay takes only it.
