@@ -435,13 +435,6 @@ func (s *Simulator) expire(o *Order) {
 	}
 }
 
-// errSimNotStarted is what the simulated payer's and refunds' actions
-// return on a Simulator that NewSimulator did not start (nil, or a
-// Simulator{} literal): they have no state to act on.
-var errSimNotStarted = errors.New("wechatpaytest: the Simulator is not running: create it with NewSimulator")
-
-// started reports whether NewSimulator made s.
-func (s *Simulator) started() bool { return s != nil && s.orders != nil }
 
 // payable returns the order placed with outTradeNo if it can still be
 // paid or declined; the caller holds s.mu.
@@ -467,8 +460,8 @@ func (s *Simulator) payable(outTradeNo string) (*Order, error) {
 // ORDER_CLOSED (closed or expired) or ORDERPAID. The payer is the order's
 // payer.openid, else SimPayerOpenID.
 func (s *Simulator) Pay(outTradeNo string) error {
-	if !s.started() {
-		return errSimNotStarted
+	if !s.live() {
+		return errSimNotRunning
 	}
 	s.mu.Lock()
 	o, err := s.payable(outTradeNo)
@@ -493,8 +486,8 @@ func (s *Simulator) Pay(outTradeNo string) error {
 // closed. No notification is sent: WeChat Pay notifies only successful
 // payments. It returns a *SimError as Pay does.
 func (s *Simulator) Decline(outTradeNo string) error {
-	if !s.started() {
-		return errSimNotStarted
+	if !s.live() {
+		return errSimNotRunning
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -265,8 +265,8 @@ func (s *Simulator) settle(ref *Refund, status string) {
 // settleNow settles the PROCESSING refund asked for with outRefundNo as
 // status, and makes the first attempt to notify it.
 func (s *Simulator) settleNow(outRefundNo, status string) error {
-	if !s.started() {
-		return errSimNotStarted
+	if !s.live() {
+		return errSimNotRunning
 	}
 	s.mu.Lock()
 	ref, ok := s.refunds[outRefundNo]
