@@ -24,12 +24,22 @@ import (
 	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
 )
 
-// sandboxCommand runs the fake WeChat Pay until interrupted, for developers
-// in any language: it prints its URL and credentials (or writes them to a
-// file), serves answers given on the command line, logs every request it
+// sandboxCommand runs the simulated WeChat Pay (wechatpaytest.Simulator)
+// until interrupted, for developers in any language: it prints its URL and
+// credentials (or writes them to a file), remembers the orders, refunds
+// and contracts placed with it, shows them on a dashboard in the browser
+// where a simulated payer pays or declines, notifies the notify_url they
+// give, serves answers given on the command line, logs every request it
 // receives, and can send signed, encrypted notifications to a notify URL.
 func sandboxCommand(ctx context.Context, e env, args []string) int {
-	f := newFlags(e, "sandbox", "sandbox [flags]\n\nEvery request it receives is logged on standard output: method, path, status,\nand why it refused one (a bad signature, a missing header).")
+	f := newFlags(e, "sandbox", "sandbox [flags]\n\n"+
+		"A simulated WeChat Pay: orders placed with it can be paid or declined on their pay\n"+
+		"page (/sandbox/orders/{out_trade_no}), and their notifications go to the notify_url\n"+
+		"given, signed and encrypted, retried on WeChat Pay's schedule. Its dashboard at /\n"+
+		"shows orders, refunds, contracts, notifications and bills.\n\n"+
+		"Every request it receives is logged on standard output: method, path, status,\n"+
+		"and why it refused one (a bad signature, a missing header); the dashboard's with\n"+
+		"a \"dashboard: \" prefix.")
 	addr := f.String("addr", "127.0.0.1:0", "address to listen on")
 	dir := f.String("dir", "", "folder for the sandbox's keys and certificates (default: a temporary folder, removed on exit)")
 	envFile := f.String("env", "", "write the credentials to this file, one KEY=VALUE a line (the WECHATPAY_ variables request reads), instead of printing them")
@@ -59,15 +69,16 @@ func sandboxCommand(ctx context.Context, e env, args []string) int {
 		defer os.RemoveAll(tmp)
 		*dir = tmp
 	}
-	srv := wechatpaytest.NewServer()
-	defer srv.Close()
+	sim := wechatpaytest.NewSimulator()
+	defer sim.Close()
+	srv := sim.Server
 	for _, h := range handles {
 		body := h.body
 		srv.Handle(h.pattern, func(w http.ResponseWriter, _ *http.Request) {
 			wechatpaytest.JSON(w, http.StatusOK, json.RawMessage(body))
 		})
 	}
-	front, err := listenFront(*addr, srv, e.stdout)
+	front, err := listenFront(*addr, srv, sim.Dashboard(), e.stdout)
 	if err != nil {
 		return fail(err)
 	}
@@ -83,7 +94,8 @@ func sandboxCommand(ctx context.Context, e env, args []string) int {
 	}
 
 	var banner strings.Builder
-	fmt.Fprintf(&banner, "WeChat Pay sandbox listening at %s\n\n", front.url)
+	fmt.Fprintf(&banner, "WeChat Pay sandbox listening at %s\n", front.url)
+	fmt.Fprintf(&banner, "Dashboard: %s\n\n", front.url)
 	if *envFile != "" {
 		if err := writeEnvFile(*envFile, &creds); err != nil {
 			return fail(fmt.Errorf("-env: %w", err))
@@ -103,6 +115,7 @@ func sandboxCommand(ctx context.Context, e env, args []string) int {
 		fmt.Fprintln(&banner)
 	}
 	fmt.Fprintf(&banner, "Try: wechatpay request POST v3/pay/transactions/native -data '{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"%s\",\"description\":\"test\",\"out_trade_no\":\"T1\",\"notify_url\":\"https://example.com/notify\",\"amount\":{\"total\":1}}'\n", srv.MchID)
+	fmt.Fprintf(&banner, "Pay it at %ssandbox/orders/T1: every order has its pay page at sandbox/orders/{out_trade_no}.\n", front.url)
 	fmt.Fprintln(&banner, "Stop with Ctrl-C.")
 	front.print(banner.String())
 
@@ -227,8 +240,9 @@ func writeEnvFile(file string, c *credentials) error {
 	return os.Rename(tmp.Name(), file)
 }
 
-// front is the sandbox's listener: it passes every request to the fake
-// server and logs it.
+// front is the sandbox's listener: it serves the dashboard at / and
+// /sandbox/..., passes every other request to the fake server, and logs
+// each.
 type front struct {
 	url  string
 	srv  *http.Server
@@ -243,9 +257,9 @@ type front struct {
 // signature covers request headers other than Authorization.
 const sandboxSeqHeader = "Wechatpay-Sandbox-Request"
 
-// listenFront listens on addr and passes requests to srv, logging one line
-// each on out.
-func listenFront(addr string, srv *wechatpaytest.Server, out io.Writer) (*front, error) {
+// listenFront listens on addr, serves dashboard at / and /sandbox/... and
+// passes the other requests to srv, logging one line each on out.
+func listenFront(addr string, srv *wechatpaytest.Server, dashboard http.Handler, out io.Writer) (*front, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
@@ -270,6 +284,14 @@ func listenFront(addr string, srv *wechatpaytest.Server, out io.Writer) (*front,
 	f.srv = &http.Server{
 		ReadHeaderTimeout: 10 * time.Second,
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if isDashboard(r.URL.Path) {
+				lw := &loggingWriter{ResponseWriter: w, log: func(status int) {
+					f.print(fmt.Sprintf("dashboard: %s %s %d\n", r.Method, r.URL.EscapedPath(), status))
+				}}
+				dashboard.ServeHTTP(lw, r)
+				lw.ensureLogged()
+				return
+			}
 			seq := strconv.FormatInt(f.seq.Add(1), 10)
 			r.Header.Set(sandboxSeqHeader, seq)
 			lw := &loggingWriter{ResponseWriter: w, log: func(status int) { f.logRequest(srv, r, seq, status) }}
@@ -282,6 +304,13 @@ func listenFront(addr string, srv *wechatpaytest.Server, out io.Writer) (*front,
 		_ = f.srv.Serve(ln)
 	}()
 	return f, nil
+}
+
+// isDashboard reports whether path is the dashboard's: / and /sandbox/...
+// WeChat Pay serves nothing there (its paths start with /v3/, /pay/,
+// /secapi/, ...), so the fake loses nothing.
+func isDashboard(path string) bool {
+	return path == "/" || strings.HasPrefix(path, "/sandbox/")
 }
 
 // logRequest prints a request's line: method, path, status, and why the

@@ -120,11 +120,13 @@ func TestSandboxServesLogsAndWritesEnv(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm())
 	base := env["WECHATPAY_BASE_URL"]
-	assert.Equal(t, "WeChat Pay sandbox listening at "+base+"\n\n"+
+	assert.Equal(t, "WeChat Pay sandbox listening at "+base+"\n"+
+		"Dashboard: "+base+"\n\n"+
 		"Its test credentials (valid for this sandbox only) are in "+envFile+", one KEY=VALUE a line.\n\n"+
 		"Answers POST /v3/global/papay/contracts/jsapi-pre-entrust-sign with "+answer+"\n"+
 		"Answers GET /v3/cli-test/{id} with {\"inline\": true}\n\n"+
 		"Try: wechatpay request POST v3/pay/transactions/native -data '{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\""+env["WECHATPAY_MCHID"]+"\",\"description\":\"test\",\"out_trade_no\":\"T1\",\"notify_url\":\"https://example.com/notify\",\"amount\":{\"total\":1}}'\n"+
+		"Pay it at "+base+"sandbox/orders/T1: every order has its pay page at sandbox/orders/{out_trade_no}.\n"+
 		"Stop with Ctrl-C.\n", sb.banner)
 	for _, file := range []string{"WECHATPAY_PRIVATE_KEY", "WECHATPAY_CERT", "WECHATPAY_PUBLIC_KEY", "WECHATPAY_PLATFORM_CERT"} {
 		assert.FileExists(t, env[file])
@@ -193,4 +195,56 @@ func TestSandboxHandleMistakes(t *testing.T) {
 			assert.Equal(t, tt.want, errOut)
 		})
 	}
+}
+
+// TestSandboxDashboard: the sandbox serves the simulation's dashboard at /
+// and /sandbox/... (its pages in HTML, what it does not have a 404 page,
+// other methods 405), logs each of its requests with a "dashboard: "
+// prefix, and passes every other path to the fake WeChat Pay as before.
+func TestSandboxDashboard(t *testing.T) {
+	t.Parallel()
+	envFile := filepath.Join(t.TempDir(), "sandbox.env")
+	sb := startSandbox(t, "-env", envFile)
+	_, env := readEnvFile(t, envFile)
+	base := env["WECHATPAY_BASE_URL"]
+	assert.True(t, strings.HasPrefix(sb.banner, "WeChat Pay sandbox listening at "+base+"\nDashboard: "+base+"\n\n"), sb.banner)
+	assert.Contains(t, sb.banner, "\nPay it at "+base+"sandbox/orders/T1: every order has its pay page at sandbox/orders/{out_trade_no}.\n")
+
+	tests := []struct {
+		method, path string
+		status       int
+		ctype, want  string
+	}{
+		{"GET", "", http.StatusOK, "text/html; charset=utf-8", "<title>WeChat Pay sandbox</title>"},
+		{"GET", "sandbox/orders/NO-SUCH-ORDER-7f3a", http.StatusNotFound, "text/html; charset=utf-8",
+			`The simulation has no order with out_trade_no &#34;NO-SUCH-ORDER-7f3a&#34;.`},
+		{"POST", "sandbox/orders/NO-SUCH-ORDER-7f3a", http.StatusNotFound, "text/html; charset=utf-8",
+			`The simulation has no order with out_trade_no &#34;NO-SUCH-ORDER-7f3a&#34;.`},
+		{"PUT", "", http.StatusMethodNotAllowed, "text/html; charset=utf-8", "<h1>405 Method not allowed</h1>"},
+		// Not the dashboard's: the fake's, which refuses an unsigned request.
+		{"GET", "v3/pay/transactions/out-trade-no/X", http.StatusUnauthorized, "application/json; charset=utf-8", `"code":"SIGN_ERROR"`},
+	}
+	for _, tt := range tests {
+		req, err := http.NewRequest(tt.method, base+tt.path, strings.NewReader("action=pay"))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Accept", "application/json")
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		assert.Equal(t, tt.status, resp.StatusCode, "%s /%s", tt.method, tt.path)
+		assert.Equal(t, tt.ctype, resp.Header.Get("Content-Type"), "%s /%s", tt.method, tt.path)
+		assert.Contains(t, string(body), tt.want, "%s /%s", tt.method, tt.path)
+	}
+
+	code, log := sb.stop(t)
+	assert.Equal(t, exitOK, code)
+	assert.Equal(t, "dashboard: GET / 200\n"+
+		"dashboard: GET /sandbox/orders/NO-SUCH-ORDER-7f3a 404\n"+
+		"dashboard: POST /sandbox/orders/NO-SUCH-ORDER-7f3a 404\n"+
+		"dashboard: PUT / 405\n"+
+		"GET /v3/pay/transactions/out-trade-no/X 401 refused: the Authorization header does not start with WECHATPAY2-SHA256-RSA2048\n", log)
+	assert.Empty(t, sb.stderr.String())
 }
