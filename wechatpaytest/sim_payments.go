@@ -332,13 +332,19 @@ func (s *Simulator) checkQueryMchID(r *http.Request) error {
 // s.mu.
 func (s *Simulator) findOrder(r *http.Request, global bool) (*Order, error) {
 	var o *Order
-	if id := r.PathValue("transaction_id"); id != "" {
-		o = s.txByID[id]
+	key, value := "transaction_id", r.PathValue("transaction_id")
+	if value != "" {
+		o = s.txByID[value]
 	} else {
-		o = s.orders[r.PathValue("out_trade_no")]
+		key, value = "out_trade_no", r.PathValue("out_trade_no")
+		o = s.orders[value]
 	}
 	if o == nil || o.Global != global {
-		return nil, refuse(http.StatusNotFound, "ORDER_NOT_EXIST", "订单不存在: no such order")
+		where := "domestic"
+		if global {
+			where = "global (v3/global/transactions)"
+		}
+		return nil, refuse(http.StatusNotFound, "ORDER_NOT_EXIST", "订单不存在: no %s order with %s %q", where, key, value)
 	}
 	s.expire(o)
 	return o, nil
@@ -434,7 +440,6 @@ func (s *Simulator) expire(o *Order) {
 		o.State, o.StateDesc, o.Closed = "CLOSED", tradeStateDesc["CLOSED"], o.Expires
 	}
 }
-
 
 // payable returns the order placed with outTradeNo if it can still be
 // paid or declined; the caller holds s.mu.

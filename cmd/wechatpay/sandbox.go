@@ -114,14 +114,14 @@ func sandboxCommand(ctx context.Context, e env, args []string) int {
 	if len(handles) > 0 {
 		fmt.Fprintln(&banner)
 	}
-	fmt.Fprintf(&banner, "Try: wechatpay request POST v3/pay/transactions/native -data '{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"%s\",\"description\":\"test\",\"out_trade_no\":\"T1\",\"notify_url\":\"https://example.com/notify\",\"amount\":{\"total\":1}}'\n", srv.MchID)
-	fmt.Fprintf(&banner, "Pay it at %ssandbox/orders/T1: every order has its pay page at sandbox/orders/{out_trade_no}.\n", front.url)
+	fmt.Fprintf(&banner, "Try: wechatpay request POST v3/pay/transactions/native -data '{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"%s\",\"description\":\"test\",\"out_trade_no\":\"T10001\",\"notify_url\":\"http://127.0.0.1:8080/notify\",\"amount\":{\"total\":1}}'\n", srv.MchID)
+	fmt.Fprintf(&banner, "Pay it at %ssandbox/orders/T10001: every order has its pay page at sandbox/orders/{out_trade_no}.\n", front.url)
 	fmt.Fprintln(&banner, "Stop with Ctrl-C.")
 	front.print(banner.String())
 
 	if *notifyURL != "" {
 		notify := func() {
-			resource := map[string]any{"mchid": srv.MchID, "appid": "wxd678efh567hg6787", "out_trade_no": "T1",
+			resource := map[string]any{"mchid": srv.MchID, "appid": "wxd678efh567hg6787", "out_trade_no": "T10001",
 				"transaction_id": "4200000001" + time.Now().Format("20060102150405"), "trade_type": "NATIVE",
 				"trade_state": "SUCCESS", "trade_state_desc": "支付成功", "success_time": time.Now().Format(time.RFC3339),
 				"amount": map[string]any{"total": 1, "payer_total": 1, "currency": "CNY", "payer_currency": "CNY"}}

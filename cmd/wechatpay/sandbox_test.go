@@ -125,8 +125,8 @@ func TestSandboxServesLogsAndWritesEnv(t *testing.T) {
 		"Its test credentials (valid for this sandbox only) are in "+envFile+", one KEY=VALUE a line.\n\n"+
 		"Answers POST /v3/global/papay/contracts/jsapi-pre-entrust-sign with "+answer+"\n"+
 		"Answers GET /v3/cli-test/{id} with {\"inline\": true}\n\n"+
-		"Try: wechatpay request POST v3/pay/transactions/native -data '{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\""+env["WECHATPAY_MCHID"]+"\",\"description\":\"test\",\"out_trade_no\":\"T1\",\"notify_url\":\"https://example.com/notify\",\"amount\":{\"total\":1}}'\n"+
-		"Pay it at "+base+"sandbox/orders/T1: every order has its pay page at sandbox/orders/{out_trade_no}.\n"+
+		"Try: wechatpay request POST v3/pay/transactions/native -data '{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\""+env["WECHATPAY_MCHID"]+"\",\"description\":\"test\",\"out_trade_no\":\"T10001\",\"notify_url\":\"http://127.0.0.1:8080/notify\",\"amount\":{\"total\":1}}'\n"+
+		"Pay it at "+base+"sandbox/orders/T10001: every order has its pay page at sandbox/orders/{out_trade_no}.\n"+
 		"Stop with Ctrl-C.\n", sb.banner)
 	for _, file := range []string{"WECHATPAY_PRIVATE_KEY", "WECHATPAY_CERT", "WECHATPAY_PUBLIC_KEY", "WECHATPAY_PLATFORM_CERT"} {
 		assert.FileExists(t, env[file])
@@ -208,7 +208,7 @@ func TestSandboxDashboard(t *testing.T) {
 	_, env := readEnvFile(t, envFile)
 	base := env["WECHATPAY_BASE_URL"]
 	assert.True(t, strings.HasPrefix(sb.banner, "WeChat Pay sandbox listening at "+base+"\nDashboard: "+base+"\n\n"), sb.banner)
-	assert.Contains(t, sb.banner, "\nPay it at "+base+"sandbox/orders/T1: every order has its pay page at sandbox/orders/{out_trade_no}.\n")
+	assert.Contains(t, sb.banner, "\nPay it at "+base+"sandbox/orders/T10001: every order has its pay page at sandbox/orders/{out_trade_no}.\n")
 
 	tests := []struct {
 		method, path string
