@@ -41,15 +41,17 @@ func TestBrowserTestModule(t *testing.T) {
 		"(cd e2e && go mod tidy -diff)",
 		"(cd e2e && go mod verify)",
 		"(cd e2e && go vet ./...)",
-		"apt-get install -y chromium",
+		"apt-get install -y $packages",
 		"(cd e2e && CI=true go test -count=1 ./...)",
+		"packages=chromium",
+		"fonts-wqy-microhei",
 	} {
 		at := strings.Index(ci, cmd)
 		if assert.GreaterOrEqual(t, at, 0, ".ci/run does not run %s", cmd) {
 			assert.Less(t, at, passed, ".ci/run runs %s after saying CI passed", cmd)
 		}
 	}
-	assert.Less(t, strings.Index(ci, "apt-get install -y chromium"), strings.Index(ci, "(cd e2e && CI=true go test"),
+	assert.Less(t, strings.Index(ci, "apt-get install -y $packages"), strings.Index(ci, "(cd e2e && CI=true go test"),
 		".ci/run installs Chromium before the browser test")
 
 	git, err := exec.LookPath("git")
