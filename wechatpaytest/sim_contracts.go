@@ -279,6 +279,9 @@ func contractResource(c *Contract, operated time.Time) map[string]any {
 // deliver it is done. A contract already signed or terminated is refused
 // (INVALID_REQUEST), an unknown one too (RESOURCE_NOT_EXISTS).
 func (s *Simulator) SignContract(outContractCode string) error {
+	if err := notRunning(s); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	c, ok := s.byCode[outContractCode]
 	var err error
@@ -312,6 +315,9 @@ func (s *Simulator) SignContract(outContractCode string) error {
 // attempt to deliver it is done. A contract that is PENDING or already
 // TERMINATED is refused (INVALID_REQUEST).
 func (s *Simulator) TerminateContract(outContractCode string) error {
+	if err := notRunning(s); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	c, ok := s.byCode[outContractCode]
 	var err error

@@ -237,3 +237,22 @@ func TestSimContractUserTermination(t *testing.T) {
 	assert.Equal(t, "TERMINATED", c.State)
 	assert.Equal(t, "USER", c.TerminationMode)
 }
+
+// TestSimContractAndBillActionsNotStarted: the contract and bill methods
+// of a Simulator that NewSimulator did not make say so instead of
+// panicking.
+func TestSimContractAndBillActionsNotStarted(t *testing.T) {
+	t.Parallel()
+	for name, s := range map[string]*wechatpaytest.Simulator{"nil": nil, "zero": {}} {
+		for action, do := range map[string]func() error{
+			"SignContract":      func() error { return s.SignContract("C1") },
+			"TerminateContract": func() error { return s.TerminateContract("C1") },
+			"TradeBill":         func() error { _, err := s.TradeBill("2026-03-14", "ALL"); return err },
+			"FundFlowBill":      func() error { _, err := s.FundFlowBill("2026-03-14"); return err },
+		} {
+			err := do()
+			require.Error(t, err, "%s %s", name, action)
+			assert.Equal(t, "wechatpaytest: the Simulator is not running: create it with NewSimulator", err.Error(), "%s %s", name, action)
+		}
+	}
+}
