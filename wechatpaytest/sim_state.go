@@ -82,6 +82,11 @@ type Contract struct {
 	Expires    time.Time
 	Signed     time.Time
 	Terminated time.Time
+	// TerminationMode is who ended it: MERCHANT (the terminate API) or
+	// USER (TerminateContract, the dashboard); TerminationNote is the
+	// termination_note given.
+	TerminationMode string
+	TerminationNote string
 }
 
 // Notification is one notification the Simulator sends, with every
@@ -194,8 +199,10 @@ func (s *Simulator) Contracts() []Contract {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Contract, 0, len(s.contract))
-	for _, c := range s.contract {
+	// byCode holds every contract, the PENDING ones too (they have no
+	// contract_id until signed).
+	out := make([]Contract, 0, len(s.byCode))
+	for _, c := range s.byCode {
 		out = append(out, *c)
 	}
 	slices.SortFunc(out, func(a, b Contract) int {

@@ -86,6 +86,8 @@ func (s *Server) serveV2(w http.ResponseWriter, r *http.Request, body []byte, pa
 	if reply == nil {
 		// A handler from Handle answers as it likes (raw bytes, gzip).
 		if m, r2 := s.userHandler(r); m != nil && h == nil {
+			// The body was read to check the sign: the handler reads it again.
+			r2.Body = io.NopCloser(bytes.NewReader(body))
 			m.ServeHTTP(w, r2)
 			return
 		}
