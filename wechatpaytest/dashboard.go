@@ -36,6 +36,11 @@ import (
 // Cross-origin form posts are refused (http.CrossOriginProtection), so a
 // web page elsewhere cannot pay the sandbox's orders.
 func (s *Simulator) Dashboard() http.Handler {
+	if !s.live() {
+		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, errSimNotRunning.Error(), http.StatusServiceUnavailable)
+		})
+	}
 	return newDashboard(s).handler()
 }
 
