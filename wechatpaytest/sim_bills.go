@@ -85,11 +85,11 @@ func billLine(b *bytes.Buffer, values ...string) {
 // the day itself (WeChat Pay makes it the next morning).
 func (s *Simulator) billDay(date, layout string) (time.Time, error) {
 	if date == "" {
-		return time.Time{}, &fieldRefusal{"bill_date", "query", "required"}
+		return time.Time{}, &badField{"query", "bill_date", "required"}
 	}
 	day, err := time.ParseInLocation(layout, date, cst)
 	if err != nil || len(date) != len(layout) {
-		return time.Time{}, &fieldRefusal{"bill_date", "query", fmt.Sprintf("bill_date %q: expected a date written %s", date, strings.NewReplacer("2006", "yyyy", "01", "MM", "02", "dd").Replace(layout))}
+		return time.Time{}, &badField{"query", "bill_date", fmt.Sprintf("bill_date %q: expected a date written %s", date, strings.NewReplacer("2006", "yyyy", "01", "MM", "02", "dd").Replace(layout))}
 	}
 	today := s.now()
 	if day.After(time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, cst)) {
@@ -304,17 +304,13 @@ func (s *Simulator) billAnswer(r *http.Request, file []byte, gzipped bool) (map[
 // routeBills serves the bill endpoints on the simulation's state.
 func (s *Simulator) routeBills() {
 	answer := func(w http.ResponseWriter, r *http.Request, file []byte, err error) {
-		if f, ok := err.(*fieldRefusal); ok {
-			writeFieldRefusal(w, f)
-			return
-		}
 		if err != nil {
-			writeRefusal(w, err)
+			writeSimError(w, err)
 			return
 		}
 		tar := query(r).Get("tar_type")
 		if tar != "" && tar != "GZIP" {
-			writeFieldRefusal(w, &fieldRefusal{"tar_type", "query", fmt.Sprintf("tar_type %q: expected GZIP, or nothing for the file uncompressed", tar)})
+			writeSimError(w, &badField{"query", "tar_type", fmt.Sprintf("tar_type %q: expected GZIP, or nothing for the file uncompressed", tar)})
 			return
 		}
 		out, err := s.billAnswer(r, file, tar == "GZIP")
@@ -356,7 +352,7 @@ func (s *Simulator) tradeBillFor(date, billType, layout string) ([]byte, error) 
 		billType = "ALL"
 	case "ALL", "SUCCESS", "REFUND":
 	default:
-		return nil, &fieldRefusal{"bill_type", "query", fmt.Sprintf("bill_type %q: expected ALL, SUCCESS or REFUND", billType)}
+		return nil, &badField{"query", "bill_type", fmt.Sprintf("bill_type %q: expected ALL, SUCCESS or REFUND", billType)}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -376,7 +372,7 @@ func (s *Simulator) fundFlowBillFor(date, account string) ([]byte, error) {
 	switch account {
 	case "", "BASIC", "OPERATION", "FEES":
 	default:
-		return nil, &fieldRefusal{"account_type", "query", fmt.Sprintf("account_type %q: expected BASIC, OPERATION or FEES", account)}
+		return nil, &badField{"query", "account_type", fmt.Sprintf("account_type %q: expected BASIC, OPERATION or FEES", account)}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -411,7 +407,8 @@ func notRunning(s *Simulator) error {
 // asSimError turns a refusal of a field into the *SimError the
 // Simulator's methods return.
 func asSimError(err error) error {
-	if f, ok := err.(*fieldRefusal); ok {
+	var f *badField
+	if errors.As(err, &f) {
 		if f.issue == "required" {
 			return refuse(http.StatusBadRequest, "PARAM_ERROR", "%s is required", f.field)
 		}

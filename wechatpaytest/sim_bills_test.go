@@ -249,7 +249,7 @@ func TestSimBillRefusals(t *testing.T) {
 	_, err := b.Chain("v3/bill/tradebill").Get(context.Background(), wechatpay.Options{Query: url.Values{}})
 	var ae *wechatpay.APIError
 	require.True(t, errors.As(err, &ae))
-	assert.JSONEq(t, `{"field":"/bill_date","location":"query","issue":"required"}`, string(ae.Detail))
+	assert.JSONEq(t, `{"field":"bill_date","location":"query","issue":"required"}`, string(ae.Detail))
 
 	_, err = b.Chain("v3/billdownload/file").Get(context.Background(), wechatpay.Options{Query: url.Values{"token": {"not-a-token-of-this-simulation"}}})
 	require.True(t, errors.As(err, &ae))

@@ -48,12 +48,8 @@ func (s *Simulator) routeContracts() {
 	for kind := range contractKinds {
 		s.Handle("POST /v3/global/papay/contracts/"+kind+"-pre-entrust-sign", func(w http.ResponseWriter, r *http.Request) {
 			answer, err := s.preSignContract(kind, r)
-			if f, ok := err.(*fieldRefusal); ok {
-				writeFieldRefusal(w, f)
-				return
-			}
 			if err != nil {
-				writeRefusal(w, err)
+				writeSimError(w, err)
 				return
 			}
 			JSON(w, http.StatusOK, answer)
@@ -61,24 +57,6 @@ func (s *Simulator) routeContracts() {
 	}
 	s.Handle("GET /v3/global/papay/contracts/out-contract-code/{out_contract_code}", s.queryContract)
 	s.Handle("POST /v3/global/papay/contracts/{contract_id}/terminate", s.terminateContractAPI)
-}
-
-// fieldRefusal is WeChat Pay's PARAM_ERROR for a missing or malformed field
-// of the body (location body) or the query string (location query).
-type fieldRefusal struct {
-	field, location, issue string
-}
-
-func (e *fieldRefusal) Error() string { return "PARAM_ERROR: " + e.field + " " + e.issue }
-
-// writeFieldRefusal answers e as WeChat Pay does, with its detail.
-func writeFieldRefusal(w http.ResponseWriter, e *fieldRefusal) {
-	msg := "缺少参数 " + e.field
-	if e.issue != "required" {
-		msg = "参数错误 " + e.field + ": " + e.issue
-	}
-	JSON(w, http.StatusBadRequest, map[string]any{"code": "PARAM_ERROR", "message": msg,
-		"detail": map[string]any{"field": "/" + e.field, "location": e.location, "issue": e.issue}})
 }
 
 // preSignContract opens a PENDING contract of kind from r's body, or
@@ -107,20 +85,20 @@ func (s *Simulator) preSignContract(kind string, r *http.Request) (map[string]st
 	}
 	for _, f := range required {
 		if f.value == "" || f.value == "null" {
-			return nil, &fieldRefusal{f.name, "body", "required"}
+			return nil, &badField{"body", "/" + f.name, "required"}
 		}
 	}
 	plan, err := strconv.ParseInt(string(req.PlanID), 10, 64)
 	if err != nil || plan <= 0 {
-		return nil, &fieldRefusal{"plan_id", "body", "plan_id is " + string(req.PlanID) + ": expected the template id, a positive integer"}
+		return nil, &badField{"body", "/plan_id", "plan_id is " + string(req.PlanID) + ": expected the template id, a positive integer"}
 	}
 	if len(req.OutContractCode) > 32 {
-		return nil, &fieldRefusal{"out_contract_code", "body", "longer than 32 characters"}
+		return nil, &badField{"body", "/out_contract_code", "longer than 32 characters"}
 	}
 	var expires time.Time
 	if req.ExpiredTime != "" {
 		if expires, err = time.Parse(time.RFC3339, req.ExpiredTime); err != nil {
-			return nil, &fieldRefusal{"expired_time", "body", "expected RFC 3339 (2021-11-20T13:29:35+08:00)"}
+			return nil, &badField{"body", "/expired_time", "expected RFC 3339 (2021-11-20T13:29:35+08:00)"}
 		}
 	}
 
@@ -188,10 +166,10 @@ func (s *Simulator) queryContract(w http.ResponseWriter, r *http.Request) {
 	q := query(r)
 	switch {
 	case q.Get("appid") == "" && q.Get("sub_mchid") == "":
-		writeFieldRefusal(w, &fieldRefusal{"appid", "query", "required"})
+		writeSimError(w, &badField{"query", "appid", "required"})
 		return
 	case q.Get("plan_id") == "":
-		writeFieldRefusal(w, &fieldRefusal{"plan_id", "query", "required"})
+		writeSimError(w, &badField{"query", "plan_id", "required"})
 		return
 	}
 	code := r.PathValue("out_contract_code")
@@ -222,10 +200,10 @@ func (s *Simulator) terminateContractAPI(w http.ResponseWriter, r *http.Request)
 	}
 	switch {
 	case req.AppID == "" && req.SubMchID == "":
-		writeFieldRefusal(w, &fieldRefusal{"appid", "body", "required"})
+		writeSimError(w, &badField{"body", "/appid", "required"})
 		return
 	case req.TerminationNote == "":
-		writeFieldRefusal(w, &fieldRefusal{"termination_note", "body", "required"})
+		writeSimError(w, &badField{"body", "/termination_note", "required"})
 		return
 	}
 	id := r.PathValue("contract_id")
