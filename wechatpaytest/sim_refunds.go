@@ -31,7 +31,7 @@ import (
 // RefundSettleDelay is how long, in simulation time, a PROCESSING refund
 // takes to settle SUCCESS on its own. Change it before starting a
 // Simulator, not while one runs.
-var RefundSettleDelay = 5 * time.Second
+const RefundSettleDelay = 5 * time.Second
 
 // outRefundNoPattern is what WeChat Pay accepts as out_refund_no.
 var outRefundNoPattern = regexp.MustCompile(`^[0-9A-Za-z_\-|*@]{1,64}$`)
@@ -161,12 +161,7 @@ func (s *Simulator) refund(req *refundRequest, global bool) (*Refund, error) {
 	if req.Amount.Currency != o.Currency {
 		return nil, &badField{"body", "/amount/currency", fmt.Sprintf("%s is not the order's currency %s", req.Amount.Currency, o.Currency)}
 	}
-	left := o.Total
-	for _, other := range s.refunds {
-		if other.OutTradeNo == o.OutTradeNo && (other.Status == "SUCCESS" || other.Status == "PROCESSING") {
-			left -= other.Refund
-		}
-	}
+	left := s.refundable(o)
 	if *req.Amount.Refund > left {
 		return nil, refuse(http.StatusForbidden, "NOT_ENOUGH", "订单可退金额不足: %d asked, %d left to refund of order %s (%d paid)", *req.Amount.Refund, left, o.OutTradeNo, o.Total)
 	}
@@ -177,16 +172,35 @@ func (s *Simulator) refund(req *refundRequest, global bool) (*Refund, error) {
 		Refund: *req.Amount.Refund, Total: o.Total, Currency: o.Currency,
 		Status: "PROCESSING", Channel: "ORIGINAL", Created: now,
 	}
+	s.open(ref)
+	return ref, nil
+}
+
+// refundable is what is left to refund of o: its total less the refunds
+// that succeeded or are in progress; the caller holds s.mu.
+func (s *Simulator) refundable(o *Order) int64 {
+	left := o.Total
+	for _, other := range s.refunds {
+		if other.OutTradeNo == o.OutTradeNo && (other.Status == "SUCCESS" || other.Status == "PROCESSING") {
+			left -= other.Refund
+		}
+	}
+	return left
+}
+
+// open records the PROCESSING refund ref (APIv3 or APIv2) and has it
+// settle SUCCESS RefundSettleDelay later unless settled before; the
+// caller holds s.mu.
+func (s *Simulator) open(ref *Refund) {
 	s.refunds[ref.OutRefundNo] = ref
 	s.refByID[ref.RefundID] = ref
-	s.schedule(now.Add(RefundSettleDelay), func() {
+	s.schedule(ref.Created.Add(RefundSettleDelay), func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if ref.Status == "PROCESSING" {
 			s.settle(ref, "SUCCESS")
 		}
 	})
-	return ref, nil
 }
 
 // queryRefund answers a refund.

@@ -15,10 +15,6 @@ import (
 // serves the trade bill of v3/bill/tradebill. Refusals are result_code
 // FAIL with WeChat Pay's err_code, as APIv2 answers them.
 
-// v2RefundSettleDelay is how long, in simulation time, an APIv2 refund
-// stays PROCESSING before it settles SUCCESS.
-const v2RefundSettleDelay = 5 * time.Second
-
 // v2Time writes t as APIv2 does (time_end): yyyyMMddHHmmss in +08:00.
 func v2Time(t time.Time) string { return t.In(cst).Format("20060102150405") }
 
@@ -157,7 +153,7 @@ func (s *Simulator) orderQueryV2(p map[string]string) map[string]string {
 }
 
 // refundV2 asks for a refund of a paid order: PROCESSING, settled SUCCESS
-// v2RefundSettleDelay later. The same out_refund_no with the same amount
+// RefundSettleDelay later. The same out_refund_no with the same amount
 // answers the refund again; with another amount it is REFUND_FEE_MISMATCH.
 func (s *Simulator) refundV2(p map[string]string) map[string]string {
 	if n := v2Missing(p, "appid", "mch_id", "out_refund_no", "total_fee", "refund_fee"); n != "" {
@@ -193,13 +189,7 @@ func (s *Simulator) refundV2(p map[string]string) map[string]string {
 	if total != o.Total {
 		return v2Fail("PARAM_ERROR", "total_fee "+p["total_fee"]+" is not the order's total "+strconv.FormatInt(o.Total, 10))
 	}
-	left := o.Total
-	for _, other := range s.refunds {
-		if other.OutTradeNo == o.OutTradeNo && (other.Status == "SUCCESS" || other.Status == "PROCESSING") {
-			left -= other.Refund
-		}
-	}
-	if amount > left {
+	if left := s.refundable(o); amount > left {
 		return v2Fail("NOTENOUGH", "订单可退金额不足: "+p["refund_fee"]+" asked, "+strconv.FormatInt(left, 10)+" left to refund")
 	}
 	now := s.now()
@@ -210,27 +200,8 @@ func (s *Simulator) refundV2(p map[string]string) map[string]string {
 		// APIv2 refund notifications (XML, req_info encrypted) are not
 		// simulated: no notify_url, no APIv3 notification either.
 	}
-	s.refunds[r.OutRefundNo] = r
-	s.refByID[r.RefundID] = r
-	s.schedule(now.Add(v2RefundSettleDelay), func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		s.settleRefundV2(r)
-	})
+	s.open(r)
 	return s.refundAnswerV2(o, r)
-}
-
-// settleRefundV2 settles the PROCESSING APIv2 refund r as SUCCESS now; the
-// caller holds s.mu.
-func (s *Simulator) settleRefundV2(r *Refund) {
-	if r.Status != "PROCESSING" {
-		return
-	}
-	r.Status, r.Finished = "SUCCESS", s.now()
-	if o := s.orders[r.OutTradeNo]; o != nil {
-		o.Refunded += r.Refund
-		o.State, o.StateDesc = "REFUND", "转入退款"
-	}
 }
 
 // refundAnswerV2 is what secapi/pay/refund answers for r; the caller holds
