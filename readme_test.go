@@ -73,6 +73,7 @@ var readmeImports = map[string]string{
 	"context": "context", "errors": "errors", "fmt": "fmt", "io": "io", "log": "log",
 	"slog": "log/slog", "http": "net/http", "url": "net/url", "os": "os", "time": "time",
 	"rsa": "crypto/rsa", "tls": "crypto/tls", "json": "encoding/json", "testing": "testing",
+	"bytes": "bytes", "httptest": "net/http/httptest", "filepath": "path/filepath",
 	"wechatpay":     "github.com/wechatpay-chain/wechatpay",
 	"catalog":       "github.com/wechatpay-chain/wechatpay/catalog",
 	"certificates":  "github.com/wechatpay-chain/wechatpay/certificates",
@@ -320,4 +321,26 @@ func TestREADMEEndpointExample(t *testing.T) {
 	_, err := newBuilder(t, srv, nil).Endpoint(m[1])
 	require.Error(t, err)
 	assert.Equal(t, shown, err.Error())
+}
+
+// TestREADMECheckoutIsThisTest: the README's checkout test under "Testing
+// your integration" is wechatpaytest's TestCheckout word for word, so the
+// test users copy is one that runs and passes in CI.
+func TestREADMECheckoutIsThisTest(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile("wechatpaytest/checkout_test.go")
+	require.NoError(t, err)
+	start := strings.Index(string(src), "func TestCheckout(")
+	require.GreaterOrEqual(t, start, 0, "wechatpaytest/checkout_test.go has no TestCheckout")
+	end := strings.Index(string(src[start:]), "\n}\n")
+	require.Greater(t, end, 0)
+	fn := string(src[start : start+end+2])
+	var found bool
+	for _, blk := range readmeGoBlocks(t) {
+		if strings.Contains(blk.code, "func TestCheckout(") {
+			found = true
+			assert.Equal(t, fn, blk.code, "README.md line %d: the checkout test differs from wechatpaytest/checkout_test.go", blk.line)
+		}
+	}
+	assert.True(t, found, "README.md has no block with func TestCheckout")
 }
