@@ -24,4 +24,15 @@
 // bytes on the wire; its tests compare the tables with the client's. It can
 // misbehave on demand (SetFault) and serve under a base path such as /hk/
 // (WithBasePath).
+//
+// NewSimulator is a Server that remembers, for testing an integration
+// rather than one request: orders placed through it are paid or declined
+// by a simulated payer (Pay, Decline), queried, closed and expire; refunds
+// settle; papay contracts are signed and terminated; every change WeChat
+// Pay notifies goes to the notify_url given, encrypted and signed, retried
+// on WeChat Pay's schedule (RetrySchedule) and recorded; the day's bills
+// hold what happened; APIv2 micropay, orderquery, refund and downloadbill
+// work on the same state. With WithVirtualClock, Advance moves time, so a
+// day of retries runs in milliseconds. Its Dashboard is what the wechatpay
+// command's sandbox serves in the browser.
 package wechatpaytest
