@@ -326,42 +326,43 @@ func (d *dashboard) orderAction(w http.ResponseWriter, r *http.Request) {
 
 func (d *dashboard) refundAction(w http.ResponseWriter, r *http.Request) {
 	no := r.PathValue("no")
-	var do func(string) error
-	var done string
-	switch r.PathValue("action") {
-	case "complete":
-		do, done = d.complete, "Refund "+no+" completed."
-	case "abnormal":
-		do, done = d.abnormal, "Refund "+no+" made abnormal."
-	default:
-		d.fail(w, http.StatusNotFound, "Not found", "%q is not something done to a refund: expected complete or abnormal.", r.PathValue("action"))
-		return
-	}
-	if _, ok := d.s.Refund(no); !ok {
-		d.notFound(w, "refund", "out_refund_no", no)
-		return
-	}
-	d.redirect(w, r, "/", d.act(done, func() error { return do(no) }), "#refunds")
+	d.objectAction(w, r, "refund", "out_refund_no", no, "#refunds", func() bool { _, ok := d.s.Refund(no); return ok },
+		[]action{{"complete", d.complete, "completed"}, {"abnormal", d.abnormal, "made abnormal"}})
 }
 
 func (d *dashboard) contractAction(w http.ResponseWriter, r *http.Request) {
 	code := r.PathValue("code")
-	var do func(string) error
-	var done string
-	switch r.PathValue("action") {
-	case "sign":
-		do, done = d.sign, "Contract "+code+" signed."
-	case "terminate":
-		do, done = d.terminate, "Contract "+code+" terminated."
-	default:
-		d.fail(w, http.StatusNotFound, "Not found", "%q is not something done to a contract: expected sign or terminate.", r.PathValue("action"))
+	d.objectAction(w, r, "contract", "out_contract_code", code, "#contracts", func() bool { _, ok := d.s.Contract(code); return ok },
+		[]action{{"sign", d.sign, "signed"}, {"terminate", d.terminate, "terminated"}})
+}
+
+// action is something a dashboard button does to a refund or a contract:
+// its name in the path, what it does, and the words that report it done.
+type action struct {
+	name string
+	do   func(string) error
+	done string
+}
+
+// objectAction runs the action r's path names on the object kind whose
+// key is id, then returns to the overview at anchor with what happened.
+func (d *dashboard) objectAction(w http.ResponseWriter, r *http.Request, kind, key, id, anchor string, exists func() bool, actions []action) {
+	i := slices.IndexFunc(actions, func(a action) bool { return a.name == r.PathValue("action") })
+	if i < 0 {
+		names := make([]string, len(actions))
+		for j, a := range actions {
+			names[j] = a.name
+		}
+		d.fail(w, http.StatusNotFound, "Not found", "%q is not something done to a %s: expected %s.", r.PathValue("action"), kind, strings.Join(names, " or "))
 		return
 	}
-	if _, ok := d.s.Contract(code); !ok {
-		d.notFound(w, "contract", "out_contract_code", code)
+	if !exists() {
+		d.notFound(w, kind, key, id)
 		return
 	}
-	d.redirect(w, r, "/", d.act(done, func() error { return do(code) }), "#contracts")
+	a := actions[i]
+	done := strings.ToUpper(kind[:1]) + kind[1:] + " " + id + " " + a.done + "."
+	d.redirect(w, r, "/", d.act(done, func() error { return a.do(id) }), anchor)
 }
 
 // notificationPage is the data of notification.html.

@@ -133,6 +133,16 @@ func (s *Simulator) orderV2(o *Order) map[string]string {
 	return answer
 }
 
+// orderV2For is the order an APIv2 request names, by transaction_id when
+// it gives one, else by out_trade_no; nil when there is none. The caller
+// holds s.mu.
+func (s *Simulator) orderV2For(p map[string]string) *Order {
+	if id := p["transaction_id"]; id != "" {
+		return s.txByID[id]
+	}
+	return s.orders[p["out_trade_no"]]
+}
+
 // orderQueryV2 answers any order of the simulation, placed through APIv2
 // or APIv3, by transaction_id or out_trade_no.
 func (s *Simulator) orderQueryV2(p map[string]string) map[string]string {
@@ -141,10 +151,7 @@ func (s *Simulator) orderQueryV2(p map[string]string) map[string]string {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o := s.txByID[p["transaction_id"]]
-	if p["transaction_id"] == "" {
-		o = s.orders[p["out_trade_no"]]
-	}
+	o := s.orderV2For(p)
 	if o == nil {
 		return v2Fail("ORDERNOTEXIST", "此交易订单号不存在")
 	}
@@ -169,10 +176,7 @@ func (s *Simulator) refundV2(p map[string]string) map[string]string {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o := s.txByID[p["transaction_id"]]
-	if p["transaction_id"] == "" {
-		o = s.orders[p["out_trade_no"]]
-	}
+	o := s.orderV2For(p)
 	if o == nil {
 		return v2Fail("ORDERNOTEXIST", "订单不存在")
 	}
