@@ -142,7 +142,7 @@ func TestDashboardOverview(t *testing.T) {
 	}
 	n := dt.sim.notify(notifyURL, "TRANSACTION.SUCCESS", "transaction", "支付成功", map[string]string{"out_trade_no": "T-paid"})
 	dt.sim.mu.Unlock()
-	dt.sim.runDue()
+	dt.sim.waitIdle()
 
 	page := dt.get(t, "/")
 	for _, want := range []string{
@@ -220,7 +220,7 @@ func TestDashboardPayPage(t *testing.T) {
 		o.State, o.Paid, o.TransactionID = "SUCCESS", dt.sim.now(), "4200000001202603140000000042"
 		dt.sim.notify(o.NotifyURL, "TRANSACTION.SUCCESS", "transaction", "支付成功", map[string]string{"out_trade_no": no})
 		dt.sim.mu.Unlock()
-		dt.sim.runDue()
+		dt.sim.waitIdle()
 		return nil
 	}
 	dt.d.decline = func(no string) error {
@@ -354,7 +354,7 @@ func TestDashboardNotification(t *testing.T) {
 	dt.sim.mu.Lock()
 	n := dt.sim.notify(notifyURL, "REFUND.SUCCESS", "refund", "退款成功", map[string]any{"out_refund_no": "R1", "amount": map[string]int{"refund": 1}})
 	dt.sim.mu.Unlock()
-	dt.sim.runDue()
+	dt.sim.waitIdle()
 
 	page := dt.get(t, "/sandbox/notifications/"+n.ID)
 	for _, want := range []string{

@@ -1,6 +1,7 @@
 package wechatpaytest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -30,19 +31,24 @@ import (
 type Simulator struct {
 	*Server
 
-	mu       sync.Mutex
-	clock    simClock
-	seq      int64
-	orders   map[string]*Order    // by out_trade_no
-	txByID   map[string]*Order    // by transaction_id
-	refunds  map[string]*Refund   // by out_refund_no
-	refByID  map[string]*Refund   // by refund_id
-	contract map[string]*Contract // by contract_id
-	byCode   map[string]*Contract // by out_contract_code
-	notes    []*Notification      // in the order they were made
-	events   []event              // sorted by (at, seq)
-	client   *http.Client         // delivers notifications
-	closed   bool
+	mu        sync.Mutex
+	clock     simClock
+	seq       int64
+	orders    map[string]*Order    // by out_trade_no
+	txByID    map[string]*Order    // by transaction_id
+	refunds   map[string]*Refund   // by out_refund_no
+	refByID   map[string]*Refund   // by refund_id
+	contract  map[string]*Contract // by contract_id
+	byCode    map[string]*Contract // by out_contract_code
+	notes     []*Notification      // in the order they were made
+	events    []event              // sorted by (at, seq)
+	client    *http.Client         // delivers notifications
+	ownClient bool                 // client is the Simulator's own: Close closes its connections
+	closed    bool
+	inflight  int             // delivery attempts under way
+	idle      *sync.Cond      // on mu: inflight fell to 0
+	ctx       context.Context // cancelled by Close: attempts under way give up
+	cancel    context.CancelFunc
 
 	runMu   sync.Mutex    // one runner of due events at a time
 	wake    chan struct{} // a new event was scheduled (machine clock)
@@ -133,8 +139,13 @@ func NewSimulator(opts ...Option) *Simulator {
 		stopped:  make(chan struct{}),
 	}
 	if sim.client == nil {
-		sim.client = &http.Client{Timeout: notifyTimeout, Transport: &http.Transport{Proxy: nil}}
+		// WeChat Pay follows no redirect: a 3xx is a failed delivery.
+		sim.client = &http.Client{Timeout: notifyTimeout, Transport: &http.Transport{Proxy: nil},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		sim.ownClient = true
 	}
+	sim.idle = sync.NewCond(&sim.mu)
+	sim.ctx, sim.cancel = context.WithCancel(context.Background())
 	sim.clock = simClock{virtual: srv.sim.virtual, at: srv.sim.start}
 	sim.routePayments()
 	sim.routeRefunds()
@@ -150,26 +161,45 @@ func NewSimulator(opts ...Option) *Simulator {
 }
 
 // errSimNotRunning is the answer of a Simulator that NewSimulator did not
-// start (a nil pointer, or a Simulator{} literal).
+// start (a nil pointer, or a Simulator{} literal), or that was closed.
 var errSimNotRunning = errors.New("wechatpaytest: the Simulator is not running: create it with NewSimulator")
 
-// live reports whether NewSimulator started s; the methods of one it did
-// not start do nothing, report nothing or return errSimNotRunning.
-func (s *Simulator) live() bool { return s != nil && s.orders != nil && s.Server.running() }
+// live reports whether NewSimulator started s and Close has not stopped
+// it; the methods of one that is not live do nothing, report nothing or
+// return errSimNotRunning.
+func (s *Simulator) live() bool {
+	if s == nil || s.orders == nil || !s.Server.running() {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.closed
+}
 
-// Close stops the simulation (no more notifications are sent) and the
-// server. It is safe to call more than once.
+// Close stops the simulation: attempts to deliver a notification under way
+// give up, no more are made, and the server closes. It is safe to call
+// more than once.
 func (s *Simulator) Close() {
-	if !s.live() {
+	if s == nil || s.orders == nil || !s.Server.running() {
 		return
 	}
 	s.mu.Lock()
 	already := s.closed
 	s.closed = true
 	s.mu.Unlock()
-	if !already {
-		close(s.stop)
-		<-s.stopped
+	if already {
+		return
+	}
+	s.cancel()
+	close(s.stop)
+	<-s.stopped
+	s.mu.Lock()
+	for s.inflight > 0 {
+		s.idle.Wait()
+	}
+	s.mu.Unlock()
+	if s.ownClient {
+		s.client.CloseIdleConnections()
 	}
 	s.Server.Close()
 }
@@ -189,7 +219,8 @@ func (s *Simulator) now() time.Time { return s.clock.now().In(cst) }
 
 // Advance moves the simulation's clock forward by d and does, in order and
 // each at its own time, what falls due meanwhile: notification attempts,
-// refunds settling. It returns once they are done.
+// refunds settling. It returns once they are done. A notify handler must
+// not call it: it waits for the delivery the handler is answering.
 func (s *Simulator) Advance(d time.Duration) {
 	if !s.live() {
 		return
@@ -198,20 +229,28 @@ func (s *Simulator) Advance(d time.Duration) {
 	s.runMu.Lock()
 	defer s.runMu.Unlock()
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.settled()
 	target := s.clock.now().Add(d)
-	s.mu.Unlock()
-	for {
-		s.mu.Lock()
-		if len(s.events) == 0 || s.events[0].at.After(target) || s.closed {
-			s.clock.set(target)
-			s.mu.Unlock()
-			return
-		}
+	for len(s.events) > 0 && !s.events[0].at.After(target) && !s.closed {
 		ev := s.events[0]
 		s.events = s.events[1:]
 		s.clock.set(ev.at)
 		s.mu.Unlock()
 		ev.run()
+		s.mu.Lock()
+		// The attempts it started end before time moves on: a failed one
+		// schedules the next on the schedule.
+		s.settled()
+	}
+	s.clock.set(target)
+}
+
+// settled waits until no delivery attempt is under way; the caller holds
+// s.mu, which the wait releases meanwhile.
+func (s *Simulator) settled() {
+	for s.inflight > 0 {
+		s.idle.Wait()
 	}
 }
 
@@ -232,9 +271,8 @@ func (s *Simulator) schedule(at time.Time, fn func()) {
 	}
 }
 
-// runDue does what is due now, in order, and returns when it is done: the
-// actions of the simulated payer and of the dashboard call it, so that the
-// first notification attempt has been made when they return.
+// runDue does what is due now on the machine's clock, in order. Attempts
+// it starts run on their own: a slow receiver delays no other.
 func (s *Simulator) runDue() {
 	s.runMu.Lock()
 	defer s.runMu.Unlock()

@@ -398,8 +398,8 @@ func (s *Simulator) fundFlowBillFor(date, account string) ([]byte, error) {
 // that NewSimulator did not make (nil, or a Simulator{} literal), which
 // has no state to act on; nil for one it made.
 func notRunning(s *Simulator) error {
-	if s == nil || s.byCode == nil {
-		return errors.New("wechatpaytest: the Simulator is not running: create it with NewSimulator")
+	if !s.live() {
+		return errSimNotRunning
 	}
 	return nil
 }

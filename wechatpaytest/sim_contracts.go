@@ -261,6 +261,7 @@ func (s *Simulator) SignContract(outContractCode string) error {
 		return err
 	}
 	s.mu.Lock()
+	mark := len(s.notes)
 	c, ok := s.byCode[outContractCode]
 	var err error
 	switch {
@@ -278,10 +279,9 @@ func (s *Simulator) SignContract(outContractCode string) error {
 		s.contract[c.ContractID] = c
 		s.notify(c.NotifyURL, "PAPAY.SIGN", "papay", "签约成功", contractResource(c, c.Signed))
 	}
+	made := s.since(mark)
 	s.mu.Unlock()
-	if err == nil {
-		s.runDue()
-	}
+	awaitFirst(made)
 	return err
 }
 
@@ -297,6 +297,7 @@ func (s *Simulator) TerminateContract(outContractCode string) error {
 		return err
 	}
 	s.mu.Lock()
+	mark := len(s.notes)
 	c, ok := s.byCode[outContractCode]
 	var err error
 	if !ok {
@@ -304,9 +305,8 @@ func (s *Simulator) TerminateContract(outContractCode string) error {
 	} else {
 		err = s.terminate(c, "USER", "")
 	}
+	made := s.since(mark)
 	s.mu.Unlock()
-	if err == nil {
-		s.runDue()
-	}
+	awaitFirst(made)
 	return err
 }

@@ -30,7 +30,7 @@ func TestRetryScheduleVirtual(t *testing.T) {
 	sim.mu.Lock()
 	n := sim.notify(rcv.URL, "TRANSACTION.SUCCESS", "transaction", "支付成功", map[string]string{"out_trade_no": "T1"})
 	sim.mu.Unlock()
-	sim.runDue()
+	sim.waitIdle()
 	sim.Advance(48 * time.Hour)
 
 	got := sim.Notifications()
@@ -73,7 +73,7 @@ func TestRetryStopsWhenAccepted(t *testing.T) {
 	sim.mu.Lock()
 	n := sim.notify(rcv.URL, "REFUND.SUCCESS", "refund", "退款成功", map[string]string{"out_refund_no": "R1"})
 	sim.mu.Unlock()
-	sim.runDue()
+	sim.waitIdle()
 	sim.Advance(14 * time.Second)
 	require.Len(t, sim.Notifications()[0].Deliveries, 1)
 	sim.Advance(time.Hour)
@@ -94,4 +94,12 @@ func TestRetryStopsWhenAccepted(t *testing.T) {
 	var se *SimError
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, "RESOURCE_NOT_EXISTS", se.Code)
+}
+
+// waitIdle waits until no delivery attempt is under way: the first
+// attempt of a notification made by s.notify runs on its own goroutine.
+func (s *Simulator) waitIdle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.settled()
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/wechatpay-chain/wechatpay/aesgcm"
@@ -50,10 +51,46 @@ func (s *Simulator) notify(url, eventType, originalType, summary string, resourc
 	if err != nil {
 		panic(fmt.Sprintf("wechatpaytest: encrypting a notification: %v", err)) // a 32-byte key cannot fail
 	}
+	n.first = make(chan struct{})
 	s.notes = append(s.notes, n)
 	n.Next = now
-	s.schedule(now, func() { s.attempt(n, false) })
+	s.launch(n)
 	return n
+}
+
+// launch starts an attempt to deliver n on its own goroutine, as WeChat
+// Pay delivers each notification independently of the others; the caller
+// holds s.mu.
+func (s *Simulator) launch(n *Notification) {
+	if s.closed {
+		return
+	}
+	s.inflight++
+	go func() {
+		defer func() {
+			s.mu.Lock()
+			s.inflight--
+			if s.inflight == 0 {
+				s.idle.Broadcast()
+			}
+			s.mu.Unlock()
+		}()
+		s.attempt(n, false)
+	}()
+}
+
+// since returns the notifications made after the first mark ones; an
+// action notes len(s.notes) when it starts, then waits for the first
+// attempt of each it made (awaitFirst). The caller holds s.mu.
+func (s *Simulator) since(mark int) []*Notification { return slices.Clone(s.notes[mark:]) }
+
+// awaitFirst waits until the first attempt to deliver each of ns is done:
+// the simulated payer's and the dashboard's actions return then, so that
+// a test sees the notification delivered when Pay returns.
+func awaitFirst(ns []*Notification) {
+	for _, n := range ns {
+		<-n.first
+	}
 }
 
 // encryptedBody is a notification's JSON body as WeChat Pay sends it: the
@@ -76,29 +113,32 @@ func encryptedBody(apiv3Key, id, created, eventType, originalType, summary strin
 // attempt delivers n once, records the delivery and, for a scheduled
 // attempt that failed, schedules the next on RetrySchedule. It runs
 // without s.mu: the receiver may call the simulation back.
-func (s *Simulator) attempt(n *Notification, manual bool) {
+func (s *Simulator) attempt(n *Notification, manual bool) Delivery {
 	s.mu.Lock()
 	if !manual && n.Delivered {
 		s.mu.Unlock()
-		return
+		return Delivery{}
 	}
-	number := len(n.Deliveries) + 1
 	body := n.body
 	s.mu.Unlock()
 
 	d := s.post(n.URL, body)
-	d.Attempt, d.Manual = number, manual
+	d.Manual = manual
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d.At = s.now()
+	d.Attempt = len(n.Deliveries) + 1
 	n.Deliveries = append(n.Deliveries, d)
+	if d.Attempt == 1 {
+		close(n.first)
+	}
 	if d.OK() {
 		n.Delivered, n.Next = true, time.Time{}
-		return
+		return d
 	}
 	if manual {
-		return
+		return d
 	}
 	scheduled := 0
 	for _, past := range n.Deliveries {
@@ -106,12 +146,17 @@ func (s *Simulator) attempt(n *Notification, manual bool) {
 			scheduled++
 		}
 	}
-	if scheduled > len(RetrySchedule) {
+	if scheduled > len(RetrySchedule) || s.closed {
 		n.Next = time.Time{}
-		return
+		return d
 	}
 	n.Next = d.At.Add(RetrySchedule[scheduled-1])
-	s.schedule(n.Next, func() { s.attempt(n, false) })
+	s.schedule(n.Next, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.launch(n)
+	})
+	return d
 }
 
 // post sends a notification body to url, signed now (with the machine's
@@ -120,7 +165,7 @@ func (s *Simulator) post(url string, body []byte) Delivery {
 	h := http.Header{"Content-Type": {"application/json"}, "User-Agent": {"Mozilla/4.0"}}
 	key, serial := s.signingKey("")
 	body = s.sign(h, body, body, key, serial, NoFault)
-	ctx, cancel := context.WithTimeout(context.Background(), notifyTimeout)
+	ctx, cancel := context.WithTimeout(s.ctx, notifyTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
@@ -154,8 +199,5 @@ func (s *Simulator) Redeliver(id string) (Delivery, error) {
 	if n == nil {
 		return Delivery{}, refuse(http.StatusNotFound, "RESOURCE_NOT_EXISTS", "no notification %q", id)
 	}
-	s.attempt(n, true)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return n.Deliveries[len(n.Deliveries)-1], nil
+	return s.attempt(n, true), nil
 }

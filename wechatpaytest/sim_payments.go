@@ -469,6 +469,7 @@ func (s *Simulator) Pay(outTradeNo string) error {
 		return errSimNotRunning
 	}
 	s.mu.Lock()
+	mark := len(s.notes)
 	o, err := s.payable(outTradeNo)
 	if err != nil {
 		s.mu.Unlock()
@@ -481,8 +482,9 @@ func (s *Simulator) Pay(outTradeNo string) error {
 		o.OpenID = SimPayerOpenID
 	}
 	s.notify(o.NotifyURL, "TRANSACTION.SUCCESS", "transaction", "支付成功", transactionJSON(o))
+	made := s.since(mark)
 	s.mu.Unlock()
-	s.runDue()
+	awaitFirst(made)
 	return nil
 }
 

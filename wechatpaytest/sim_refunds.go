@@ -283,6 +283,7 @@ func (s *Simulator) settleNow(outRefundNo, status string) error {
 		return errSimNotRunning
 	}
 	s.mu.Lock()
+	mark := len(s.notes)
 	ref, ok := s.refunds[outRefundNo]
 	switch {
 	case !ok:
@@ -293,8 +294,9 @@ func (s *Simulator) settleNow(outRefundNo, status string) error {
 		return refuse(http.StatusBadRequest, "INVALID_REQUEST", "refund %s is %s: only a PROCESSING refund settles", outRefundNo, ref.Status)
 	}
 	s.settle(ref, status)
+	made := s.since(mark)
 	s.mu.Unlock()
-	s.runDue()
+	awaitFirst(made)
 	return nil
 }
 
