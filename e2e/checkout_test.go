@@ -11,7 +11,11 @@
 // chromium package), else chromium, chromium-browser or google-chrome on
 // PATH. Without one it skips and says why, unless CI is set (as .ci/run
 // sets it): then it fails. It saves screenshots of the pay page and of
-// the dashboard in screenshots/.
+// the dashboard in $E2E_SCREENSHOTS, else in wechatpay-e2e-screenshots
+// under the system's temporary folder; with -update it refreshes the
+// committed ones in screenshots/:
+//
+//	cd e2e && go test ./... -update
 package e2e
 
 import (
@@ -19,6 +23,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"flag"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -44,9 +49,21 @@ const (
 	stepBound = 30 * time.Second // one browser action, or the notification
 )
 
-// screenshots is where the test saves its screenshots, committed as the
-// record of what the dashboard looks like.
-const screenshots = "screenshots"
+// update makes the test refresh the committed screenshots (screenshots/,
+// the record of what the dashboard looks like) rather than leave the
+// working tree changed by every run.
+var update = flag.Bool("update", false, "save the screenshots in screenshots/, the committed ones")
+
+// screenshotDir is where the test saves its screenshots.
+func screenshotDir() string {
+	switch {
+	case *update:
+		return "screenshots"
+	case os.Getenv("E2E_SCREENSHOTS") != "":
+		return os.Getenv("E2E_SCREENSHOTS")
+	}
+	return filepath.Join(os.TempDir(), "wechatpay-e2e-screenshots")
+}
 
 // TestCheckoutInBrowser: a merchant places a native order with the library
 // against `wechatpay sandbox`; a payer opens its pay page in Chromium,
@@ -245,15 +262,16 @@ func waitForState(t *testing.T, browser context.Context, want string) {
 	}
 }
 
-// screenshot saves a full-page PNG of what the browser shows in
-// screenshots/name.
+// screenshot saves a full-page PNG of what the browser shows as name in
+// screenshotDir.
 func screenshot(t *testing.T, browser context.Context, name string) {
 	t.Helper()
 	png, err := run(browser, chromedp.FullScreenshot(100)) // quality 100 is PNG; below, JPEG
 	require.NoError(t, err, "taking the screenshot %s", name)
 	require.True(t, bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")), "the screenshot %s is not a PNG", name)
-	require.NoError(t, os.MkdirAll(screenshots, 0o755))
-	file := filepath.Join(screenshots, name)
+	dir := screenshotDir()
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	file := filepath.Join(dir, name)
 	require.NoError(t, os.WriteFile(file, png, 0o644))
 	t.Logf("saved %s", file)
 }
