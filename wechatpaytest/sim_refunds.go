@@ -29,8 +29,8 @@ import (
 // refund as it is now.
 
 // RefundSettleDelay is how long, in simulation time, a PROCESSING refund
-// takes to settle SUCCESS on its own. Change it before starting a
-// Simulator, not while one runs.
+// takes to settle SUCCESS on its own, unless CompleteRefund or FailRefund
+// settles it before.
 const RefundSettleDelay = 5 * time.Second
 
 // outRefundNoPattern is what WeChat Pay accepts as out_refund_no.

@@ -83,6 +83,9 @@ func sandboxCommand(ctx context.Context, e env, args []string) int {
 		return fail(err)
 	}
 	defer front.stop()
+	// Closing the simulation first cuts short the deliveries that dashboard
+	// requests wait for, so that front.stop does not wait for them.
+	defer sim.Close()
 	files, err := writeSandboxFiles(srv, *dir)
 	if err != nil {
 		return fail(err)
@@ -306,11 +309,13 @@ func listenFront(addr string, srv *wechatpaytest.Server, dashboard http.Handler,
 	return f, nil
 }
 
-// isDashboard reports whether path is the dashboard's: / and /sandbox/...
-// WeChat Pay serves nothing there (its paths start with /v3/, /pay/,
-// /secapi/, ...), so the fake loses nothing.
+// isDashboard reports whether path is the dashboard's: / and /sandbox/...,
+// and /favicon.ico, which browsers ask for (the dashboard answers 404)
+// and which would otherwise be logged as a refused APIv2 call. WeChat Pay
+// serves nothing there (its paths start with /v3/, /pay/, /secapi/, ...),
+// so the fake loses nothing.
 func isDashboard(path string) bool {
-	return path == "/" || strings.HasPrefix(path, "/sandbox/")
+	return path == "/" || path == "/sandbox" || path == "/favicon.ico" || strings.HasPrefix(path, "/sandbox/")
 }
 
 // logRequest prints a request's line: method, path, status, and why the

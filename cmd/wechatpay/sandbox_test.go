@@ -221,6 +221,8 @@ func TestSandboxDashboard(t *testing.T) {
 		{"POST", "sandbox/orders/NO-SUCH-ORDER-7f3a", http.StatusNotFound, "text/html; charset=utf-8",
 			`The simulation has no order with out_trade_no &#34;NO-SUCH-ORDER-7f3a&#34;.`},
 		{"PUT", "", http.StatusMethodNotAllowed, "text/html; charset=utf-8", "<h1>405 Method not allowed</h1>"},
+		// Browsers ask for it: the dashboard's 404, not a refused APIv2 call.
+		{"GET", "favicon.ico", http.StatusNotFound, "text/html; charset=utf-8", "<h1>404 Not found</h1>"},
 		// Not the dashboard's: the fake's, which refuses an unsigned request.
 		{"GET", "v3/pay/transactions/out-trade-no/X", http.StatusUnauthorized, "application/json; charset=utf-8", `"code":"SIGN_ERROR"`},
 	}
@@ -245,6 +247,7 @@ func TestSandboxDashboard(t *testing.T) {
 		"dashboard: GET /sandbox/orders/NO-SUCH-ORDER-7f3a 404\n"+
 		"dashboard: POST /sandbox/orders/NO-SUCH-ORDER-7f3a 404\n"+
 		"dashboard: PUT / 405\n"+
+		"dashboard: GET /favicon.ico 404\n"+
 		"GET /v3/pay/transactions/out-trade-no/X 401 refused: the Authorization header does not start with WECHATPAY2-SHA256-RSA2048\n", log)
 	assert.Empty(t, sb.stderr.String())
 }
