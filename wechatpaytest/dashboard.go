@@ -65,7 +65,11 @@ func (d *dashboard) handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, http.StatusNotFound, "Not found", "Nothing here at %s: the dashboard is at /.", r.URL.Path)
 	})
-	return http.NewCrossOriginProtection().Handler(mux)
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d.fail(w, http.StatusForbidden, "Forbidden", "A form from another site cannot act on the sandbox: open the dashboard at / and use its buttons.")
+	}))
+	return cop.Handler(mux)
 }
 
 //go:embed dashboard/*.html

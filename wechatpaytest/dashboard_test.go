@@ -472,8 +472,9 @@ func TestDashboardMethods(t *testing.T) {
 		assert.Contains(t, string(body), "<h1>405 Method not allowed</h1>")
 	}
 
-	status, _, _, _ := dt.do(t, http.MethodPost, "/sandbox/orders/T1", url.Values{"action": {"pay"}}, "Sec-Fetch-Site", "cross-site")
+	status, _, _, page := dt.do(t, http.MethodPost, "/sandbox/orders/T1", url.Values{"action": {"pay"}}, "Sec-Fetch-Site", "cross-site")
 	assert.Equal(t, http.StatusForbidden, status)
+	assert.Contains(t, page, "A form from another site cannot act on the sandbox", "the refusal is the dashboard's page")
 	status, _, _, _ = dt.do(t, http.MethodPost, "/sandbox/orders/T1", url.Values{"action": {"pay"}}, "Origin", "https://elsewhere.example")
 	assert.Equal(t, http.StatusForbidden, status)
 }
