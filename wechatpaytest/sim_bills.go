@@ -55,18 +55,21 @@ func billYuan(fen int64) string {
 	return fmt.Sprintf("%s%d.%02d", sign, fen/100, fen%100)
 }
 
-// billFee is the fee on fen (negative for a refund) in units of 0.00001
-// yuan: 0.60% of an amount of fen is fen*6 such units.
-func billFee(fen int64) int64 { return fen * 6 }
-
-// billFeeYuan writes a fee in units of 0.00001 yuan with five decimals.
-func billFeeYuan(units int64) string {
-	sign := ""
-	if units < 0 {
-		sign, units = "-", -units
+// billFee is the fee on fen in fen: 0.60% of it rounded half up to the
+// fen, as WeChat Pay charges it (1 fen pays 0.00, 199 fen 0.01). A refund
+// gives back the fee of the amount refunded, rounded the same way: the
+// caller negates it. fen*6 cannot overflow for any amount WeChat Pay
+// takes (at most 2147483647 fen).
+func billFee(fen int64) int64 {
+	if fen < 0 {
+		return -billFee(-fen)
 	}
-	return fmt.Sprintf("%s%d.%05d", sign, units/100000, units%100000)
+	return (fen*6 + 500) / 1000
 }
+
+// billFeeYuan writes a fee in fen as bills write fees: yuan with five
+// decimals ("0.01000"), the last three always zero.
+func billFeeYuan(fen int64) string { return billYuan(fen) + "000" }
 
 // billLine writes values as one bill line: each prefixed with a backtick.
 func billLine(b *bytes.Buffer, values ...string) {

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -123,8 +124,8 @@ func TestSimBillReconciliation(t *testing.T) {
 	assert.Equal(t, strings.Split(tradeBillHeader, ","), p.header)
 	require.Len(t, p.rows, 3)
 	want := []struct{ time, outTradeNo, state, settled, refundNo, refund, fee, total string }{
-		{"2026-03-14 10:00:05", "bill-T1", "SUCCESS", "12.34", "0", "0.00", "0.07404", "12.34"},
-		{"2026-03-14 11:30:00", "bill-T2", "SUCCESS", "0.99", "0", "0.00", "0.00594", "0.99"},
+		{"2026-03-14 10:00:05", "bill-T1", "SUCCESS", "12.34", "0", "0.00", "0.07000", "12.34"},
+		{"2026-03-14 11:30:00", "bill-T2", "SUCCESS", "0.99", "0", "0.00", "0.01000", "0.99"},
 		{"2026-03-14 15:00:00", "bill-T1", "REFUND", "0.00", "bill-R1", "5.00", "-0.03000", "0.00"},
 	}
 	for i, w := range want {
@@ -149,7 +150,61 @@ func TestSimBillReconciliation(t *testing.T) {
 	assert.Equal(t, "会员月卡", p.column(t, p.rows[0], "商品名称"))
 
 	assert.Equal(t, strings.Split(tradeBillSummary, ","), p.summaryHeader)
-	assert.Equal(t, []string{"3.0", "13.33", "5.00", "0.00", "0.04998", "13.33", "5.00"}, p.summary)
+	assert.Equal(t, []string{"3.0", "13.33", "5.00", "0.00", "0.05000", "13.33", "5.00"}, p.summary)
+}
+
+// TestSimBillFees: each line's fee is 0.60% of its amount rounded half up
+// to the fen, written with five decimals as WeChat Pay's bills write it; a
+// refund line carries the negative of its refund's fee; the summary's fee
+// is the sum of the lines; the largest amount WeChat Pay takes overflows
+// nothing.
+func TestSimBillFees(t *testing.T) {
+	t.Parallel()
+	s := NewSimulator(WithVirtualClock(internalStart))
+	t.Cleanup(s.Close)
+	at := func(i int) time.Time { return billDay1.Add(time.Duration(i+1) * time.Minute) }
+	want := []struct {
+		total   int64
+		refund  int64 // 0: none
+		fee     string
+		settled string
+		refFee  string
+	}{
+		{1, 0, "0.00000", "0.01", ""},
+		{83, 0, "0.00000", "0.83", ""},                                           // 0.498 fen
+		{84, 0, "0.01000", "0.84", ""},                                           // 0.504 fen
+		{199, 199, "0.01000", "1.99", "-0.01000"},                                // 1.194 fen
+		{250, 83, "0.02000", "2.50", "0.00000"},                                  // 1.5 fen; 83: 0.498 fen
+		{2147483647, 2147483647, "128849.02000", "21474836.47", "-128849.02000"}, // 12884901.882 fen
+	}
+	orders := make([]*Order, len(want))
+	for i, w := range want {
+		orders[i] = seedPaid(t, s, fmt.Sprintf("fee-T%d", i), "fees", w.total, at(i))
+	}
+	for i, w := range want {
+		if w.refund != 0 {
+			seedRefund(t, s, orders[i], fmt.Sprintf("fee-R%d", i), w.refund, at(len(want)+i))
+		}
+	}
+	data, err := s.TradeBill("2026-03-14", "ALL")
+	require.NoError(t, err)
+	p := parseBill(t, data)
+	var got, wantFees []string
+	for _, row := range p.rows {
+		got = append(got, p.column(t, row, "商户订单号")+" "+p.column(t, row, "应结订单金额")+" "+p.column(t, row, "退款金额")+" "+p.column(t, row, "手续费"))
+	}
+	for i, w := range want {
+		wantFees = append(wantFees, fmt.Sprintf("fee-T%d %s 0.00 %s", i, w.settled, w.fee))
+	}
+	for i, w := range want {
+		if w.refund != 0 {
+			wantFees = append(wantFees, fmt.Sprintf("fee-T%d 0.00 %s %s", i, billYuan(w.refund), w.refFee))
+		}
+	}
+	assert.Equal(t, wantFees, got)
+	// Fees: 0+0+1+1+2+12884902 fen on the payments, less 1+0+12884902 on
+	// the refunds.
+	assert.Equal(t, []string{"9.0", "21474842.64", "21474839.29", "0.00", "0.03000", "21474842.64", "21474839.29"}, p.summary)
 }
 
 // TestSimBillGzip: tar_type GZIP serves the bill gzipped, and the hash is
@@ -189,7 +244,7 @@ func TestSimBillTypes(t *testing.T) {
 		states   []string
 		summary  []string
 	}{
-		{"SUCCESS", []string{"SUCCESS", "SUCCESS"}, []string{"2.0", "13.33", "0.00", "0.00", "0.07998", "13.33", "0.00"}},
+		{"SUCCESS", []string{"SUCCESS", "SUCCESS"}, []string{"2.0", "13.33", "0.00", "0.00", "0.08000", "13.33", "0.00"}},
 		{"REFUND", []string{"REFUND"}, []string{"1.0", "0.00", "5.00", "0.00", "-0.03000", "0.00", "5.00"}},
 	}
 	for _, tt := range tests {

@@ -1,10 +1,13 @@
 package wechatpaytest
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"time"
 )
@@ -17,6 +20,13 @@ import (
 // termination to the termination callback address configured with the
 // contract template in the merchant platform; the simulation has no such
 // setting and sends it to the contract's success_notify_url too.
+//
+// A pre-sign is checked as WeChat Pay documents it: out_contract_code 1 to
+// 32 characters of [0-9A-Za-z_-|*@], success_notify_url an http(s) URL as
+// an order's notify_url, expired_time after now. A PENDING contract
+// pre-signed again with the same content (as an order's, see canonical)
+// answers the same; with any field other, or a contract no longer PENDING,
+// it is 400 INVALID_REQUEST.
 
 // contractKinds are the pre-sign forms and what each answers: a sign_url
 // to open (jsapi in WeChat, h5 in a mobile browser, web on a computer) or
@@ -28,6 +38,9 @@ var contractKinds = map[string]string{
 	"app":         "session_id",
 	"miniprogram": "session_id",
 }
+
+// outContractCodePattern is what WeChat Pay accepts as out_contract_code.
+var outContractCodePattern = regexp.MustCompile(`^[0-9A-Za-z_\-|*@]{1,32}$`)
 
 // contractPreSign is the body of a pre-entrust-sign request.
 type contractPreSign struct {
@@ -63,9 +76,13 @@ func (s *Simulator) routeContracts() {
 // answers the same for a pending contract pre-signed with the same
 // out_contract_code.
 func (s *Simulator) preSignContract(kind string, r *http.Request) (map[string]string, error) {
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
 	var req contractPreSign
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		return nil, refuse(http.StatusBadRequest, "PARAM_ERROR", "the body is not JSON: %v", err)
+	if err := decodeBody(body, &req); err != nil {
+		return nil, err
 	}
 	required := []struct{ name, value string }{
 		{"plan_id", string(req.PlanID)},
@@ -92,8 +109,11 @@ func (s *Simulator) preSignContract(kind string, r *http.Request) (map[string]st
 	if err != nil || plan <= 0 {
 		return nil, &badField{"body", "/plan_id", "plan_id is " + string(req.PlanID) + ": expected the template id, a positive integer"}
 	}
-	if len(req.OutContractCode) > 32 {
-		return nil, &badField{"body", "/out_contract_code", "longer than 32 characters"}
+	if !outContractCodePattern.MatchString(req.OutContractCode) {
+		return nil, &badField{"body", "/out_contract_code", fmt.Sprintf("%q is not 1 to 32 characters of [0-9A-Za-z_-|*@]", req.OutContractCode)}
+	}
+	if err := checkURL("/success_notify_url", req.SuccessNotifyURL); err != nil {
+		return nil, err
 	}
 	var expires time.Time
 	if req.ExpiredTime != "" {
@@ -104,12 +124,16 @@ func (s *Simulator) preSignContract(kind string, r *http.Request) (map[string]st
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if now := s.now(); !expires.IsZero() && !expires.After(now) {
+		return nil, &badField{"body", "/expired_time", fmt.Sprintf("%s is not after the current time %s", req.ExpiredTime, wxTime(now))}
+	}
+	content := canonical(body, nil)
 	if c, ok := s.byCode[req.OutContractCode]; ok {
 		if c.State != "PENDING" {
 			return nil, refuse(http.StatusBadRequest, "INVALID_REQUEST", "out_contract_code %s is already used by a %s contract: a new contract needs a new out_contract_code", c.OutContractCode, c.State)
 		}
-		if c.Kind != kind || c.PlanID != plan {
-			return nil, refuse(http.StatusBadRequest, "INVALID_REQUEST", "out_contract_code %s was pre-signed with other content (%s, plan_id %d)", c.OutContractCode, c.Kind, c.PlanID)
+		if c.Kind != kind || !bytes.Equal(c.body, content) {
+			return nil, refuse(http.StatusBadRequest, "INVALID_REQUEST", "out_contract_code %s was pre-signed (%s) with other content; a repeated pre-sign must be identical", c.OutContractCode, c.Kind)
 		}
 		return contractAnswer(c), nil
 	}
@@ -120,7 +144,7 @@ func (s *Simulator) preSignContract(kind string, r *http.Request) (map[string]st
 	c := &Contract{
 		OutContractCode: req.OutContractCode, PlanID: plan, AppID: appID, MchID: s.MchID,
 		OpenID: req.OpenID, UserDisplayName: req.UserDisplayName, NotifyURL: req.SuccessNotifyURL,
-		Kind: kind, State: "PENDING", Created: s.now(), Expires: expires,
+		Kind: kind, State: "PENDING", Created: s.now(), Expires: expires, body: content,
 	}
 	s.byCode[c.OutContractCode] = c
 	return contractAnswer(c), nil
@@ -161,7 +185,8 @@ func contractView(c *Contract) map[string]any {
 // signed (or terminated) contract. The query names the appid (common mode;
 // sub_mchid in institutional mode) and the plan_id, as documented. A
 // contract that is still PENDING does not exist yet for WeChat Pay: it has
-// no contract_id until the user signs.
+// no contract_id until the user signs. A contract of another appid is not
+// found, as an unknown one.
 func (s *Simulator) queryContract(w http.ResponseWriter, r *http.Request) {
 	q := query(r)
 	switch {
@@ -177,7 +202,7 @@ func (s *Simulator) queryContract(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	c, ok := s.byCode[code]
 	switch {
-	case !ok || strconv.FormatInt(c.PlanID, 10) != q.Get("plan_id"):
+	case !ok || strconv.FormatInt(c.PlanID, 10) != q.Get("plan_id") || (q.Get("appid") != "" && q.Get("appid") != c.AppID):
 		Error(w, http.StatusNotFound, "RESOURCE_NOT_EXISTS", "no contract with out_contract_code "+code+" and plan_id "+q.Get("plan_id"))
 	case c.State == "PENDING":
 		Error(w, http.StatusNotFound, "RESOURCE_NOT_EXISTS", "the contract with out_contract_code "+code+" is not signed yet")

@@ -4,13 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tidwall/gjson"
 
 	"github.com/wechatpay-chain/wechatpay"
 	"github.com/wechatpay-chain/wechatpay/wechatpaytest"
@@ -200,6 +203,128 @@ func TestSimContractPreSignValidation(t *testing.T) {
 	body["plan_id"] = "abc"
 	_, err := b.V3().Global().Papay().Contracts().JsapiPreEntrustSign().Post(context.Background(), wechatpay.Options{JSON: body})
 	assert.Equal(t, "PARAM_ERROR", apiErr(t, err).Code, "plan_id is an integer")
+}
+
+// TestSimContractPreSignChecks: a pre-sign's fields are checked as WeChat
+// Pay documents them: out_contract_code 1 to 32 characters of
+// [0-9A-Za-z_-|*@], success_notify_url an http(s) URL without parameters,
+// expired_time after now. Each refusal is 400 PARAM_ERROR naming the field,
+// and opens nothing.
+func TestSimContractPreSignChecks(t *testing.T) {
+	t.Parallel()
+	sim, b := newSimulator(t)
+	for i, tc := range []struct {
+		name   string
+		change func(m map[string]any)
+		field  string // "" when taken
+	}{
+		{"code ..", func(m map[string]any) { m["out_contract_code"] = ".." }, "/out_contract_code"},
+		{"code a/b", func(m map[string]any) { m["out_contract_code"] = "a/b" }, "/out_contract_code"},
+		{"code with spaces", func(m map[string]any) { m["out_contract_code"] = " sp ace" }, "/out_contract_code"},
+		{"code x?y#z", func(m map[string]any) { m["out_contract_code"] = "x?y#z" }, "/out_contract_code"},
+		{"code 合同", func(m map[string]any) { m["out_contract_code"] = "合同" }, "/out_contract_code"},
+		{"code 33 characters", func(m map[string]any) { m["out_contract_code"] = strings.Repeat("c", 33) }, "/out_contract_code"},
+		{"code a number", func(m map[string]any) { m["out_contract_code"] = 12345 }, "/out_contract_code"},
+		{"code every allowed character", func(m map[string]any) { m["out_contract_code"] = "09azAZ_-|*@" }, ""},
+		{"code 32 characters", func(m map[string]any) { m["out_contract_code"] = strings.Repeat("C", 32) }, ""},
+		{"notify not a URL", func(m map[string]any) { m["success_notify_url"] = "shop.example/notify" }, "/success_notify_url"},
+		{"notify ftp", func(m map[string]any) { m["success_notify_url"] = "ftp://shop.example/notify" }, "/success_notify_url"},
+		{"notify with a query", func(m map[string]any) { m["success_notify_url"] = "https://shop.example/notify?c=1" }, "/success_notify_url"},
+		{"expired_time past", func(m map[string]any) { m["expired_time"] = "2026-03-14T09:59:59+08:00" }, "/expired_time"},
+		{"expired_time now", func(m map[string]any) { m["expired_time"] = "2026-03-14T10:00:00+08:00" }, "/expired_time"},
+		{"expired_time a second ahead", func(m map[string]any) { m["expired_time"] = "2026-03-14T02:00:01Z" }, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := preSign(fmt.Sprintf("contract-check-%02d", i), "https://shop.example/notify")
+			tc.change(body)
+			before := len(sim.Contracts())
+			_, err := b.V3().Global().Papay().Contracts().JsapiPreEntrustSign().Post(context.Background(), wechatpay.Options{JSON: body})
+			if tc.field == "" {
+				require.NoError(t, err)
+				_, ok := sim.Contract(body["out_contract_code"].(string))
+				assert.True(t, ok)
+				return
+			}
+			ae := apiErr(t, err)
+			assert.Equal(t, http.StatusBadRequest, ae.StatusCode)
+			assert.Equal(t, "PARAM_ERROR", ae.Code)
+			assert.Equal(t, tc.field, gjson.GetBytes(ae.Detail, "field").String(), "detail %s", ae.Detail)
+			assert.Equal(t, "body", gjson.GetBytes(ae.Detail, "location").String())
+			assert.NotEmpty(t, gjson.GetBytes(ae.Detail, "issue").String())
+			assert.Len(t, sim.Contracts(), before, "a refused pre-sign opens nothing")
+		})
+	}
+}
+
+// TestSimContractPreSignRepeated: a pending contract pre-signed again with
+// the same content answers the same; with any field changed it is
+// INVALID_REQUEST and the contract stays as it was.
+func TestSimContractPreSignRepeated(t *testing.T) {
+	t.Parallel()
+	sim, b := newSimulator(t)
+	const code = "contract-repeated-0001"
+	first, err := b.V3().Global().Papay().Contracts().JsapiPreEntrustSign().Post(context.Background(), wechatpay.Options{JSON: preSign(code, "https://shop.example/notify")})
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name   string
+		change func(m map[string]any)
+		same   bool
+	}{
+		{"the same", func(map[string]any) {}, true},
+		{"return_url omitted", func(m map[string]any) { delete(m, "return_url") }, false},
+		{"appid", func(m map[string]any) { m["appid"] = "wx-other-appid-5d1e" }, false},
+		{"openid", func(m map[string]any) { m["openid"] = "o-other-openid-sentinel-77" }, false},
+		{"user_display_name", func(m map[string]any) { m["user_display_name"] = "李四" }, false},
+		{"success_notify_url", func(m map[string]any) { m["success_notify_url"] = "https://shop.example/other-notify" }, false},
+		{"return_url", func(m map[string]any) { m["return_url"] = "https://shop.example/other-back" }, false},
+		{"expired_time", func(m map[string]any) { m["expired_time"] = "2027-03-15T10:00:00+08:00" }, false},
+		{"plan_id", func(m map[string]any) { m["plan_id"] = 124 }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := preSign(code, "https://shop.example/notify")
+			tc.change(body)
+			again, err := b.V3().Global().Papay().Contracts().JsapiPreEntrustSign().Post(context.Background(), wechatpay.Options{JSON: body})
+			if tc.same {
+				require.NoError(t, err)
+				assert.Equal(t, first.Get("sign_url").String(), again.Get("sign_url").String())
+				return
+			}
+			ae := apiErr(t, err)
+			assert.Equal(t, http.StatusBadRequest, ae.StatusCode)
+			assert.Equal(t, "INVALID_REQUEST", ae.Code, ae.Message)
+		})
+	}
+	c, ok := sim.Contract(code)
+	require.True(t, ok)
+	assert.Equal(t, "wxd678efh567hg6787", c.AppID)
+	assert.Equal(t, "ouFhd5X9s9WteC3eWRjXV3lea123", c.OpenID)
+	assert.Equal(t, "张三", c.UserDisplayName)
+	assert.Equal(t, "https://shop.example/notify", c.NotifyURL)
+	assert.EqualValues(t, 123, c.PlanID)
+}
+
+// TestSimContractQueryAppID: a signed contract queried with an appid other
+// than its own is not found, as an unknown one is.
+func TestSimContractQueryAppID(t *testing.T) {
+	t.Parallel()
+	sim, b := newSimulator(t)
+	const code = "contract-query-appid-01"
+	_, err := b.V3().Global().Papay().Contracts().AppPreEntrustSign().Post(context.Background(), wechatpay.Options{JSON: preSign(code, "https://shop.example/notify")})
+	require.NoError(t, err)
+	require.NoError(t, sim.SignContract(code))
+	query := func(appid string) (*wechatpay.Response, error) {
+		return b.Chain("v3/global/papay/contracts/out-contract-code/{out_contract_code}").Get(context.Background(), wechatpay.Options{
+			Path:  map[string]string{"out_contract_code": code},
+			Query: url.Values{"appid": {appid}, "plan_id": {"123"}},
+		})
+	}
+	resp, err := query("wxd678efh567hg6787")
+	require.NoError(t, err)
+	assert.Equal(t, "SIGNED", resp.Get("state").String())
+	_, err = query("wx-other-appid-5d1e")
+	ae := apiErr(t, err)
+	assert.Equal(t, http.StatusNotFound, ae.StatusCode)
+	assert.Equal(t, "RESOURCE_NOT_EXISTS", ae.Code)
 }
 
 // TestSimContractUserTermination: the user ends a signed contract in

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // The simulated payments. Orders placed through
@@ -32,7 +34,15 @@ import (
 //
 // A missing or malformed field is answered 400 PARAM_ERROR with WeChat
 // Pay's detail {"field", "location", "issue"}: field is a JSON pointer
-// into the body ("/amount/total") or the name of a query parameter.
+// into the body ("/amount/total") or the name of a query parameter. The
+// limits are WeChat Pay's: description at most 127 characters, notify_url
+// at most 256 and without parameters (no query, no fragment), amounts
+// WeChat's int (1 to 2147483647 fen, orders and refunds alike), and a
+// domestic order's currency CNY.
+//
+// "The same content" ignores key order and spacing, takes a field that is
+// omitted, null or "" as one and the same, and a domestic order's omitted
+// currency as CNY, its default.
 
 // DefaultOrderLifetime is how long an order can be paid when it gives no
 // time_expire: WeChat Pay closes it two hours after it was placed.
@@ -53,6 +63,15 @@ var tradeStateDesc = map[string]string{
 
 // outTradeNoPattern is what WeChat Pay accepts as out_trade_no.
 var outTradeNoPattern = regexp.MustCompile(`^[0-9A-Za-z_\-|*]{6,32}$`)
+
+// The limits WeChat Pay documents for an order's fields: maxAmount is the
+// largest amount in fen, WeChat's int being 32 bits; the others are
+// lengths in characters.
+const (
+	maxAmount         = math.MaxInt32
+	maxDescriptionLen = 127
+	maxNotifyURLLen   = 256
+)
 
 // badField is a PARAM_ERROR about one field, answered with WeChat Pay's
 // detail object.
@@ -82,8 +101,13 @@ func writeSimError(w http.ResponseWriter, err error) {
 }
 
 // decodeBody unmarshals a JSON body into v, naming the field of a value
-// of the wrong type.
+// of the wrong type. The amounts of an order or a refund (the numbers of
+// its "amount" object) are WeChat's int: one past maxAmount is refused
+// here, before it can pass for an int64.
 func decodeBody(body []byte, v any) error {
+	if err := checkAmounts(body); err != nil {
+		return err
+	}
 	if err := json.Unmarshal(body, v); err != nil {
 		var te *json.UnmarshalTypeError
 		switch {
@@ -110,24 +134,102 @@ func jsonKind(kind string) string {
 	return kind
 }
 
-// canonical is body with its keys sorted and its spacing removed, to tell
-// a repeated request from a different one.
-func canonical(body []byte) json.RawMessage {
+// checkAmounts refuses a number of body's "amount" object that is more
+// than maxAmount, as WeChat Pay does for its int fields; whatever else is
+// wrong with body is left to the decoding.
+func checkAmounts(body []byte) error {
+	var top struct {
+		Amount map[string]json.RawMessage `json:"amount"`
+	}
+	if json.Unmarshal(body, &top) != nil {
+		return nil
+	}
+	for key, raw := range top.Amount {
+		var n json.Number
+		if json.Unmarshal(raw, &n) != nil {
+			continue // not a number: the decoding names it
+		}
+		i, err := strconv.ParseInt(n.String(), 10, 64)
+		if (err == nil && i > maxAmount) || (errors.Is(err, strconv.ErrRange) && i > 0) {
+			return &badField{"body", "/amount/" + key, fmt.Sprintf("%s is more than %d, the largest amount in fen (WeChat Pay's int)", n, maxAmount)}
+		}
+	}
+	return nil
+}
+
+// canonical is body with its keys sorted and its spacing removed, and a
+// field that is null or "" (or an object left empty by that) dropped, as
+// if omitted, to tell a repeated request from a different one; defaults,
+// when given, fill what the body omits: {"amount": {"currency": "CNY"}}.
+func canonical(body []byte, defaults map[string]any) json.RawMessage {
 	var v any
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.UseNumber()
 	if d.Decode(&v) != nil {
 		return append(json.RawMessage(nil), body...)
 	}
+	v, _ = pruneEmpty(v)
+	if m, ok := v.(map[string]any); ok {
+		fillDefaults(m, defaults)
+	}
 	out, _ := json.Marshal(v)
 	return out
 }
 
-// checkURL checks a notify_url: an absolute http or https URL.
+// pruneEmpty drops from v's objects the fields that are null, "" or
+// objects with nothing left; it reports whether v itself is such.
+func pruneEmpty(v any) (any, bool) {
+	switch t := v.(type) {
+	case nil:
+		return nil, true
+	case string:
+		return t, t == ""
+	case map[string]any:
+		for k, f := range t {
+			if pruned, empty := pruneEmpty(f); empty {
+				delete(t, k)
+			} else {
+				t[k] = pruned
+			}
+		}
+		return t, len(t) == 0
+	case []any:
+		for i, e := range t {
+			t[i], _ = pruneEmpty(e)
+		}
+	}
+	return v, false
+}
+
+// fillDefaults sets in m what defaults has and m lacks, object by object.
+func fillDefaults(m, defaults map[string]any) {
+	for k, d := range defaults {
+		sub, isObject := d.(map[string]any)
+		switch cur, ok := m[k]; {
+		case !ok && isObject:
+			// An object the body omits gets no defaults: it stays omitted.
+		case !ok:
+			m[k] = d
+		case isObject:
+			if cm, ok := cur.(map[string]any); ok {
+				fillDefaults(cm, sub)
+			}
+		}
+	}
+}
+
+// checkURL checks a notify URL as WeChat Pay does: an absolute http or
+// https URL of at most 256 characters, without parameters ("不能携带参数":
+// no query, not even an empty one, and no fragment).
 func checkURL(field, raw string) error {
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	switch {
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
 		return &badField{"body", field, fmt.Sprintf("%q is not a URL: expected https://host/path", raw)}
+	case strings.ContainsAny(raw, "?#"):
+		return &badField{"body", field, fmt.Sprintf("%q carries parameters: expected a URL without a query or a fragment", raw)}
+	case utf8.RuneCountInString(raw) > maxNotifyURLLen:
+		return &badField{"body", field, fmt.Sprintf("is %d characters long: expected at most %d", utf8.RuneCountInString(raw), maxNotifyURLLen)}
 	}
 	return nil
 }
@@ -165,6 +267,8 @@ func (s *Simulator) checkOrderRequest(req *orderRequest, global bool, kind strin
 		return required("/mchid")
 	case req.Description == "":
 		return required("/description")
+	case utf8.RuneCountInString(req.Description) > maxDescriptionLen:
+		return &badField{"body", "/description", fmt.Sprintf("is %d characters long: expected at most %d", utf8.RuneCountInString(req.Description), maxDescriptionLen)}
 	case req.OutTradeNo == "":
 		return required("/out_trade_no")
 	case !outTradeNoPattern.MatchString(req.OutTradeNo):
@@ -177,6 +281,8 @@ func (s *Simulator) checkOrderRequest(req *orderRequest, global bool, kind strin
 		return &badField{"body", "/amount/total", fmt.Sprintf("%d is not a positive amount in fen", *req.Amount.Total)}
 	case global && req.Amount.Currency == "":
 		return required("/amount/currency")
+	case !global && req.Amount.Currency != "" && req.Amount.Currency != "CNY":
+		return &badField{"body", "/amount/currency", fmt.Sprintf("%q: a domestic order is paid in CNY; give CNY or leave it out", req.Amount.Currency)}
 	case kind == "jsapi" && (req.Payer == nil || req.Payer.OpenID == ""):
 		return required("/payer/openid")
 	case (kind == "h5" || kind == "mweb") && (req.SceneInfo == nil || req.SceneInfo.PayerClientIP == ""):
@@ -239,7 +345,11 @@ func (s *Simulator) placeOrder(global bool, kind, tradeType string) http.Handler
 			writeSimError(w, err)
 			return
 		}
-		content := canonical(body)
+		var defaults map[string]any
+		if !global {
+			defaults = map[string]any{"amount": map[string]any{"currency": "CNY"}}
+		}
+		content := canonical(body, defaults)
 		if o, ok := s.orders[req.OutTradeNo]; ok {
 			s.expire(o)
 			switch {

@@ -154,6 +154,90 @@ func TestSimOrderValidation(t *testing.T) {
 	assert.Len(t, sim.Orders(), 8)
 }
 
+// TestSimOrderLimits: the limits WeChat Pay documents for an order and a
+// refund: description at most 127 characters, notify_url at most 256 and
+// without parameters, amounts WeChat's int (at most 2147483647 fen), a
+// domestic currency CNY. Past a limit it is 400 PARAM_ERROR naming the
+// field; at the limit it is taken.
+func TestSimOrderLimits(t *testing.T) {
+	t.Parallel()
+	sim, b := newSimulator(t)
+	const notify = "https://merchant.example.com/notify"
+	long := func(n int) string { return notify + "/" + strings.Repeat("n", n-len(notify)-1) }
+	cases := []struct {
+		name   string
+		path   string
+		change func(body map[string]any)
+		field  string // "" when the order is taken
+	}{
+		{"description 128 characters", "v3/pay/transactions/native", func(m map[string]any) { m["description"] = strings.Repeat("公", 128) }, "/description"},
+		{"description 127 characters", "v3/pay/transactions/native", func(m map[string]any) { m["description"] = strings.Repeat("公", 127) }, ""},
+		{"notify_url 257 characters", "v3/pay/transactions/native", func(m map[string]any) { m["notify_url"] = long(257) }, "/notify_url"},
+		{"notify_url 256 characters", "v3/pay/transactions/native", func(m map[string]any) { m["notify_url"] = long(256) }, ""},
+		{"notify_url with a query", "v3/pay/transactions/native", func(m map[string]any) { m["notify_url"] = notify + "?order=1" }, "/notify_url"},
+		{"notify_url with an empty query", "v3/pay/transactions/native", func(m map[string]any) { m["notify_url"] = notify + "?" }, "/notify_url"},
+		{"notify_url with a fragment", "v3/pay/transactions/native", func(m map[string]any) { m["notify_url"] = notify + "#top" }, "/notify_url"},
+		{"total past int32", "v3/pay/transactions/native", func(m map[string]any) { m["amount"] = map[string]any{"total": int64(2147483648), "currency": "CNY"} }, "/amount/total"},
+		{"total past int64", "v3/pay/transactions/native", func(m map[string]any) { m["amount"] = map[string]any{"total": json.Number("99999999999999999999")} }, "/amount/total"},
+		{"total at int32", "v3/pay/transactions/native", func(m map[string]any) { m["amount"] = map[string]any{"total": int64(2147483647), "currency": "CNY"} }, ""},
+		{"global total past int32", "v3/global/transactions/native", func(m map[string]any) { m["amount"] = map[string]any{"total": int64(2147483648), "currency": "HKD"} }, "/amount/total"},
+		{"domestic currency USD", "v3/pay/transactions/native", func(m map[string]any) { m["amount"] = map[string]any{"total": 1, "currency": "USD"} }, "/amount/currency"},
+		{"global currency HKD", "v3/global/transactions/native", func(m map[string]any) { m["amount"] = map[string]any{"total": 1, "currency": "HKD"} }, ""},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			outTradeNo := fmt.Sprintf("LIMIT%03d", i)
+			body := orderBody(sim, "native", outTradeNo, notify)
+			tc.change(body)
+			_, err := place(t, b, tc.path, body)
+			_, kept := sim.Order(outTradeNo)
+			if tc.field == "" {
+				require.NoError(t, err)
+				assert.True(t, kept)
+				return
+			}
+			ae := apiError(t, err)
+			assert.Equal(t, http.StatusBadRequest, ae.StatusCode)
+			assert.Equal(t, "PARAM_ERROR", ae.Code)
+			assert.Equal(t, tc.field, gjson.GetBytes(ae.Detail, "field").String(), "detail %s", ae.Detail)
+			assert.NotEmpty(t, gjson.GetBytes(ae.Detail, "issue").String())
+			assert.False(t, kept, "a refused order is not kept")
+		})
+	}
+	o, ok := sim.Order("LIMIT009")
+	require.True(t, ok)
+	assert.EqualValues(t, 2147483647, o.Total)
+
+	// A refund's amounts are WeChat's int too, and its notify_url takes no
+	// parameters either.
+	paidOrder(t, sim, b, "LIMITPAID1", notify)
+	for _, tc := range []struct {
+		name   string
+		change func(body map[string]any)
+		field  string
+	}{
+		{"refund past int32", func(m map[string]any) {
+			m["amount"] = map[string]any{"refund": int64(2147483648), "total": 100, "currency": "CNY"}
+		}, "/amount/refund"},
+		{"refund total past int32", func(m map[string]any) {
+			m["amount"] = map[string]any{"refund": 1, "total": int64(4294967396), "currency": "CNY"}
+		}, "/amount/total"},
+		{"refund notify_url with a query", func(m map[string]any) { m["notify_url"] = notify + "?refund=1" }, "/notify_url"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := refundBody("LIMIT-RF", "LIMITPAID1", 1, 100, notify)
+			tc.change(body)
+			_, err := askRefund(t, b, body)
+			ae := apiError(t, err)
+			assert.Equal(t, http.StatusBadRequest, ae.StatusCode)
+			assert.Equal(t, "PARAM_ERROR", ae.Code, ae.Message)
+			assert.Equal(t, tc.field, gjson.GetBytes(ae.Detail, "field").String(), "detail %s", ae.Detail)
+		})
+	}
+	_, err := askRefund(t, b, refundBody("LIMIT-RF", "LIMITPAID1", 1, 100, notify))
+	require.NoError(t, err, "the refund within the limits is taken")
+}
+
 // TestSimQueryRefusals: a query or close of an order that does not exist
 // is 404 ORDER_NOT_EXIST; without the merchant's mchid it is PARAM_ERROR.
 func TestSimQueryRefusals(t *testing.T) {
@@ -238,6 +322,57 @@ func TestSimOrderIdempotent(t *testing.T) {
 	assert.Equal(t, "NATIVE", o.TradeType)
 	assert.Equal(t, codeURL, o.CodeURL)
 	assert.Len(t, sim.Orders(), 1)
+}
+
+// TestSimOrderIdempotentDefaults: a field omitted, null or "" is the same
+// content, and so is a domestic currency omitted or CNY (the default): the
+// repeat answers the first order. A field given another value is still
+// INVALID_REQUEST.
+func TestSimOrderIdempotentDefaults(t *testing.T) {
+	t.Parallel()
+	sim, b := newSimulator(t)
+	const notify = "https://merchant.example.com/notify"
+	base := func(outTradeNo string) map[string]any {
+		return map[string]any{
+			"appid": simAppID, "mchid": sim.MchID, "description": "idempotent-defaults", "out_trade_no": outTradeNo,
+			"notify_url": notify, "amount": map[string]any{"total": 1},
+		}
+	}
+	for i, tc := range []struct {
+		name          string
+		first, second func(m map[string]any)
+		same          bool
+	}{
+		{"currency omitted then CNY", func(map[string]any) {}, func(m map[string]any) { m["amount"] = map[string]any{"total": 1, "currency": "CNY"} }, true},
+		{"currency CNY then omitted", func(m map[string]any) { m["amount"] = map[string]any{"total": 1, "currency": "CNY"} }, func(map[string]any) {}, true},
+		{"currency empty then CNY", func(m map[string]any) { m["amount"] = map[string]any{"total": 1, "currency": ""} }, func(m map[string]any) { m["amount"] = map[string]any{"currency": "CNY", "total": 1} }, true},
+		{"attach omitted then empty", func(map[string]any) {}, func(m map[string]any) { m["attach"] = "" }, true},
+		{"attach null then omitted", func(m map[string]any) { m["attach"] = nil }, func(map[string]any) {}, true},
+		{"time_expire omitted then null", func(map[string]any) {}, func(m map[string]any) { m["time_expire"] = nil }, true},
+		{"scene_info empty then omitted", func(m map[string]any) { m["scene_info"] = map[string]any{"payer_client_ip": ""} }, func(map[string]any) {}, true},
+		{"attach omitted then given", func(map[string]any) {}, func(m map[string]any) { m["attach"] = "attach-other-sentinel-91c2" }, false},
+		{"total 1 then 2", func(map[string]any) {}, func(m map[string]any) { m["amount"] = map[string]any{"total": 2} }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			outTradeNo := fmt.Sprintf("IDEMDEF%03d", i)
+			first, second := base(outTradeNo), base(outTradeNo)
+			tc.first(first)
+			tc.second(second)
+			resp, err := place(t, b, "v3/pay/transactions/native", first)
+			require.NoError(t, err)
+			again, err := place(t, b, "v3/pay/transactions/native", second)
+			if tc.same {
+				require.NoError(t, err)
+				assert.Equal(t, resp.Get("code_url").String(), again.Get("code_url").String())
+			} else {
+				assert.Equal(t, "INVALID_REQUEST", apiError(t, err).Code)
+			}
+			o, ok := sim.Order(outTradeNo)
+			require.True(t, ok)
+			assert.Equal(t, "CNY", o.Currency)
+			assert.EqualValues(t, 1, o.Total)
+		})
+	}
 }
 
 // TestSimPayNotifies: an order paid by the simulated payer is notified,

@@ -87,6 +87,9 @@ type Contract struct {
 	// termination_note given.
 	TerminationMode string
 	TerminationNote string
+	// body is the pre-sign that opened it, to tell a repeated pre-sign
+	// from a different one with the same out_contract_code.
+	body json.RawMessage
 }
 
 // Notification is one notification the Simulator sends, with every
