@@ -287,6 +287,10 @@ func (s *Simulator) SignContract(outContractCode string) error {
 	}
 	s.mu.Lock()
 	mark := len(s.notes)
+	if s.closed { // Close came after the check above
+		s.mu.Unlock()
+		return errSimNotRunning
+	}
 	c, ok := s.byCode[outContractCode]
 	var err error
 	switch {
@@ -323,6 +327,10 @@ func (s *Simulator) TerminateContract(outContractCode string) error {
 	}
 	s.mu.Lock()
 	mark := len(s.notes)
+	if s.closed { // Close came after the check above
+		s.mu.Unlock()
+		return errSimNotRunning
+	}
 	c, ok := s.byCode[outContractCode]
 	var err error
 	if !ok {

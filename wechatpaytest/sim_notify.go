@@ -63,20 +63,33 @@ func (s *Simulator) notify(url, eventType, originalType, summary string, resourc
 // holds s.mu.
 func (s *Simulator) launch(n *Notification) {
 	if s.closed {
+		s.firstDone(n) // nothing will be attempted: nobody waits for it
 		return
 	}
 	s.inflight++
 	go func() {
-		defer func() {
-			s.mu.Lock()
-			s.inflight--
-			if s.inflight == 0 {
-				s.idle.Broadcast()
-			}
-			s.mu.Unlock()
-		}()
+		defer s.done()
 		s.attempt(n, false)
 	}()
+}
+
+// done ends an attempt counted in s.inflight.
+func (s *Simulator) done() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inflight--
+	if s.inflight == 0 {
+		s.idle.Broadcast()
+	}
+}
+
+// firstDone releases whoever waits for n's first attempt (awaitFirst),
+// once; the caller holds s.mu.
+func (s *Simulator) firstDone(n *Notification) {
+	if !n.released {
+		n.released = true
+		close(n.first)
+	}
 }
 
 // since returns the notifications made after the first mark ones; an
@@ -130,14 +143,14 @@ func (s *Simulator) attempt(n *Notification, manual bool) Delivery {
 	d.At = s.now()
 	d.Attempt = len(n.Deliveries) + 1
 	n.Deliveries = append(n.Deliveries, d)
-	if d.Attempt == 1 {
-		close(n.first)
-	}
+	s.firstDone(n)
 	if d.OK() {
 		n.Delivered, n.Next = true, time.Time{}
 		return d
 	}
-	if manual {
+	if manual || n.Delivered {
+		// Sent again by hand, or answered 2xx to one sent again meanwhile:
+		// the schedule is not this attempt's to change.
 		return d
 	}
 	scheduled := 0
@@ -199,5 +212,13 @@ func (s *Simulator) Redeliver(id string) (Delivery, error) {
 	if n == nil {
 		return Delivery{}, refuse(http.StatusNotFound, "RESOURCE_NOT_EXISTS", "no notification %q", id)
 	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return Delivery{}, errSimNotRunning
+	}
+	s.inflight++ // Advance and Close wait for it too
+	s.mu.Unlock()
+	defer s.done()
 	return s.attempt(n, true), nil
 }

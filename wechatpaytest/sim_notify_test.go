@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -237,4 +238,78 @@ func TestSimConcurrentRedeliver(t *testing.T) {
 		seen[d.Attempt] = true
 	}
 	assert.Len(t, seen, 9, fmt.Sprint(seen))
+}
+
+// TestSimCloseRacesActions: actions running while Close runs return (paid
+// before it, or refused after it); none waits forever for a delivery
+// Close prevented.
+func TestSimCloseRacesActions(t *testing.T) {
+	t.Parallel()
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	defer rc.Close()
+	for round := range 50 {
+		sim, b := newSimulator(t)
+		const n = 8
+		for i := range n {
+			placeOrder(t, sim, b, fmt.Sprintf("RACE%02d%04d", round, i), rc.URL)
+		}
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				if err := sim.Pay(fmt.Sprintf("RACE%02d%04d", round, i)); err != nil {
+					assert.Contains(t, err.Error(), "the Simulator is not running")
+				}
+			})
+		}
+		wg.Go(func() { <-start; sim.Close() })
+		close(start)
+		finished := make(chan struct{})
+		go func() { wg.Wait(); close(finished) }()
+		select {
+		case <-finished:
+		case <-time.After(30 * time.Second): // a bound on waiting, not a measure
+			t.Fatalf("round %d: an action racing Close never returned", round)
+		}
+	}
+}
+
+// TestSimRedeliverRacesRetry: a scheduled retry that fails after a
+// delivery sent again by hand succeeded schedules nothing more: the
+// notification is delivered, with no next attempt.
+func TestSimRedeliverRacesRetry(t *testing.T) {
+	t.Parallel()
+	sim, b := newSimulator(t)
+	held, release := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch calls.Add(1) {
+		case 2: // the scheduled retry: held until the manual one is done
+			close(held)
+			<-release
+			w.WriteHeader(http.StatusInternalServerError)
+		case 3: // sent again by hand
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	}))
+	defer rcv.Close()
+	placeOrder(t, sim, b, "RACERETRY01", rcv.URL)
+	require.NoError(t, sim.Pay("RACERETRY01"))
+	id := sim.Notifications()[0].ID
+	advanced := make(chan struct{})
+	go func() { sim.Advance(15 * time.Second); close(advanced) }()
+	<-held
+	d, err := sim.Redeliver(id)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNoContent, d.Status)
+	close(release)
+	<-advanced
+	n := sim.Notifications()[0]
+	assert.True(t, n.Delivered)
+	assert.True(t, n.Next.IsZero(), "delivered, yet next attempt at %s", n.Next)
+	sim.Advance(48 * time.Hour)
+	assert.Len(t, sim.Notifications()[0].Deliveries, 3, "nothing is attempted after the delivery")
 }

@@ -580,6 +580,10 @@ func (s *Simulator) Pay(outTradeNo string) error {
 	}
 	s.mu.Lock()
 	mark := len(s.notes)
+	if s.closed { // Close came after the check above
+		s.mu.Unlock()
+		return errSimNotRunning
+	}
 	o, err := s.payable(outTradeNo)
 	if err != nil {
 		s.mu.Unlock()

@@ -284,6 +284,10 @@ func (s *Simulator) settleNow(outRefundNo, status string) error {
 	}
 	s.mu.Lock()
 	mark := len(s.notes)
+	if s.closed { // Close came after the check above
+		s.mu.Unlock()
+		return errSimNotRunning
+	}
 	ref, ok := s.refunds[outRefundNo]
 	switch {
 	case !ok:

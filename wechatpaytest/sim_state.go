@@ -108,9 +108,10 @@ type Notification struct {
 	Delivered bool
 	// Next is when the next attempt is due on WeChat Pay's schedule; zero
 	// when delivered or when the schedule is spent.
-	Next  time.Time
-	body  []byte        // the JSON body, resource encrypted, unsigned
-	first chan struct{} // closed when the first attempt is done
+	Next     time.Time
+	body     []byte        // the JSON body, resource encrypted, unsigned
+	first    chan struct{} // closed when the first attempt is done (or none will be)
+	released bool          // first is closed
 }
 
 // Delivery is one attempt to deliver a Notification.
