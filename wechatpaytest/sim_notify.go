@@ -15,7 +15,8 @@ import (
 
 // RetrySchedule is how long WeChat Pay waits after each failed delivery of
 // a notification before the next attempt: 15 retries over about 24 hours,
-// after the first attempt.
+// after the first attempt. It is read by every Simulator: a test that
+// wants another schedule is better served by Redeliver.
 var RetrySchedule = []time.Duration{
 	15 * time.Second, 15 * time.Second, 30 * time.Second, 3 * time.Minute,
 	10 * time.Minute, 20 * time.Minute, 30 * time.Minute, 30 * time.Minute,
@@ -30,7 +31,8 @@ const notifyTimeout = 5 * time.Second
 const answerLimit = 4 << 10
 
 // notify makes a notification of eventType about resource (its plaintext
-// JSON) for url and schedules its first attempt now; the caller holds s.mu.
+// JSON) for url and starts its first attempt now (launch); the caller
+// holds s.mu.
 // originalType is the resource's original_type and associated data
 // (transaction, refund, contract...). A notification without a URL is not
 // made: WeChat Pay sends none where no notify_url was given.
