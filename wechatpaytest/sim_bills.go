@@ -397,16 +397,6 @@ func (s *Simulator) fundFlowBillFor(date, account string) ([]byte, error) {
 	return file, nil
 }
 
-// notRunning is the error of the contract and bill methods of a Simulator
-// that NewSimulator did not make (nil, or a Simulator{} literal), which
-// has no state to act on; nil for one it made.
-func notRunning(s *Simulator) error {
-	if !s.live() {
-		return errSimNotRunning
-	}
-	return nil
-}
-
 // asSimError turns a refusal of a field into the *SimError the
 // Simulator's methods return.
 func asSimError(err error) error {
@@ -427,8 +417,8 @@ func asSimError(err error) error {
 // after today or a day with nothing to bill is refused as v3/bill/tradebill
 // refuses it (a *SimError: INVALID_REQUEST, NO_STATEMENT_EXIST).
 func (s *Simulator) TradeBill(date, billType string) ([]byte, error) {
-	if err := notRunning(s); err != nil {
-		return nil, err
+	if !s.live() {
+		return nil, errSimNotRunning
 	}
 	file, err := s.tradeBillFor(date, billType, time.DateOnly)
 	return file, asSimError(err)
@@ -439,8 +429,8 @@ func (s *Simulator) TradeBill(date, billType string) ([]byte, error) {
 // line per payment (income) and settled refund (expense) that day, with
 // the account's balance after it, then the summary.
 func (s *Simulator) FundFlowBill(date string) ([]byte, error) {
-	if err := notRunning(s); err != nil {
-		return nil, err
+	if !s.live() {
+		return nil, errSimNotRunning
 	}
 	file, err := s.fundFlowBillFor(date, "BASIC")
 	return file, asSimError(err)

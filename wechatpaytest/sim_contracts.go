@@ -282,23 +282,14 @@ func contractResource(c *Contract, operated time.Time) map[string]any {
 // deliver it is done. A contract already signed or terminated is refused
 // (INVALID_REQUEST), an unknown one too (RESOURCE_NOT_EXISTS).
 func (s *Simulator) SignContract(outContractCode string) error {
-	if err := notRunning(s); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	mark := len(s.notes)
-	if s.closed { // Close came after the check above
-		s.mu.Unlock()
-		return errSimNotRunning
-	}
-	c, ok := s.byCode[outContractCode]
-	var err error
-	switch {
-	case !ok:
-		err = refuse(http.StatusNotFound, "RESOURCE_NOT_EXISTS", "no contract pre-signed with out_contract_code %s", outContractCode)
-	case c.State != "PENDING":
-		err = refuse(http.StatusBadRequest, "INVALID_REQUEST", "the contract %s is already %s", outContractCode, c.State)
-	default:
+	return s.act(func() error {
+		c, ok := s.byCode[outContractCode]
+		switch {
+		case !ok:
+			return refuse(http.StatusNotFound, "RESOURCE_NOT_EXISTS", "no contract pre-signed with out_contract_code %s", outContractCode)
+		case c.State != "PENDING":
+			return refuse(http.StatusBadRequest, "INVALID_REQUEST", "the contract %s is already %s", outContractCode, c.State)
+		}
 		if c.OpenID == "" {
 			// h5 and web pre-signs name no user: the simulated one signs.
 			c.OpenID = s.nextID("oSim", 28)
@@ -307,11 +298,8 @@ func (s *Simulator) SignContract(outContractCode string) error {
 		c.State, c.Signed = "SIGNED", s.now()
 		s.contract[c.ContractID] = c
 		s.notify(c.NotifyURL, "PAPAY.SIGN", "papay", "签约成功", contractResource(c, c.Signed))
-	}
-	made := s.since(mark)
-	s.mu.Unlock()
-	awaitFirst(made)
-	return err
+		return nil
+	})
 }
 
 // TerminateContract ends the SIGNED contract pre-signed with
@@ -322,24 +310,11 @@ func (s *Simulator) SignContract(outContractCode string) error {
 // attempt to deliver it is done. A contract that is PENDING or already
 // TERMINATED is refused (INVALID_REQUEST).
 func (s *Simulator) TerminateContract(outContractCode string) error {
-	if err := notRunning(s); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	mark := len(s.notes)
-	if s.closed { // Close came after the check above
-		s.mu.Unlock()
-		return errSimNotRunning
-	}
-	c, ok := s.byCode[outContractCode]
-	var err error
-	if !ok {
-		err = refuse(http.StatusNotFound, "RESOURCE_NOT_EXISTS", "no contract pre-signed with out_contract_code %s", outContractCode)
-	} else {
-		err = s.terminate(c, "USER", "")
-	}
-	made := s.since(mark)
-	s.mu.Unlock()
-	awaitFirst(made)
-	return err
+	return s.act(func() error {
+		c, ok := s.byCode[outContractCode]
+		if !ok {
+			return refuse(http.StatusNotFound, "RESOURCE_NOT_EXISTS", "no contract pre-signed with out_contract_code %s", outContractCode)
+		}
+		return s.terminate(c, "USER", "")
+	})
 }

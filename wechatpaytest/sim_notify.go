@@ -94,18 +94,27 @@ func (s *Simulator) firstDone(n *Notification) {
 	}
 }
 
-// since returns the notifications made after the first mark ones; an
-// action notes len(s.notes) when it starts, then waits for the first
-// attempt of each it made (awaitFirst). The caller holds s.mu.
-func (s *Simulator) since(mark int) []*Notification { return slices.Clone(s.notes[mark:]) }
-
-// awaitFirst waits until the first attempt to deliver each of ns is done:
-// the simulated payer's and the dashboard's actions return then, so that
-// a test sees the notification delivered when Pay returns.
-func awaitFirst(ns []*Notification) {
-	for _, n := range ns {
+// act runs fn under s.mu as one action of the simulated payer, user or
+// bank (Pay, SignContract, CompleteRefund, ...), then waits until the first
+// attempt to deliver each notification fn made is done: a test sees the
+// notification delivered when the action returns. fn's error is act's.
+func (s *Simulator) act(fn func() error) error {
+	if s == nil || s.orders == nil || !s.Server.running() {
+		return errSimNotRunning
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return errSimNotRunning
+	}
+	mark := len(s.notes)
+	err := fn()
+	made := slices.Clone(s.notes[mark:])
+	s.mu.Unlock()
+	for _, n := range made {
 		<-n.first
 	}
+	return err
 }
 
 // encryptedBody is a notification's JSON body as WeChat Pay sends it: the

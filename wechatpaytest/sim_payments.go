@@ -575,31 +575,20 @@ func (s *Simulator) payable(outTradeNo string) (*Order, error) {
 // ORDER_CLOSED (closed or expired) or ORDERPAID. The payer is the order's
 // payer.openid, else SimPayerOpenID.
 func (s *Simulator) Pay(outTradeNo string) error {
-	if !s.live() {
-		return errSimNotRunning
-	}
-	s.mu.Lock()
-	mark := len(s.notes)
-	if s.closed { // Close came after the check above
-		s.mu.Unlock()
-		return errSimNotRunning
-	}
-	o, err := s.payable(outTradeNo)
-	if err != nil {
-		s.mu.Unlock()
-		return err
-	}
-	o.State, o.StateDesc, o.Paid = "SUCCESS", tradeStateDesc["SUCCESS"], s.now()
-	o.TransactionID = s.nextID("4200", 28)
-	s.txByID[o.TransactionID] = o
-	if o.OpenID == "" {
-		o.OpenID = SimPayerOpenID
-	}
-	s.notify(o.NotifyURL, "TRANSACTION.SUCCESS", "transaction", "支付成功", transactionJSON(o))
-	made := s.since(mark)
-	s.mu.Unlock()
-	awaitFirst(made)
-	return nil
+	return s.act(func() error {
+		o, err := s.payable(outTradeNo)
+		if err != nil {
+			return err
+		}
+		o.State, o.StateDesc, o.Paid = "SUCCESS", tradeStateDesc["SUCCESS"], s.now()
+		o.TransactionID = s.nextID("4200", 28)
+		s.txByID[o.TransactionID] = o
+		if o.OpenID == "" {
+			o.OpenID = SimPayerOpenID
+		}
+		s.notify(o.NotifyURL, "TRANSACTION.SUCCESS", "transaction", "支付成功", transactionJSON(o))
+		return nil
+	})
 }
 
 // Decline has the payer of the order placed with outTradeNo refuse to pay:

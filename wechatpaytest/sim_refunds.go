@@ -279,29 +279,17 @@ func (s *Simulator) settle(ref *Refund, status string) {
 // settleNow settles the PROCESSING refund asked for with outRefundNo as
 // status, and makes the first attempt to notify it.
 func (s *Simulator) settleNow(outRefundNo, status string) error {
-	if !s.live() {
-		return errSimNotRunning
-	}
-	s.mu.Lock()
-	mark := len(s.notes)
-	if s.closed { // Close came after the check above
-		s.mu.Unlock()
-		return errSimNotRunning
-	}
-	ref, ok := s.refunds[outRefundNo]
-	switch {
-	case !ok:
-		s.mu.Unlock()
-		return refuse(http.StatusNotFound, "RESOURCE_NOT_EXISTS", "退款单不存在: no refund %q", outRefundNo)
-	case ref.Status != "PROCESSING":
-		s.mu.Unlock()
-		return refuse(http.StatusBadRequest, "INVALID_REQUEST", "refund %s is %s: only a PROCESSING refund settles", outRefundNo, ref.Status)
-	}
-	s.settle(ref, status)
-	made := s.since(mark)
-	s.mu.Unlock()
-	awaitFirst(made)
-	return nil
+	return s.act(func() error {
+		ref, ok := s.refunds[outRefundNo]
+		switch {
+		case !ok:
+			return refuse(http.StatusNotFound, "RESOURCE_NOT_EXISTS", "退款单不存在: no refund %q", outRefundNo)
+		case ref.Status != "PROCESSING":
+			return refuse(http.StatusBadRequest, "INVALID_REQUEST", "refund %s is %s: only a PROCESSING refund settles", outRefundNo, ref.Status)
+		}
+		s.settle(ref, status)
+		return nil
+	})
 }
 
 // CompleteRefund settles the PROCESSING refund asked for with outRefundNo
