@@ -76,12 +76,9 @@ func (s *Simulator) routeContracts() {
 // answers the same for a pending contract pre-signed with the same
 // out_contract_code.
 func (s *Simulator) preSignContract(kind string, r *http.Request) (map[string]string, error) {
-	body, err := readBody(r)
-	if err != nil {
-		return nil, err
-	}
 	var req contractPreSign
-	if err := decodeBody(body, &req); err != nil {
+	body, err := readJSON(r, &req)
+	if err != nil {
 		return nil, err
 	}
 	required := []struct{ name, value string }{

@@ -328,13 +328,9 @@ func (s *Simulator) routePayments() {
 // placeOrder answers an order placed with kind (jsapi, native, ...).
 func (s *Simulator) placeOrder(global bool, kind, tradeType string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := readBody(r)
-		if err != nil {
-			writeSimError(w, err)
-			return
-		}
 		var req orderRequest
-		if err := decodeBody(body, &req); err != nil {
+		body, err := readJSON(r, &req)
+		if err != nil {
 			writeSimError(w, err)
 			return
 		}
@@ -417,11 +413,15 @@ func placedAnswer(o *Order) map[string]string {
 	return map[string]string{"prepay_id": o.PrepayID}
 }
 
-// readBody reads a request's body, already checked by the server.
-func readBody(r *http.Request) ([]byte, error) {
+// readJSON reads a request's body, already checked by the server, into v
+// (see decodeBody), and returns it.
+func readJSON(r *http.Request, v any) ([]byte, error) {
 	var buf bytes.Buffer
 	if _, err := buf.ReadFrom(r.Body); err != nil {
 		return nil, &badField{"body", "/", "the body cannot be read: " + err.Error()}
+	}
+	if err := decodeBody(buf.Bytes(), v); err != nil {
+		return nil, err
 	}
 	return buf.Bytes(), nil
 }
@@ -483,15 +483,10 @@ func (s *Simulator) queryOrder(global bool) http.HandlerFunc {
 // order is not closed (400 ORDERPAID).
 func (s *Simulator) closeOrder(global bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := readBody(r)
-		if err != nil {
-			writeSimError(w, err)
-			return
-		}
 		var req struct {
 			MchID string `json:"mchid"`
 		}
-		if err := decodeBody(body, &req); err != nil {
+		if _, err := readJSON(r, &req); err != nil {
 			writeSimError(w, err)
 			return
 		}

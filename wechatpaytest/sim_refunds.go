@@ -104,13 +104,8 @@ func (s *Simulator) routeRefunds() {
 // askRefund answers a refund request.
 func (s *Simulator) askRefund(global bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := readBody(r)
-		if err != nil {
-			writeSimError(w, err)
-			return
-		}
 		var req refundRequest
-		if err := decodeBody(body, &req); err != nil {
+		if _, err := readJSON(r, &req); err != nil {
 			writeSimError(w, err)
 			return
 		}
